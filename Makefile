@@ -57,6 +57,7 @@ TEST_SRC := tests/runner.c $(wildcard tests/support/*.c tests/unit/*.c \
               tests/integration/*.c tests/mock/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -192,7 +193,23 @@ fuzz:
 	    tail -1 build/fuzz-new/$$n.log; \
 	done
 
-bench: all
+# Benchmark programs: bench/NAME.c -> build/bin/bench/NAME, linked with the
+# static library and the peers' JSON parsers (jansson, cJSON) for comparison.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bin/bench/%,$(BENCH_SRC))
+BENCH_LIBS := $(shell pkg-config --libs jansson libcjson 2>/dev/null)
+BENCH_CFLAGS := $(shell pkg-config --cflags jansson libcjson 2>/dev/null)
+
+$(BUILD)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/bin/bench/%: $(BUILD)/obj/bench/%.o $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SYS_LIBS) $(BENCH_LIBS)
+
+bench-build: $(BENCH_BINS)
+
+bench: all bench-build
 	sh bench/run.sh
 
 demo:
