@@ -164,6 +164,727 @@ typedef struct llmio_allocator {
     void *reserved_[4];
 } llmio_allocator;
 
+/* ===================================================================== */
+/* Global init                                                            */
+/* ===================================================================== */
+
+/*
+ * llmio_global_init - initialise process-wide state (libcurl's global init).
+ *
+ * Call once before starting threads. llmio_client_new() calls it on first use
+ * when the caller did not, which is safe in single-threaded programs.
+ *
+ * Returns:  LLMIO_OK, or LLMIO_E_NOMEM / LLMIO_E_UNSUPPORTED when the
+ *           transport cannot initialise.
+ * Thread:   not thread-safe; call before other threads exist.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_global_init(void);
+
+/*
+ * llmio_global_cleanup - release process-wide state. Call at exit, after
+ * every client is freed.
+ *
+ * Thread:   not thread-safe.
+ * Since:    0.1
+ */
+LLMIO_API void llmio_global_cleanup(void);
+
+/* ===================================================================== */
+/* Client                                                                 */
+/* ===================================================================== */
+
+typedef struct llmio_client llmio_client;
+typedef struct llmio_request llmio_request;
+typedef struct llmio_future llmio_future;
+typedef struct llmio_response llmio_response;
+
+/* Timeout kinds, settable per client and per request. Every default is
+ * finite, so nothing waits forever unless asked to. */
+typedef enum llmio_timeout_kind {
+    LLMIO_TIMEOUT_CONNECT = 0,    /* TCP+TLS connect; default 10 000 ms */
+    LLMIO_TIMEOUT_TOTAL = 1,      /* whole request incl. retries; 600 000 */
+    LLMIO_TIMEOUT_FIRST_BYTE = 2, /* request sent -> first response byte;
+                                     default 120 000 ms */
+    LLMIO_TIMEOUT_IDLE = 3        /* gap between received bytes; 60 000 */
+} llmio_timeout_kind;
+
+/*
+ * llmio_client_new - create a client: a connection pool plus every
+ * operation in flight, driven by one thread at a time.
+ *
+ * Provider settings not set explicitly come from the environment when a
+ * request first needs them: for openai, OPENAI_API_KEY, OPENAI_BASE_URL,
+ * OPENAI_ORG_ID and OPENAI_PROJECT_ID.
+ *
+ * Params:   alloc  [copied] allocator for everything this client allocates;
+ *                  NULL uses libc.
+ *           out    [out][new] the client; free with llmio_client_free().
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (OUT is NULL), LLMIO_E_NOMEM.
+ * Thread:   any; the client is then used from one thread at a time.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
+                                        llmio_client **out);
+
+/*
+ * llmio_client_free - complete every pending future with LLMIO_E_CANCELLED
+ * (running its done callback), close all connections, release the client.
+ *
+ * Futures the caller still holds stay valid until llmio_future_free().
+ * Called from inside a callback, the release is deferred until the
+ * callback returns.
+ *
+ * Params:   c  [taken] the client; NULL does nothing.
+ * Thread:   the driving thread.
+ * Since:    0.1
+ */
+LLMIO_API void llmio_client_free(llmio_client *c);
+
+/*
+ * llmio_client_set_api_key - set the API key for PROVIDER ("openai", ...;
+ * NULL means "openai"). Overrides the environment. The key is never
+ * logged, never put in an error message, and is zeroed when freed.
+ *
+ * Params:   key  [copied] the secret; NULL clears (environment used again).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (unknown provider), LLMIO_E_NOMEM.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_set_api_key(llmio_client *c,
+                                                const char *provider,
+                                                const char *key);
+
+/*
+ * llmio_client_set_base_url - set the base URL for PROVIDER (NULL means
+ * "openai"), e.g. "http://127.0.0.1:8080/v1". Overrides the environment
+ * (OPENAI_BASE_URL, <PROVIDER>_BASE_URL) and the built-in default.
+ *
+ * Params:   url  [copied] http or https URL; NULL restores the default.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (unknown provider or not http(s)),
+ *           LLMIO_E_NOMEM.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_set_base_url(llmio_client *c,
+                                                 const char *provider,
+                                                 const char *url);
+
+/*
+ * llmio_client_set_option - set a provider string option that has no
+ * setter of its own: for openai "organization" and "project" (defaults
+ * from OPENAI_ORG_ID and OPENAI_PROJECT_ID).
+ *
+ * Params:   provider  NULL means "openai".
+ *           name      [borrowed] option name.
+ *           value     [copied] NULL clears.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (unknown provider or option name,
+ *           naming it in no error struct since there is none: check the
+ *           name), LLMIO_E_NOMEM.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_set_option(llmio_client *c,
+                                               const char *provider,
+                                               const char *name,
+                                               const char *value);
+
+/*
+ * llmio_client_add_header - add a header sent with every request of this
+ * client, as "Name: value". Request headers (llmio_request_add_header)
+ * with the same name win.
+ *
+ * Params:   header  [copied] "Name: value"; no CR or LF allowed.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (no colon, CR/LF), LLMIO_E_NOMEM.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_add_header(llmio_client *c,
+                                               const char *header);
+
+/*
+ * llmio_client_set_timeout - set the client default for one timeout kind.
+ *
+ * Params:   ms  > 0. There is no "infinite": pick a large finite value.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (bad kind or ms <= 0).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_set_timeout(llmio_client *c,
+                                                llmio_timeout_kind kind,
+                                                int64_t ms);
+
+/*
+ * llmio_client_set_max_response - cap the bytes of one response body
+ * (default 64 MiB). Past it the request fails with LLMIO_E_TOO_BIG.
+ *
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (0).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
+                                                     size_t bytes);
+
+/*
+ * llmio_client_set_user - attach user data to the client. DTOR, if not
+ * NULL, runs with USER when the client is freed or the data replaced.
+ *
+ * Since:    0.1
+ */
+LLMIO_API void llmio_client_set_user(llmio_client *c, void *user,
+                                     void (*dtor)(void *user));
+
+/*
+ * llmio_client_user - the user data set by llmio_client_set_user(), or NULL.
+ *
+ * Since:    0.1
+ */
+LLMIO_API void *llmio_client_user(const llmio_client *c);
+
+/*
+ * llmio_client_pending - the number of accepted operations not yet
+ * completed.
+ *
+ * Since:    0.1
+ */
+LLMIO_API size_t llmio_client_pending(const llmio_client *c);
+
+/* ===================================================================== */
+/* Request builder                                                        */
+/* ===================================================================== */
+
+typedef enum llmio_role {
+    LLMIO_ROLE_SYSTEM = 0,
+    LLMIO_ROLE_DEVELOPER = 1,
+    LLMIO_ROLE_USER = 2,
+    LLMIO_ROLE_ASSISTANT = 3,
+    LLMIO_ROLE_TOOL = 4
+} llmio_role;
+
+/*
+ * Every setter below returns LLMIO_OK or the builder's first error, which
+ * is sticky: once a call fails (LLMIO_E_INVALID, LLMIO_E_NOMEM) later calls
+ * do nothing and llmio_submit() reports that first error with the field
+ * named in llmio_request_error(). All strings are [copied].
+ */
+
+/*
+ * llmio_request_new - create a request builder for MODEL.
+ *
+ * Params:   model  [copied] "provider/model" split at the first '/', e.g.
+ *                  "openai/gpt-4o-mini"; a model without '/' means openai.
+ *                  NULL leaves it unset (submit then fails, naming
+ *                  "model").
+ * Returns:  [new] the builder, or NULL when out of memory.
+ * Since:    0.1
+ */
+LLMIO_API llmio_request *llmio_request_new(const char *model);
+
+/*
+ * llmio_request_free - release a builder. Futures submitted from it are
+ * unaffected (submit takes a snapshot). NULL does nothing.
+ *
+ * Since:    0.1
+ */
+LLMIO_API void llmio_request_free(llmio_request *r);
+
+/*
+ * llmio_request_error - the builder's first error and the field it names.
+ *
+ * Params:   err  [out] nullable; code and message ("messages[2].role: ...").
+ * Returns:  the sticky status (LLMIO_OK when none).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_error(const llmio_request *r,
+                                           llmio_error *err);
+
+/* llmio_request_set_model - replace the model string (see _new). */
+LLMIO_API llmio_status llmio_request_set_model(llmio_request *r,
+                                               const char *model);
+
+/*
+ * llmio_request_add_message - append a message with ROLE and plain-text
+ * CONTENT. CONTENT may be NULL: then content parts follow
+ * (llmio_request_add_text / _add_image_url), or, for an assistant message,
+ * tool calls follow and content is sent as JSON null.
+ *
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (bad role), LLMIO_E_NOMEM.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_message(llmio_request *r,
+                                                 llmio_role role,
+                                                 const char *content);
+
+/*
+ * llmio_request_add_text - append a text part to the last message, which
+ * then sends its content as an array of parts.
+ *
+ * Returns:  LLMIO_E_INVALID when there is no message yet.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_text(llmio_request *r,
+                                              const char *text);
+
+/*
+ * llmio_request_add_image_url - append an image part to the last message.
+ *
+ * Params:   url     http(s) URL or "data:<mime>;base64,..." URL.
+ *           detail  "auto", "low", "high", or NULL (omitted).
+ * Returns:  LLMIO_E_INVALID when there is no message or the last message
+ *           is not a user message, or DETAIL is another value.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_image_url(llmio_request *r,
+                                                   const char *url,
+                                                   const char *detail);
+
+/*
+ * llmio_request_set_name - set the "name" of the last message.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_name(llmio_request *r,
+                                              const char *name);
+
+/*
+ * llmio_request_add_tool_call - append a tool call to the last message,
+ * which must be an assistant message (replaying a model's earlier call).
+ *
+ * Params:   id         the call id the model gave, e.g. "call_7Qx1".
+ *           name       the function name.
+ *           arguments  the arguments as JSON text (sent as a JSON string,
+ *                      as the API requires); NULL means "{}".
+ * Returns:  LLMIO_E_INVALID when the last message is not an assistant's.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
+                                                   const char *id,
+                                                   const char *name,
+                                                   const char *arguments);
+
+/*
+ * llmio_request_add_tool_result - append a tool message answering the call
+ * TOOL_CALL_ID with CONTENT (text; JSON results are sent as text).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_tool_result(llmio_request *r,
+                                                     const char *tool_call_id,
+                                                     const char *content);
+
+/*
+ * llmio_request_add_tool - offer a function tool to the model.
+ *
+ * Params:   name         [a-zA-Z0-9_-]{1,64}.
+ *           description  nullable.
+ *           parameters   nullable JSON Schema object as JSON text; it is
+ *                        validated as JSON and sent unchanged.
+ * Returns:  LLMIO_E_INVALID naming "tools[i].name" or
+ *           "tools[i].parameters".
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_tool(llmio_request *r,
+                                              const char *name,
+                                              const char *description,
+                                              const char *parameters);
+
+/*
+ * llmio_request_set_tool_choice - "auto", "none", "required", or the name
+ * of one offered function (sent as {"type":"function",...}).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_tool_choice(llmio_request *r,
+                                                     const char *choice);
+
+/*
+ * llmio_request_set_response_format - structured output.
+ *
+ * Params:   type    "text", "json_object" or "json_schema".
+ *           name    json_schema only: the schema name ([a-zA-Z0-9_-]).
+ *           schema  json_schema only: JSON Schema as JSON text.
+ *           strict  json_schema only.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_response_format(llmio_request *r,
+                                                         const char *type,
+                                                         const char *name,
+                                                         const char *schema,
+                                                         bool strict);
+
+/* Sampling and limits. Each is sent only when set. Ranges are checked:
+ * temperature 0..2, top_p 0..1, tokens >= 1, n 1..128, top_logprobs 0..20. */
+LLMIO_API llmio_status llmio_request_set_temperature(llmio_request *r,
+                                                     double t);
+LLMIO_API llmio_status llmio_request_set_top_p(llmio_request *r, double p);
+/* Sends "max_tokens" (deprecated by OpenAI, still the common field). */
+LLMIO_API llmio_status llmio_request_set_max_tokens(llmio_request *r,
+                                                    int64_t n);
+/* Sends "max_completion_tokens" (required by reasoning models). */
+LLMIO_API llmio_status llmio_request_set_max_completion_tokens(
+    llmio_request *r, int64_t n);
+/* Appends one stop sequence (at most 4). */
+LLMIO_API llmio_status llmio_request_add_stop(llmio_request *r,
+                                              const char *stop);
+LLMIO_API llmio_status llmio_request_set_n(llmio_request *r, int n);
+LLMIO_API llmio_status llmio_request_set_seed(llmio_request *r,
+                                              int64_t seed);
+LLMIO_API llmio_status llmio_request_set_user(llmio_request *r,
+                                              const char *user);
+/* Requests token logprobs, with TOP alternatives per token (0..20). */
+LLMIO_API llmio_status llmio_request_set_logprobs(llmio_request *r,
+                                                  bool on, int top);
+
+/*
+ * llmio_request_set_raw - set any top-level body field the builder does not
+ * model, as raw JSON text (validated). It replaces a modelled field of the
+ * same name. Example: ("reasoning_effort", "\"low\"").
+ *
+ * Returns:  LLMIO_E_INVALID naming the key when VALUE_JSON is not JSON.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_raw(llmio_request *r,
+                                             const char *key,
+                                             const char *value_json);
+
+/*
+ * llmio_request_add_header - add an HTTP header for this request only, as
+ * "Name: value". Wins over client headers of the same name.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_add_header(llmio_request *r,
+                                                const char *header);
+
+/*
+ * llmio_request_set_timeout - per-request override of a client timeout.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_timeout(llmio_request *r,
+                                                 llmio_timeout_kind kind,
+                                                 int64_t ms);
+
+/* ===================================================================== */
+/* Responses and stream deltas                                            */
+/* ===================================================================== */
+
+typedef enum llmio_finish_reason {
+    LLMIO_FINISH_NONE = 0,       /* not finished (stream cut, or pending) */
+    LLMIO_FINISH_STOP = 1,       /* natural end or a stop sequence */
+    LLMIO_FINISH_LENGTH = 2,     /* token limit */
+    LLMIO_FINISH_TOOL_CALLS = 3, /* the model called tools */
+    LLMIO_FINISH_CONTENT_FILTER = 4,
+    LLMIO_FINISH_OTHER = 5       /* anything else: see the raw string */
+} llmio_finish_reason;
+
+/* Token usage. Fields are -1 when the provider did not report them. */
+typedef struct llmio_usage {
+    int64_t prompt_tokens;
+    int64_t completion_tokens;
+    int64_t total_tokens;
+    int64_t cached_tokens;    /* prompt tokens served from cache */
+    int64_t reasoning_tokens; /* completion tokens spent reasoning */
+    int64_t reserved_[4];
+} llmio_usage;
+
+/* One tool call of a response: [borrowed] from the response. */
+typedef struct llmio_tool_call {
+    const char *id;
+    const char *name;
+    const char *arguments; /* JSON text as the model produced it; may be
+                              invalid JSON if the model was cut off */
+    size_t arguments_len;
+    const void *reserved_[4];
+} llmio_tool_call;
+
+typedef enum llmio_delta_kind {
+    LLMIO_DELTA_START = 0,     /* a choice begins: role, id, model */
+    LLMIO_DELTA_TEXT = 1,      /* content fragment */
+    LLMIO_DELTA_REASONING = 2, /* reasoning/thinking fragment */
+    LLMIO_DELTA_REFUSAL = 3,   /* refusal fragment */
+    LLMIO_DELTA_TOOL_CALL = 4, /* tool-call fragment for tool_index */
+    LLMIO_DELTA_FINISH = 5,    /* the choice finished: finish, finish_raw */
+    LLMIO_DELTA_USAGE = 6,     /* usage totals */
+    LLMIO_DELTA_LOGPROB = 7,   /* one token's logprob: text, logprob */
+    LLMIO_DELTA_ERROR = 8,     /* in-band error: text = message; the future
+                                  then completes with the error */
+    LLMIO_DELTA_RESTARTED = 9  /* reserved for stream restarts (retries) */
+} llmio_delta_kind;
+
+/*
+ * llmio_delta - one streamed event, normalised across providers. Filled by
+ * the library and [borrowed] for the duration of the callback (or until the
+ * next llmio_future_next() call). Pointers not used by KIND are NULL.
+ */
+typedef struct llmio_delta {
+    llmio_delta_kind kind;
+    int choice;             /* choice index */
+    const char *text;       /* TEXT/REASONING/REFUSAL fragment, TOOL_CALL
+                               argument fragment, ERROR message, LOGPROB
+                               token */
+    size_t text_len;
+    int tool_index;         /* TOOL_CALL: index of the call in the choice */
+    const char *tool_id;    /* TOOL_CALL: on the call's first fragment */
+    const char *tool_name;  /* TOOL_CALL: on the call's first fragment */
+    llmio_finish_reason finish; /* FINISH */
+    const char *finish_raw; /* FINISH: the provider's own reason string */
+    const llmio_usage *usage;   /* USAGE */
+    double logprob;         /* LOGPROB */
+    const char *id;         /* START: response id */
+    const char *model;      /* START: model that serves the request */
+    int64_t created;        /* START: unix seconds, 0 if unknown */
+    const char *error_type; /* ERROR: provider error type */
+    const void *reserved_[6];
+} llmio_delta;
+
+/*
+ * Response accessors. R is [borrowed] from its future and lives until
+ * llmio_future_free(). A streamed request yields the same response a
+ * non-streaming one would (assembled from its deltas). Out-of-range
+ * CHOICE or I gives NULL / 0 / LLMIO_FINISH_NONE. Every accessor accepts a
+ * NULL response.
+ */
+LLMIO_API const char *llmio_response_id(const llmio_response *r);
+LLMIO_API const char *llmio_response_model(const llmio_response *r);
+/* The provider that served it ("openai", ...). */
+LLMIO_API const char *llmio_response_provider(const llmio_response *r);
+LLMIO_API int64_t llmio_response_created(const llmio_response *r);
+LLMIO_API size_t llmio_response_choices(const llmio_response *r);
+/* Message content of CHOICE; LEN (nullable) gets its byte length. NULL
+ * when the message had no content (e.g. only tool calls). */
+LLMIO_API const char *llmio_response_text(const llmio_response *r,
+                                          size_t choice, size_t *len);
+LLMIO_API const char *llmio_response_refusal(const llmio_response *r,
+                                             size_t choice);
+LLMIO_API const char *llmio_response_reasoning(const llmio_response *r,
+                                               size_t choice, size_t *len);
+LLMIO_API llmio_finish_reason llmio_response_finish(const llmio_response *r,
+                                                    size_t choice);
+LLMIO_API const char *llmio_response_finish_raw(const llmio_response *r,
+                                                size_t choice);
+LLMIO_API size_t llmio_response_tool_calls(const llmio_response *r,
+                                           size_t choice);
+LLMIO_API const llmio_tool_call *
+llmio_response_tool_call(const llmio_response *r, size_t choice, size_t i);
+/* Number of logprob tokens of CHOICE, and token I of them. */
+LLMIO_API size_t llmio_response_logprobs(const llmio_response *r,
+                                         size_t choice);
+LLMIO_API const char *llmio_response_logprob(const llmio_response *r,
+                                             size_t choice, size_t i,
+                                             double *logprob);
+/* Usage (all -1 when the provider reported none). */
+LLMIO_API llmio_usage llmio_response_usage(const llmio_response *r);
+/* The response as JSON: the provider's body for a non-streaming request,
+ * the assembled chat.completion object for a stream. */
+LLMIO_API const char *llmio_response_json(const llmio_response *r,
+                                          size_t *len);
+
+/* ===================================================================== */
+/* Submit and futures                                                     */
+/* ===================================================================== */
+
+/* Completion callback: runs exactly once per accepted request. */
+typedef void (*llmio_done_cb)(llmio_future *f, void *user);
+
+/* Stream callback: each delta in order, all before done_cb. Return 0 to go
+ * on, non-zero to stop: the future then completes with LLMIO_E_ABORTED. */
+typedef int (*llmio_stream_cb)(llmio_future *f, const llmio_delta *d,
+                               void *user);
+
+/*
+ * llmio_request_set_stream - stream the response. With CB, deltas are
+ * pushed to CB; with CB NULL they are queued for llmio_future_next().
+ * INCLUDE_USAGE asks for the final usage event (OpenAI
+ * stream_options.include_usage); it defaults to true when streaming.
+ *
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_request_set_stream(llmio_request *r,
+                                                llmio_stream_cb cb,
+                                                bool include_usage);
+
+/*
+ * llmio_submit - start R on C. The request is snapshotted: R may be changed
+ * or freed as soon as this returns.
+ *
+ * Params:   c     [borrowed] the client.
+ *           r     [borrowed] the request.
+ *           done  nullable completion callback.
+ *           user  passed to DONE and the stream callback.
+ *           out   [out][new] the future; free with llmio_future_free().
+ * Returns:  LLMIO_OK: DONE runs exactly once, later, from the loop.
+ *           Anything else: no callback ever runs and *OUT is NULL:
+ *           the request's sticky error, LLMIO_E_INVALID (naming the field
+ *           in ERR), LLMIO_E_UNSUPPORTED (unknown provider), LLMIO_E_STATE
+ *           (client shutting down), LLMIO_E_NOMEM.
+ *           err  nullable; details of a refused submit.
+ * Thread:   the driving thread; allowed inside callbacks.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
+                                    llmio_done_cb done, void *user,
+                                    llmio_future **out, llmio_error *err);
+
+/*
+ * llmio_future_wait - run the client until F completes or TIMEOUT_MS
+ * passes. Other futures of the client progress too; their callbacks run.
+ *
+ * Returns:  LLMIO_OK when F has completed (outcome: llmio_future_status()),
+ *           LLMIO_E_TIMEOUT when TIMEOUT_MS passed first,
+ *           LLMIO_E_STATE when called from inside a callback or on a client
+ *           attached to an external loop.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_future_wait(llmio_future *f, int timeout_ms);
+
+/*
+ * llmio_future_wait_all - run until all N futures complete or TIMEOUT_MS.
+ * All must belong to the same client.
+ * Returns:  as llmio_future_wait(); LLMIO_E_INVALID for mixed clients.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_future_wait_all(llmio_future *const *fs,
+                                             size_t n, int timeout_ms);
+
+/*
+ * llmio_future_wait_any - run until one of N futures is complete.
+ * Params:   index  [out] nullable; the index of a completed future (the
+ *                  lowest, if several are).
+ * Returns:  as llmio_future_wait().
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_future_wait_any(llmio_future *const *fs,
+                                             size_t n, int timeout_ms,
+                                             size_t *index);
+
+/*
+ * llmio_future_next - pull the next stream delta of a request submitted
+ * with llmio_request_set_stream(r, NULL, ...), running the client as
+ * needed for up to TIMEOUT_MS.
+ *
+ * Params:   d  [out] borrowed until the next call or llmio_future_free().
+ * Returns:  LLMIO_OK with *D set; LLMIO_E_TIMEOUT when none arrived in
+ *           time; otherwise the stream is over and *D is NULL: the return
+ *           is then LLMIO_E_STATE if the stream completed normally (read
+ *           the outcome with llmio_future_status()) or the future's error.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_future_next(llmio_future *f,
+                                         const llmio_delta **d,
+                                         int timeout_ms);
+
+/*
+ * llmio_future_cancel - stop F now: its transfer is closed at once and it
+ * completes with LLMIO_E_CANCELLED (done_cb runs from the loop). Does
+ * nothing if F already completed.
+ * Since:    0.1
+ */
+LLMIO_API void llmio_future_cancel(llmio_future *f);
+
+/*
+ * llmio_future_free - drop the caller's reference. A pending F is
+ * cancelled (its done_cb still runs once, with LLMIO_E_CANCELLED). Inside a
+ * callback the release is deferred. NULL does nothing.
+ * Since:    0.1
+ */
+LLMIO_API void llmio_future_free(llmio_future *f);
+
+/* Whether F has completed. */
+LLMIO_API bool llmio_future_done(const llmio_future *f);
+/* F's outcome: LLMIO_OK, an error, or LLMIO_E_STATE while pending. */
+LLMIO_API llmio_status llmio_future_status(const llmio_future *f);
+/* F's response after success, NULL otherwise ([borrowed] from F). */
+LLMIO_API const llmio_response *llmio_future_response(const llmio_future *f);
+/* F's error details after failure ([borrowed] from F); code LLMIO_OK on
+ * success. Never NULL for a non-NULL F. */
+LLMIO_API const llmio_error *llmio_future_error(const llmio_future *f);
+/* The USER pointer given to llmio_submit(). */
+LLMIO_API void *llmio_future_user(const llmio_future *f);
+
+/*
+ * llmio_chat - submit R and wait for it: the synchronous convenience.
+ *
+ * Params:   out  [out][new] the completed future (also on failure, so the
+ *                error can be read); NULL if the submit was refused.
+ *           err  nullable; filled with the outcome's details.
+ * Returns:  the outcome status.
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_chat(llmio_client *c, const llmio_request *r,
+                                  llmio_future **out, llmio_error *err);
+
+/* ===================================================================== */
+/* Loop integration                                                       */
+/* ===================================================================== */
+
+/*
+ * llmio_client_run - drive the client on this thread until nothing is
+ * pending or TIMEOUT_MS passes.
+ * Returns:  LLMIO_OK (idle), LLMIO_E_TIMEOUT, LLMIO_E_STATE (inside a
+ *           callback, or attached to a loop).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_run(llmio_client *c, int timeout_ms);
+
+/*
+ * llmio_client_fd - one descriptor that becomes readable when the client
+ * has work to do (an epoll set of its sockets, its timer and its wakeup).
+ * Use with llmio_client_timeout_ms() and llmio_client_step().
+ * Returns:  the descriptor (owned by the client), or -1 on failure.
+ * Since:    0.1
+ */
+LLMIO_API int llmio_client_fd(llmio_client *c);
+
+/*
+ * llmio_client_timeout_ms - the longest a loop may wait on the descriptor
+ * before calling llmio_client_step(); -1 when nothing is pending.
+ * Since:    0.1
+ */
+LLMIO_API int llmio_client_timeout_ms(llmio_client *c);
+
+/*
+ * llmio_client_step - make progress without blocking: handle ready
+ * sockets and due timers, run callbacks.
+ * Returns:  LLMIO_OK, LLMIO_E_STATE (inside a callback or attached).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_step(llmio_client *c);
+
+/*
+ * llmio_client_wakeup - make a blocked llmio_future_wait/run, or a poll on
+ * llmio_client_fd(), return soon. The only function callable from any
+ * thread.
+ * Since:    0.1
+ */
+LLMIO_API void llmio_client_wakeup(llmio_client *c);
+
+enum {
+    LLMIO_POLL_NONE = 0, /* stop watching the descriptor */
+    LLMIO_POLL_IN = 1,
+    LLMIO_POLL_OUT = 2,
+    LLMIO_POLL_INOUT = 3
+};
+
+/*
+ * llmio_loop_hooks - how a client drives itself from a foreign event loop.
+ * WATCH: watch FD for EVENTS (an LLMIO_POLL_* value; NONE removes it).
+ * SET_TIMER: call llmio_client_on_timer() after MS (-1 cancels; 0 means
+ * soon, from the loop, not from inside SET_TIMER). CLEANUP: the client is
+ * detaching (freed); release adapter state.
+ */
+typedef struct llmio_loop_hooks {
+    void (*watch)(void *user, int fd, int events);
+    void (*set_timer)(void *user, int64_t ms);
+    void (*cleanup)(void *user);
+    void *reserved_[4];
+} llmio_loop_hooks;
+
+/*
+ * llmio_client_attach - drive C from a foreign loop through HOOKS. The
+ * client must not have been driven another way yet.
+ * Returns:  LLMIO_OK, LLMIO_E_STATE (already attached or already driven).
+ * Since:    0.1
+ */
+LLMIO_API llmio_status llmio_client_attach(llmio_client *c,
+                                           const llmio_loop_hooks *hooks,
+                                           void *user);
+
+/* The loop reports FD ready for EVENTS (LLMIO_POLL_*). Runs callbacks. */
+LLMIO_API llmio_status llmio_client_on_fd(llmio_client *c, int fd,
+                                          int events);
+/* The loop reports the timer set by set_timer expired. Runs callbacks. */
+LLMIO_API llmio_status llmio_client_on_timer(llmio_client *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,104 @@
+/*
+ * request.h - the request builder's storage, read by providers and engine.
+ *
+ * The builder (request.c) validates as it goes and keeps the first error
+ * (sticky). Providers serialise it (build_request); the engine reads the
+ * transport settings below. Everything is owned by the builder and freed
+ * with it; llmio_submit() serialises the request at once, which is the
+ * snapshot the STYLE guide asks for (the builder may change afterwards).
+ */
+#ifndef LLMIO_REQUEST_H
+#define LLMIO_REQUEST_H
+
+#include "llmio.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum llmio__part_type { LLMIO__PART_TEXT = 0, LLMIO__PART_IMAGE_URL = 1 };
+
+struct llmio__part {
+    enum llmio__part_type type;
+    char *text;   /* TEXT */
+    char *url;    /* IMAGE_URL */
+    char *detail; /* IMAGE_URL, nullable */
+};
+
+struct llmio__tool_call_in {
+    char *id;
+    char *name;
+    char *arguments; /* JSON text */
+};
+
+struct llmio__message {
+    llmio_role role;
+    char *content; /* plain text content; NULL when parts or null content */
+    struct llmio__part *parts;
+    size_t nparts;
+    char *name;
+    struct llmio__tool_call_in *tool_calls; /* assistant */
+    size_t ntool_calls;
+    char *tool_call_id; /* tool */
+};
+
+struct llmio__tool_def {
+    char *name;
+    char *description; /* nullable */
+    char *parameters;  /* JSON text, nullable */
+};
+
+struct llmio__raw_field {
+    char *key;
+    char *json;
+};
+
+struct llmio_request {
+    const llmio_allocator *alloc;
+    llmio_status error;     /* sticky first error */
+    char error_msg[256];    /* names the field */
+
+    char *model; /* full model string, "provider/model" */
+
+    struct llmio__message *messages;
+    size_t nmessages, cap_messages;
+
+    /* Parameters: sent only when the has_ flag is set. */
+    bool has_temperature, has_top_p, has_max_tokens,
+        has_max_completion_tokens, has_n, has_seed, has_logprobs;
+    double temperature, top_p;
+    int64_t max_tokens, max_completion_tokens, seed;
+    int n;
+    bool logprobs;
+    int top_logprobs;
+    char *stop[4];
+    size_t nstop;
+    char *user;
+
+    struct llmio__tool_def *tools;
+    size_t ntools, cap_tools;
+    char *tool_choice; /* "auto" | "none" | "required" | function name */
+
+    char *response_format_type; /* NULL when unset */
+    char *response_format_name;
+    char *response_format_schema;
+    bool response_format_strict;
+
+    struct llmio__raw_field *raw;
+    size_t nraw, cap_raw;
+
+    /* Transport settings read by the engine. */
+    char **headers; /* "Name: value" */
+    size_t nheaders, cap_headers;
+    int64_t timeouts_ms[4]; /* by llmio_timeout_kind; 0 = client default */
+
+    bool stream;
+    bool include_usage;
+    llmio_stream_cb stream_cb; /* NULL with stream: pull mode */
+};
+
+/* Whether the JSON text has a top-level field KEY overridden by
+ * llmio_request_set_raw() (providers skip their own field then). */
+bool llmio__request_has_raw(const struct llmio_request *r, const char *key);
+
+#endif
