@@ -1,0 +1,1277 @@
+/*
+ * json.c - strict RFC 8259 JSON parser into an arena tree, plus an
+ * incremental reader and a compact writer; no I/O.
+ *
+ * Parser design (the hot path is a ~250-byte stream chunk, parsed in a few
+ * hundred nanoseconds):
+ *  - The input is copied into the arena once, with a NUL after it. Every
+ *    node's RAW points into that copy, which gives llmio__json_raw() the
+ *    exact source bytes for as long as the arena lives and makes the NUL a
+ *    sentinel: scanning loops stop on it (it is not valid anywhere in JSON)
+ *    instead of testing for the end on every byte.
+ *  - One iterative pass, no recursion: values are pushed onto a node stack
+ *    (on the C stack, spilling to the heap for big documents); when a
+ *    container closes, its children are copied into one arena array of
+ *    exact size. Each node is written twice and the arena sees one bump per
+ *    container and per string, never a malloc per node.
+ *  - Nodes are 24 bytes. The type is not stored: it is the first byte of
+ *    the value's source text ('{', '[', '"', 't', 'f', 'n', else a number).
+ *  - Strings are decoded into their own NUL-terminated arena copy (a
+ *    memcpy when they hold no escapes and are ASCII, the common case), so
+ *    the raw copy stays untouched. Numbers keep their text; the int64 value
+ *    is computed during the scan (cheap, digits are visited anyway), the
+ *    double is converted on access (strtod_l in the C locale, so a host
+ *    program's setlocale() cannot change results).
+ *  - Strictness: UTF-8 is validated (RFC 3629), \u escapes must pair
+ *    surrogates, no leading zeros, NaN, trailing commas, control characters
+ *    in strings or trailing garbage; depth and size limits give
+ *    LLMIO_E_TOO_BIG.
+ *
+ * Incremental reader design: a byte-level scanner with explicit state
+ * (between values, in a container with its depth, in a string, after a
+ * backslash, in a top-level scalar) finds where each top-level value ends,
+ * resuming at any byte; the value's bytes are then handed to the one-shot
+ * parser above. Keeping the resumable logic out of the parser keeps the
+ * parser's loop tight, and because value boundaries depend only on the byte
+ * sequence, every split of the input gives the same values and the same
+ * errors (offsets are counted from the start of the stream). Newline-
+ * delimited JSON (Ollama) is just values separated by whitespace, so there is
+ * no separate line splitter.
+ *
+ * Writer design: compact output appended to an llmio__buf, automatic commas
+ * from a per-level state byte, and a sticky first error so callers check
+ * once at the end.
+ *
+ * Owns: nothing beyond the call (trees belong to the caller's arena; the
+ * reader owns its input buffer; the writer appends to the caller's buffer).
+ */
+#include "json.h"
+
+#include "alloc.h"
+#include "utf8.h"
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Character classes                                                   */
+/* ------------------------------------------------------------------ */
+
+/* 1 for bytes that may appear in a string unescaped and need no further
+ * check: printable ASCII other than '"' and '\\'. */
+static const unsigned char plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),
+    /* 0x20..0x2F: '"' is 0x22 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, R16(1), R16(1),
+    /* 0x50..0x5F: '\\' is 0x5C */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, R16(1), R16(1), R16(0),
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)
+#undef R16
+};
+
+static inline bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline const unsigned char *skip_ws(const unsigned char *p)
+{
+    /* Compact JSON has no whitespace at all, so test once before looping. */
+    while (is_ws(*p)) {
+        p++;
+    }
+    return p;
+}
+
+static inline bool is_digit(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parser                                                              */
+/* ------------------------------------------------------------------ */
+
+#define LOCAL_NODES 128
+
+struct parser {
+    struct llmio__arena *arena;
+    const unsigned char *base; /* the arena copy of the input */
+    const unsigned char *end;  /* base + len; *end is NUL */
+    struct llmio__json *stk;   /* node stack */
+    size_t cap;
+    bool stk_heap;
+    size_t max_depth;
+    llmio_status status;
+    struct llmio__json_error *err;
+};
+
+static void set_error(struct llmio__json_error *err, const unsigned char *base,
+                      size_t off, const char *msg)
+{
+    if (err == NULL) {
+        return;
+    }
+    size_t line = 1, col = 1;
+    for (size_t i = 0; base != NULL && i < off; i++) {
+        if (base[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    err->offset = off;
+    err->line = line;
+    err->column = col;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+}
+
+static const unsigned char *fail(struct parser *ps, const unsigned char *at,
+                                 llmio_status st, const char *msg)
+{
+    ps->status = st;
+    set_error(ps->err, ps->base, (size_t)(at - ps->base), msg);
+    return NULL;
+}
+
+/* Unexpected byte AT: says "end of input" when AT is the sentinel. */
+static const unsigned char *fail_at(struct parser *ps, const unsigned char *at,
+                                    const char *msg)
+{
+    if (at >= ps->end) {
+        return fail(ps, ps->end, LLMIO_E_PROTOCOL, "unexpected end of input");
+    }
+    return fail(ps, at, LLMIO_E_PROTOCOL, msg);
+}
+
+static int hexval(unsigned char c)
+{
+    if (is_digit(c)) {
+        return c - '0';
+    }
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Four hex digits at P, or -1. P has at least 4 readable bytes or a NUL
+ * before them, which hexval rejects. */
+static long hex4(const unsigned char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0) {
+            return -1;
+        }
+        v = (v << 4) | h;
+    }
+    return v;
+}
+
+/*
+ * Slow path of parse_string: decode the string whose content starts at S,
+ * with Q the first byte the fast scan did not accept. Writes the decoded
+ * bytes to arena memory and fills N. Returns the byte after the closing
+ * quote, or NULL with the error set.
+ */
+static const unsigned char *parse_string_slow(struct parser *ps,
+                                              const unsigned char *s,
+                                              const unsigned char *q,
+                                              struct llmio__json *n)
+{
+    /* Find the closing quote (skipping escaped characters) to size the
+     * output; the decoded form is never longer than the source. Stops early
+     * at a control character, which the decode loop then reports. */
+    const unsigned char *e = q;
+    for (;;) {
+        unsigned char c = *e;
+        if (c == '"' || c < 0x20) {
+            break;
+        }
+        if (c == '\\') {
+            if (e[1] < 0x20) {
+                e++;
+                break;
+            }
+            e += 2;
+            continue;
+        }
+        e++;
+    }
+    size_t cap = (size_t)(e - s);
+    char *out = llmio__arena_alloc_fast(ps->arena, cap + 1);
+    if (out == NULL) {
+        return fail(ps, s, LLMIO_E_NOMEM, "out of memory");
+    }
+    size_t o = (size_t)(q - s);
+    memcpy(out, s, o);
+    const unsigned char *p = q;
+    for (;;) {
+        unsigned char c = *p;
+        if (plain[c]) {
+            out[o++] = (char)c;
+            p++;
+        } else if (c == '"') {
+            break;
+        } else if (c == '\\') {
+            unsigned char x = p[1];
+            switch (x) {
+            case '"':
+            case '\\':
+            case '/':
+                out[o++] = (char)x;
+                break;
+            case 'b':
+                out[o++] = '\b';
+                break;
+            case 'f':
+                out[o++] = '\f';
+                break;
+            case 'n':
+                out[o++] = '\n';
+                break;
+            case 'r':
+                out[o++] = '\r';
+                break;
+            case 't':
+                out[o++] = '\t';
+                break;
+            case 'u': {
+                long cp = hex4(p + 2);
+                if (cp < 0) {
+                    return fail_at(ps, p, "invalid \\u escape");
+                }
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return fail(ps, p, LLMIO_E_PROTOCOL,
+                                "lone low surrogate in \\u escape");
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    long lo = -1;
+                    if (p[6] == '\\' && p[7] == 'u') {
+                        lo = hex4(p + 8);
+                    }
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        return fail(ps, p, LLMIO_E_PROTOCOL,
+                                    "lone high surrogate in \\u escape");
+                    }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                }
+                if (cp < 0x80) {
+                    out[o++] = (char)cp;
+                } else if (cp < 0x800) {
+                    out[o++] = (char)(0xC0 | (cp >> 6));
+                    out[o++] = (char)(0x80 | (cp & 0x3F));
+                } else if (cp < 0x10000) {
+                    out[o++] = (char)(0xE0 | (cp >> 12));
+                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    out[o++] = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    out[o++] = (char)(0xF0 | (cp >> 18));
+                    out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    out[o++] = (char)(0x80 | (cp & 0x3F));
+                }
+                p += 6;
+                continue;
+            }
+            default:
+                return fail_at(ps, p + 1, "invalid escape in string");
+            }
+            p += 2;
+        } else if (c >= 0x80) {
+            int k = llmio__utf8_seq(p, (size_t)(ps->end - p));
+            if (k < 0) {
+                return fail(ps, p, LLMIO_E_PROTOCOL, "invalid UTF-8 in string");
+            }
+            memcpy(out + o, p, (size_t)k);
+            o += (size_t)k;
+            p += k;
+        } else {
+            return fail_at(ps, p, "control character in string");
+        }
+    }
+    out[o] = '\0';
+    n->u.str = out;
+    n->len = (uint32_t)o;
+    return p + 1;
+}
+
+/*
+ * Parses the string whose opening quote is at P into N. Returns the byte
+ * after the closing quote, or NULL with the error set.
+ */
+static inline const unsigned char *
+parse_string(struct parser *ps, const unsigned char *p, struct llmio__json *n)
+{
+    const unsigned char *s = p + 1, *q = s;
+    /* Unrolled: most strings are short ASCII runs without escapes. */
+    for (;;) {
+        if (!plain[q[0]]) {
+            break;
+        }
+        if (!plain[q[1]]) {
+            q += 1;
+            break;
+        }
+        if (!plain[q[2]]) {
+            q += 2;
+            break;
+        }
+        if (!plain[q[3]]) {
+            q += 3;
+            break;
+        }
+        q += 4;
+    }
+    const unsigned char *e;
+    if (*q == '"') {
+        size_t len = (size_t)(q - s);
+        char *out = llmio__arena_alloc_fast(ps->arena, len + 1);
+        if (out == NULL) {
+            return fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+        }
+        memcpy(out, s, len);
+        out[len] = '\0';
+        n->u.str = out;
+        n->len = (uint32_t)len;
+        e = q + 1;
+    } else {
+        e = parse_string_slow(ps, s, q, n);
+        if (e == NULL) {
+            return NULL;
+        }
+    }
+    n->raw_len = (uint32_t)(e - p);
+    return e;
+}
+
+/* Parses the number at P into N (text, and the int64 when exact). */
+static inline const unsigned char *
+parse_number(struct parser *ps, const unsigned char *p, struct llmio__json *n)
+{
+    const unsigned char *s = p;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    uint64_t v = 0;
+    size_t nd;
+    if (*p == '0') {
+        p++;
+        if (is_digit(*p)) {
+            return fail(ps, p - 1, LLMIO_E_PROTOCOL,
+                        "leading zeros are not allowed");
+        }
+        nd = 1;
+    } else if (is_digit(*p)) {
+        const unsigned char *d = p;
+        while (is_digit(*p)) {
+            v = v * 10 + (unsigned)(*p - '0');
+            p++;
+        }
+        nd = (size_t)(p - d);
+    } else {
+        return fail_at(ps, p, "invalid number");
+    }
+    bool is_int = true;
+    if (*p == '.') {
+        p++;
+        if (!is_digit(*p)) {
+            return fail_at(ps, p, "digit expected after decimal point");
+        }
+        while (is_digit(*p)) {
+            p++;
+        }
+        is_int = false;
+    }
+    if ((*p | 0x20) == 'e') {
+        p++;
+        if (*p == '+' || *p == '-') {
+            p++;
+        }
+        if (!is_digit(*p)) {
+            return fail_at(ps, p, "digit expected in exponent");
+        }
+        while (is_digit(*p)) {
+            p++;
+        }
+        is_int = false;
+    }
+    /* Up to 19 digits cannot wrap a uint64_t; beyond that it is no int64. */
+    if (is_int && nd <= 19) {
+        if (neg && v <= (uint64_t)INT64_MAX + 1) {
+            n->u.i = (int64_t)(0 - v);
+        } else if (!neg && v <= (uint64_t)INT64_MAX) {
+            n->u.i = (int64_t)v;
+        } else {
+            is_int = false;
+        }
+    } else {
+        is_int = false;
+    }
+    if (!is_int) {
+        n->u.i = 0;
+    }
+    n->len = is_int;
+    n->raw_len = (uint32_t)(p - s);
+    return p;
+}
+
+/* Grows the node stack; TOP nodes are kept. */
+static bool grow_stack(struct parser *ps)
+{
+    size_t ncap;
+    if (llmio__mul_overflows(ps->cap, 2, &ncap) ||
+        ncap > SIZE_MAX / sizeof(struct llmio__json)) {
+        return false;
+    }
+    struct llmio__json *nstk;
+    const llmio_allocator *alloc = ps->arena->alloc;
+    if (ps->stk_heap) {
+        nstk = llmio__realloc(alloc, ps->stk, ncap * sizeof *nstk);
+    } else {
+        nstk = llmio__malloc(alloc, ncap * sizeof *nstk);
+        if (nstk != NULL) {
+            memcpy(nstk, ps->stk, ps->cap * sizeof *nstk);
+        }
+    }
+    if (nstk == NULL) {
+        return false;
+    }
+    ps->stk = nstk;
+    ps->stk_heap = true;
+    ps->cap = ncap;
+    return true;
+}
+
+/*
+ * The parse loop. Open containers are chained through their header nodes
+ * on the stack (u.i holds the parent's index until the container closes),
+ * so no separate frame stack is needed.
+ */
+static const struct llmio__json *run(struct parser *ps)
+{
+    const unsigned char *p = ps->base;
+    size_t top = 0, cur = SIZE_MAX, depth = 0;
+    bool in_obj = false;
+    struct llmio__json *n;
+
+value:
+    p = skip_ws(p);
+    if (top == ps->cap && !grow_stack(ps)) {
+        fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    n = &ps->stk[top++];
+    n->raw = (const char *)p;
+    switch (*p) {
+    case '{':
+    case '[':
+        if (++depth > ps->max_depth) {
+            fail(ps, p, LLMIO_E_TOO_BIG, "nesting deeper than the limit");
+            return NULL;
+        }
+        n->u.i = (int64_t)cur;
+        cur = top - 1;
+        in_obj = *p == '{';
+        p = skip_ws(p + 1);
+        if (*p == (in_obj ? '}' : ']')) {
+            goto close;
+        }
+        if (in_obj) {
+            goto key;
+        }
+        goto value;
+    case '"':
+        p = parse_string(ps, p, n);
+        break;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        p = parse_number(ps, p, n);
+        break;
+    case 't':
+        if (ps->end - p >= 4 && memcmp(p, "true", 4) == 0) {
+            n->raw_len = 4;
+            p += 4;
+            break;
+        }
+        fail_at(ps, p, "invalid literal");
+        return NULL;
+    case 'f':
+        if (ps->end - p >= 5 && memcmp(p, "false", 5) == 0) {
+            n->raw_len = 5;
+            p += 5;
+            break;
+        }
+        fail_at(ps, p, "invalid literal");
+        return NULL;
+    case 'n':
+        if (ps->end - p >= 4 && memcmp(p, "null", 4) == 0) {
+            n->raw_len = 4;
+            p += 4;
+            break;
+        }
+        fail_at(ps, p, "invalid literal");
+        return NULL;
+    default:
+        fail_at(ps, p, "value expected");
+        return NULL;
+    }
+    if (p == NULL) {
+        return NULL;
+    }
+
+after:
+    p = skip_ws(p);
+    if (cur == SIZE_MAX) {
+        if (p != ps->end) {
+            fail(ps, p, LLMIO_E_PROTOCOL, "trailing characters after value");
+            return NULL;
+        }
+        return &ps->stk[0];
+    }
+    if (*p == ',') {
+        p = skip_ws(p + 1);
+        if (in_obj) {
+            goto key;
+        }
+        goto value;
+    }
+    if (*p == (in_obj ? '}' : ']')) {
+        goto close;
+    }
+    fail_at(ps, p, in_obj ? "',' or '}' expected" : "',' or ']' expected");
+    return NULL;
+
+close : {
+    struct llmio__json *h = &ps->stk[cur];
+    size_t nk = top - cur - 1;
+    struct llmio__json *kids = NULL;
+    if (nk > 0) {
+        kids = llmio__arena_alloc_fast(ps->arena, nk * sizeof *kids);
+        if (kids == NULL) {
+            fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        memcpy(kids, h + 1, nk * sizeof *kids);
+    }
+    size_t parent = (size_t)h->u.i;
+    h->u.kids = kids;
+    h->len = (uint32_t)(in_obj ? nk / 2 : nk);
+    p++;
+    h->raw_len = (uint32_t)(p - (const unsigned char *)h->raw);
+    top = cur + 1;
+    cur = parent;
+    depth--;
+    if (cur != SIZE_MAX) {
+        in_obj = ps->stk[cur].raw[0] == '{';
+    }
+    goto after;
+}
+
+key:
+    if (*p != '"') {
+        fail_at(ps, p, "string key expected");
+        return NULL;
+    }
+    if (top == ps->cap && !grow_stack(ps)) {
+        fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    n = &ps->stk[top++];
+    n->raw = (const char *)p;
+    p = parse_string(ps, p, n);
+    if (p == NULL) {
+        return NULL;
+    }
+    p = skip_ws(p);
+    if (*p != ':') {
+        fail_at(ps, p, "':' expected after key");
+        return NULL;
+    }
+    p++;
+    goto value;
+}
+
+llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
+                               size_t len, const struct llmio__json_limits *lim,
+                               const struct llmio__json **out,
+                               struct llmio__json_error *err)
+{
+    struct llmio__json local[LOCAL_NODES];
+    struct parser ps;
+    size_t max_size = LLMIO__JSON_DEFAULT_SIZE;
+    ps.max_depth = LLMIO__JSON_DEFAULT_DEPTH;
+    if (lim != NULL) {
+        if (lim->max_size != 0) {
+            max_size = lim->max_size;
+        }
+        if (lim->max_depth != 0) {
+            ps.max_depth = lim->max_depth;
+        }
+    }
+    /* Node lengths are 32-bit. */
+    if (max_size > UINT32_MAX - 1) {
+        max_size = UINT32_MAX - 1;
+    }
+    *out = NULL;
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+    }
+    if (len > max_size) {
+        set_error(err, NULL, max_size, "document larger than the limit");
+        return LLMIO_E_TOO_BIG;
+    }
+    unsigned char *copy = llmio__arena_alloc_fast(a, len + 1);
+    if (copy == NULL) {
+        set_error(err, NULL, 0, "out of memory");
+        return LLMIO_E_NOMEM;
+    }
+    if (len > 0) {
+        memcpy(copy, p, len);
+    }
+    copy[len] = '\0';
+    ps.arena = a;
+    ps.base = copy;
+    ps.end = copy + len;
+    ps.stk = local;
+    ps.cap = LOCAL_NODES;
+    ps.stk_heap = false;
+    ps.status = LLMIO_OK;
+    ps.err = err;
+    const struct llmio__json *root = run(&ps);
+    if (root != NULL) {
+        struct llmio__json *r = llmio__arena_alloc_fast(a, sizeof *r);
+        if (r == NULL) {
+            ps.status = LLMIO_E_NOMEM;
+            set_error(err, NULL, 0, "out of memory");
+        } else {
+            *r = *root;
+            *out = r;
+        }
+    }
+    if (ps.stk_heap) {
+        llmio__free(a->alloc, ps.stk);
+    }
+    return ps.status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                           */
+/* ------------------------------------------------------------------ */
+
+enum llmio__json_type llmio__json_type(const struct llmio__json *v)
+{
+    if (v == NULL) {
+        return LLMIO__JSON_NONE;
+    }
+    switch (v->raw[0]) {
+    case '{':
+        return LLMIO__JSON_OBJECT;
+    case '[':
+        return LLMIO__JSON_ARRAY;
+    case '"':
+        return LLMIO__JSON_STRING;
+    case 't':
+        return LLMIO__JSON_TRUE;
+    case 'f':
+        return LLMIO__JSON_FALSE;
+    case 'n':
+        return LLMIO__JSON_NULL;
+    default:
+        return LLMIO__JSON_NUMBER;
+    }
+}
+
+const struct llmio__json *llmio__json_getn(const struct llmio__json *obj,
+                                           const char *key, size_t keylen)
+{
+    if (obj == NULL || obj->raw[0] != '{') {
+        return NULL;
+    }
+    /* Backwards, so a duplicated key yields its last value. */
+    for (size_t i = obj->len; i-- > 0;) {
+        const struct llmio__json *k = &obj->u.kids[2 * i];
+        if (k->len == keylen && memcmp(k->u.str, key, keylen) == 0) {
+            return k + 1;
+        }
+    }
+    return NULL;
+}
+
+const struct llmio__json *llmio__json_get(const struct llmio__json *obj,
+                                          const char *key)
+{
+    return llmio__json_getn(obj, key, strlen(key));
+}
+
+size_t llmio__json_len(const struct llmio__json *v)
+{
+    if (v == NULL || (v->raw[0] != '{' && v->raw[0] != '[')) {
+        return 0;
+    }
+    return v->len;
+}
+
+const struct llmio__json *llmio__json_at(const struct llmio__json *arr,
+                                         size_t i)
+{
+    if (arr == NULL || arr->raw[0] != '[' || i >= arr->len) {
+        return NULL;
+    }
+    return &arr->u.kids[i];
+}
+
+const struct llmio__json *llmio__json_member(const struct llmio__json *obj,
+                                             size_t i, const char **key,
+                                             size_t *keylen)
+{
+    if (obj == NULL || obj->raw[0] != '{' || i >= obj->len) {
+        if (key != NULL) {
+            *key = NULL;
+        }
+        if (keylen != NULL) {
+            *keylen = 0;
+        }
+        return NULL;
+    }
+    const struct llmio__json *k = &obj->u.kids[2 * i];
+    if (key != NULL) {
+        *key = k->u.str;
+    }
+    if (keylen != NULL) {
+        *keylen = k->len;
+    }
+    return k + 1;
+}
+
+const char *llmio__json_str(const struct llmio__json *v, size_t *len)
+{
+    if (v == NULL || v->raw[0] != '"') {
+        if (len != NULL) {
+            *len = 0;
+        }
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = v->len;
+    }
+    return v->u.str;
+}
+
+bool llmio__json_str_eq(const struct llmio__json *v, const char *s, size_t len)
+{
+    return v != NULL && v->raw[0] == '"' && v->len == len &&
+           memcmp(v->u.str, s, len) == 0;
+}
+
+static inline bool is_number(const struct llmio__json *v)
+{
+    return v != NULL &&
+           (v->raw[0] == '-' || is_digit((unsigned char)v->raw[0]));
+}
+
+bool llmio__json_int(const struct llmio__json *v, int64_t *out)
+{
+    if (!is_number(v) || v->len != 1) {
+        return false;
+    }
+    *out = v->u.i;
+    return true;
+}
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/* strtod in the C locale. The text must end at a byte that cannot extend a
+ * number (every number in the parsed copy does). */
+static double c_strtod(const char *s, char **end)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale != (locale_t)0) {
+        return strtod_l(s, end, c_locale);
+    }
+    return strtod(s, end);
+}
+
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/*
+ * Clinger's fast path: when the significant digits fit in 2^53 and the
+ * decimal exponent is at most 22, one IEEE multiplication or division of
+ * two exact doubles is correctly rounded. Returns false to fall back.
+ */
+static bool fast_double(const char *s, size_t len, double *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    uint64_t m = 0;
+    int nd = 0, exp10 = 0;
+    if (s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    for (; i < len && is_digit((unsigned char)s[i]); i++) {
+        if (nd > 0 || s[i] != '0') {
+            if (++nd > 15) {
+                return false;
+            }
+        }
+        m = m * 10 + (unsigned)(s[i] - '0');
+    }
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && is_digit((unsigned char)s[i]); i++) {
+            if (nd > 0 || s[i] != '0') {
+                if (++nd > 15) {
+                    return false;
+                }
+            }
+            m = m * 10 + (unsigned)(s[i] - '0');
+            exp10--;
+        }
+    }
+    if (i < len) {
+        /* An exponent: leave it to strtod unless small. */
+        i++;
+        bool eneg = false;
+        int e = 0;
+        if (s[i] == '+' || s[i] == '-') {
+            eneg = s[i] == '-';
+            i++;
+        }
+        for (; i < len; i++) {
+            if (e > 1000) {
+                return false;
+            }
+            e = e * 10 + (s[i] - '0');
+        }
+        exp10 += eneg ? -e : e;
+    }
+    double d = (double)m;
+    if (exp10 < -22 || exp10 > 22) {
+        return false;
+    }
+    d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+    *out = neg ? -d : d;
+    return true;
+}
+
+bool llmio__json_double(const struct llmio__json *v, double *out)
+{
+    if (!is_number(v)) {
+        return false;
+    }
+    if (v->len == 1 && v->u.i > -(INT64_C(1) << 53) &&
+        v->u.i < (INT64_C(1) << 53)) {
+        *out = (double)v->u.i;
+        return true;
+    }
+    if (!fast_double(v->raw, v->raw_len, out)) {
+        *out = c_strtod(v->raw, NULL);
+    }
+    return true;
+}
+
+bool llmio__json_bool(const struct llmio__json *v, bool *out)
+{
+    if (v == NULL || (v->raw[0] != 't' && v->raw[0] != 'f')) {
+        return false;
+    }
+    *out = v->raw[0] == 't';
+    return true;
+}
+
+bool llmio__json_is_null(const struct llmio__json *v)
+{
+    return v != NULL && v->raw[0] == 'n';
+}
+
+const char *llmio__json_number_text(const struct llmio__json *v, size_t *len)
+{
+    if (!is_number(v)) {
+        if (len != NULL) {
+            *len = 0;
+        }
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = v->raw_len;
+    }
+    return v->raw;
+}
+
+const char *llmio__json_raw(const struct llmio__json *v, size_t *len)
+{
+    if (v == NULL) {
+        if (len != NULL) {
+            *len = 0;
+        }
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = v->raw_len;
+    }
+    return v->raw;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+/* ------------------------------------------------------------------ */
+
+#define LV_OBJ 1u
+#define LV_ITEMS 2u
+#define LV_KEYED 4u
+
+void llmio__jw_init(struct llmio__jw *w, struct llmio__buf *buf)
+{
+    w->buf = buf;
+    w->status = LLMIO_OK;
+    w->depth = 0;
+    w->level[0] = 0;
+}
+
+static void jw_fail(struct llmio__jw *w, llmio_status st)
+{
+    if (w->status == LLMIO_OK) {
+        w->status = st;
+    }
+}
+
+static void jw_put(struct llmio__jw *w, const char *s, size_t n)
+{
+    if (w->status == LLMIO_OK) {
+        llmio_status st = llmio__buf_append(w->buf, s, n);
+        if (st != LLMIO_OK) {
+            w->status = st;
+        }
+    }
+}
+
+/* Prepares for a value at the current level: the comma, and the checks
+ * that a value is allowed here. Returns false after an error. */
+static bool jw_value(struct llmio__jw *w)
+{
+    if (w->status != LLMIO_OK) {
+        return false;
+    }
+    unsigned char *lv = &w->level[w->depth];
+    if (*lv & LV_OBJ) {
+        if (!(*lv & LV_KEYED)) {
+            jw_fail(w, LLMIO_E_INVALID);
+            return false;
+        }
+        *lv &= (unsigned char)~LV_KEYED;
+        return true;
+    }
+    if (*lv & LV_ITEMS) {
+        if (w->depth == 0) {
+            /* A second top-level value would not be one JSON text. */
+            jw_fail(w, LLMIO_E_INVALID);
+            return false;
+        }
+        jw_put(w, ",", 1);
+    }
+    *lv |= LV_ITEMS;
+    return w->status == LLMIO_OK;
+}
+
+static void jw_begin(struct llmio__jw *w, bool obj)
+{
+    if (!jw_value(w)) {
+        return;
+    }
+    if (w->depth >= LLMIO__JW_MAX_DEPTH) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    jw_put(w, obj ? "{" : "[", 1);
+    w->level[++w->depth] = obj ? LV_OBJ : 0;
+}
+
+static void jw_end(struct llmio__jw *w, bool obj)
+{
+    if (w->status != LLMIO_OK) {
+        return;
+    }
+    unsigned char lv = w->level[w->depth];
+    if (w->depth == 0 || ((lv & LV_OBJ) != 0) != obj || (lv & LV_KEYED)) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    w->depth--;
+    jw_put(w, obj ? "}" : "]", 1);
+}
+
+void llmio__jw_obj_begin(struct llmio__jw *w)
+{
+    jw_begin(w, true);
+}
+
+void llmio__jw_obj_end(struct llmio__jw *w)
+{
+    jw_end(w, true);
+}
+
+void llmio__jw_arr_begin(struct llmio__jw *w)
+{
+    jw_begin(w, false);
+}
+
+void llmio__jw_arr_end(struct llmio__jw *w)
+{
+    jw_end(w, false);
+}
+
+/* Appends S as a quoted, escaped JSON string. Invalid UTF-8 fails with
+ * LLMIO_E_INVALID before anything is appended, so no garbage is written. */
+static void jw_string(struct llmio__jw *w, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    if (len > 0 && !llmio__utf8_valid(u, len)) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    jw_put(w, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = u[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+            break;
+        }
+        jw_put(w, s + run, i - run);
+        jw_put(w, esc, n);
+        run = i + 1;
+    }
+    jw_put(w, s + run, len - run);
+    jw_put(w, "\"", 1);
+}
+
+void llmio__jw_key(struct llmio__jw *w, const char *k, size_t klen)
+{
+    if (w->status != LLMIO_OK) {
+        return;
+    }
+    unsigned char *lv = &w->level[w->depth];
+    if (!(*lv & LV_OBJ) || (*lv & LV_KEYED)) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    if (*lv & LV_ITEMS) {
+        jw_put(w, ",", 1);
+    }
+    *lv |= LV_ITEMS | LV_KEYED;
+    jw_string(w, k, klen);
+    jw_put(w, ":", 1);
+}
+
+void llmio__jw_keys(struct llmio__jw *w, const char *k)
+{
+    llmio__jw_key(w, k, strlen(k));
+}
+
+void llmio__jw_str(struct llmio__jw *w, const char *s, size_t len)
+{
+    if (jw_value(w)) {
+        jw_string(w, s, len);
+    }
+}
+
+void llmio__jw_strs(struct llmio__jw *w, const char *s)
+{
+    llmio__jw_str(w, s, strlen(s));
+}
+
+void llmio__jw_int(struct llmio__jw *w, int64_t i)
+{
+    char tmp[24];
+    /* Digits are produced by hand: snprintf would be locale-free here too,
+     * but this is a hot path for request building. */
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    char *p = tmp + sizeof tmp;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (i < 0) {
+        *--p = '-';
+    }
+    if (jw_value(w)) {
+        jw_put(w, p, (size_t)(tmp + sizeof tmp - p));
+    }
+}
+
+/*
+ * Formats D with PREC significant digits as JSON number text in OUT
+ * (C locale: any locale decimal separator becomes '.'). Returns the length.
+ */
+static size_t format_double(char *out, size_t cap, double d, int prec)
+{
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+    size_t o = 0;
+    bool in_sep = false;
+    for (int i = 0; i < n && o + 1 < cap; i++) {
+        char c = tmp[i];
+        if (is_digit((unsigned char)c) || c == '-' || c == '+' || c == 'e') {
+            out[o++] = c;
+            in_sep = false;
+        } else if (!in_sep) {
+            out[o++] = '.';
+            in_sep = true;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+void llmio__jw_dbl(struct llmio__jw *w, double d)
+{
+    if (!isfinite(d)) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    char text[64];
+    size_t n = 0;
+    /* The shortest of 15..17 significant digits that reads back exactly;
+     * 17 always does for IEEE doubles. */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = format_double(text, sizeof text, d, prec);
+        if (prec == 17 || c_strtod(text, NULL) == d) {
+            break;
+        }
+    }
+    if (jw_value(w)) {
+        jw_put(w, text, n);
+    }
+}
+
+void llmio__jw_bool(struct llmio__jw *w, bool b)
+{
+    if (jw_value(w)) {
+        jw_put(w, b ? "true" : "false", b ? 4 : 5);
+    }
+}
+
+void llmio__jw_null(struct llmio__jw *w)
+{
+    if (jw_value(w)) {
+        jw_put(w, "null", 4);
+    }
+}
+
+void llmio__jw_raw(struct llmio__jw *w, const char *json, size_t len)
+{
+    if (jw_value(w)) {
+        jw_put(w, json, len);
+    }
+}
+
+void llmio__json_write(struct llmio__jw *w, const struct llmio__json *v)
+{
+    if (v == NULL) {
+        jw_fail(w, LLMIO_E_INVALID);
+        return;
+    }
+    switch (llmio__json_type(v)) {
+    case LLMIO__JSON_OBJECT:
+        llmio__jw_obj_begin(w);
+        for (size_t i = 0; i < v->len && w->status == LLMIO_OK; i++) {
+            const struct llmio__json *k = &v->u.kids[2 * i];
+            llmio__jw_key(w, k->u.str, k->len);
+            llmio__json_write(w, k + 1);
+        }
+        llmio__jw_obj_end(w);
+        break;
+    case LLMIO__JSON_ARRAY:
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < v->len && w->status == LLMIO_OK; i++) {
+            llmio__json_write(w, &v->u.kids[i]);
+        }
+        llmio__jw_arr_end(w);
+        break;
+    case LLMIO__JSON_STRING:
+        llmio__jw_str(w, v->u.str, v->len);
+        break;
+    default:
+        /* Numbers keep their source text; literals are their text. */
+        llmio__jw_raw(w, v->raw, v->raw_len);
+        break;
+    }
+}
+
+llmio_status llmio__jw_status(const struct llmio__jw *w)
+{
+    return w->status;
+}
+
+llmio_status llmio__jw_finish(const struct llmio__jw *w)
+{
+    if (w->status != LLMIO_OK) {
+        return w->status;
+    }
+    if (w->depth != 0 || !(w->level[0] & LV_ITEMS)) {
+        return LLMIO_E_INVALID;
+    }
+    return LLMIO_OK;
+}
