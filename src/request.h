@@ -97,6 +97,12 @@ struct llmio_request {
     llmio_stream_cb stream_cb; /* NULL with stream: pull mode */
 };
 
+/* llmio_request_new with an explicit allocator (NULL: libc): lets a client
+ * or a test (allocation torture) choose where the builder's memory comes
+ * from. */
+llmio_request *llmio__request_new_with(const llmio_allocator *alloc,
+                                       const char *model);
+
 /* Whether the JSON text has a top-level field KEY overridden by
  * llmio_request_set_raw() (providers skip their own field then). */
 bool llmio__request_has_raw(const struct llmio_request *r, const char *key);

@@ -54,8 +54,15 @@ struct llmio_response {
     llmio_usage usage;
     const char *json; /* raw body, or assembled JSON after finish */
     size_t json_len;
+    struct llmio__buf json_buf; /* holds the assembled JSON of a stream */
     bool finished;
 };
+
+/* Bounds on what a (possibly hostile) server can make the accumulator
+ * keep: choice indexes (the API's n is 1..128) and tool-call indexes per
+ * choice. A delta past them is LLMIO_E_PROTOCOL. */
+#define LLMIO__MAX_CHOICES 128
+#define LLMIO__MAX_TOOL_CALLS 1024
 
 /* Initialises R with its arena and provider name. MAX_BYTES bounds each
  * accumulated buffer (LLMIO_E_TOO_BIG past it). */
@@ -64,12 +71,21 @@ void llmio__response_init(struct llmio_response *r,
                           struct llmio__arena *arena, const char *provider,
                           size_t max_bytes);
 
-/* Folds one delta into R. Strings the delta points to are copied. */
+/* Folds one delta into R. Strings the delta points to are copied.
+ * TOOL_CALL deltas are keyed by tool_index; a tool_index of -1 (a
+ * compatible server that sent no index) starts a new call when tool_id is
+ * set and continues the last call otherwise. ERROR deltas are ignored (the
+ * engine completes the future with the error). RESTARTED drops everything
+ * gathered so far. Returns LLMIO_OK, LLMIO_E_NOMEM, LLMIO_E_TOO_BIG (a
+ * buffer passed MAX_BYTES) or LLMIO_E_PROTOCOL (an index out of bounds);
+ * after a failure R stays valid and may be cleaned up. */
 llmio_status llmio__response_add(struct llmio_response *r,
                                  const llmio_delta *d);
 
 /* Ends accumulation. BODY (nullable) is the non-streaming body kept as the
- * raw JSON; without it the chat.completion JSON is assembled from R. */
+ * raw JSON (copied into the arena, surrounding whitespace trimmed); without
+ * it the chat.completion JSON is assembled from R. Tool calls are ordered
+ * by tool_index. A second call does nothing. */
 llmio_status llmio__response_finish(struct llmio_response *r,
                                     const char *body, size_t len);
 

@@ -21,7 +21,6 @@
 #include "arena.h"
 #include "buf.h"
 
-struct llmio__request;
 
 /* Settings resolved for one request: explicit client settings first, then
  * the environment, then the provider's defaults. Strings are borrowed for
@@ -76,7 +75,7 @@ struct llmio__provider {
     /* Builds URL, headers (auth included) and body for REQ with MODEL (the
      * part after "provider/"). On a bad request returns LLMIO_E_INVALID and
      * names the field in ERR->message. */
-    llmio_status (*build_request)(const struct llmio__request *req,
+    llmio_status (*build_request)(const struct llmio_request *req,
                                   const char *model,
                                   const struct llmio__provider_cfg *cfg,
                                   struct llmio__http_req *out,
@@ -103,6 +102,12 @@ struct llmio__provider {
      * code (e.g. a 400 whose type says context length). */
     void (*parse_error)(int http_status, const char *body, size_t len,
                         llmio_error *err);
+
+    /* Nullable. Releases what parse_event/parse_body kept in CTX->state
+     * (OpenAI: a per-event scratch arena reused across events). The engine
+     * calls it once when the request ends, however it ends, if the state
+     * was allocated; a zeroed state (no event parsed yet) is fine. */
+    void (*stream_cleanup)(struct llmio__stream_ctx *ctx);
 };
 
 /* The registry: looks up a provider by name (length-delimited). NULL when
@@ -119,5 +124,33 @@ const struct llmio__provider *llmio__provider_for_model(const char *model,
 
 /* Each provider's table. */
 extern const struct llmio__provider llmio__provider_openai;
+
+/* OpenAI's operations, shared by the OpenAI-compatible rows of the
+ * registry (groq, together, ...), which differ only in name, base URL and
+ * environment variables. */
+llmio_status llmio__openai_build_request(const struct llmio_request *req,
+                                         const char *model,
+                                         const struct llmio__provider_cfg *cfg,
+                                         struct llmio__http_req *out,
+                                         llmio_error *err);
+llmio_status llmio__openai_parse_body(struct llmio__stream_ctx *ctx,
+                                      const char *body, size_t len,
+                                      llmio_error *err);
+llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
+                                       const char *type, size_t type_len,
+                                       const char *data, size_t data_len,
+                                       llmio_error *err);
+void llmio__openai_parse_error(int http_status, const char *body, size_t len,
+                               llmio_error *err);
+void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx);
+/* Bytes of OpenAI's stream state (checked against its struct in
+ * openai.c); a constant so registry rows can be static initialisers. */
+#define LLMIO__OPENAI_STATE_SIZE 128
+
+/* Number of registry rows and row I (for tests and the CLI's listing):
+ * NAME is the model prefix, which may be an alias of the provider's own
+ * name (e.g. "together_ai" for "together"). */
+size_t llmio__provider_count(void);
+const struct llmio__provider *llmio__provider_at(size_t i, const char **name);
 
 #endif

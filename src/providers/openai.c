@@ -1,0 +1,1623 @@
+/*
+ * openai.c - translates between the unified request/delta model and the
+ * OpenAI Chat Completions wire protocol (reference/openai-chat.md).
+ *
+ * Also serves every OpenAI-compatible row of the registry. No I/O: requests
+ * become URL + headers + body bytes; bodies and SSE events become deltas.
+ *
+ * Invariants: the request body is written in one fixed field order (golden
+ * tests depend on it); a raw field replaces the modelled field of the same
+ * key; delta strings point into the per-event scratch arena (stream) or a
+ * per-body arena (non-streaming) and are valid only during the sink call,
+ * which copies what it keeps; no API key text reaches a message.
+ * Owns: the stream state's scratch arena (released by stream_cleanup).
+ */
+#include "provider.h"
+
+#include "json.h"
+#include "request.h"
+#include "response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Per-request stream state inside ctx->state (zeroed by the engine). */
+struct openai_state {
+    struct llmio__arena scratch; /* one event's parse tree, reset per event */
+    bool ready;                  /* scratch initialised */
+    uint64_t started[2];         /* choices that got their START delta */
+};
+
+_Static_assert(sizeof(struct openai_state) <= LLMIO__OPENAI_STATE_SIZE,
+               "LLMIO__OPENAI_STATE_SIZE too small");
+
+/* Caps one event's scratch arena: an SSE event is bounded by the SSE
+ * parser, and its tree costs a small multiple of its size. */
+#define SCRATCH_LIMIT ((size_t)256 << 20)
+
+static void set_error(llmio_error *err, llmio_status code, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+
+static void set_error(llmio_error *err, llmio_status code, const char *fmt,
+                      ...)
+{
+    if (err == NULL) {
+        return;
+    }
+    va_list ap;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Secrets                                                             */
+/* ------------------------------------------------------------------ */
+
+static bool key_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+}
+
+/*
+ * scrub_secrets - masks API-key-looking tokens in S[0..LEN) in place and
+ * returns the new length (never longer). OpenAI echoes a masked key in 401
+ * messages ("sk-abc***xyz"); proxies and compatible servers sometimes echo
+ * it whole. A token is a known key prefix at a word start followed by at
+ * least 6 key characters; it becomes "<prefix>***".
+ */
+static size_t scrub_secrets(char *s, size_t len)
+{
+    static const char *const prefixes[] = {
+        "sk-", "sk_", "gsk_", "xai-", "pplx-", "AIza", "nvapi-",
+        "r8_", "hf_", "fw_",  "key-", "Bearer "};
+    size_t o = 0;
+    size_t i = 0;
+    while (i < len) {
+        bool word_start = i == 0 || !key_char((unsigned char)s[i - 1]);
+        size_t plen = 0;
+        if (word_start) {
+            for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0];
+                 k++) {
+                size_t n = strlen(prefixes[k]);
+                if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
+                    plen = n;
+                    break;
+                }
+            }
+        }
+        if (plen > 0) {
+            size_t j = i + plen;
+            while (j < len && key_char((unsigned char)s[j])) {
+                j++;
+            }
+            if (j - (i + plen) >= 6) {
+                memmove(s + o, s + i, plen);
+                o += plen;
+                memcpy(s + o, "***", 3);
+                o += 3;
+                i = j;
+                continue;
+            }
+        }
+        s[o++] = s[i++];
+    }
+    if (o < len) {
+        s[o] = '\0';
+    }
+    return o;
+}
+
+/* Drops a UTF-8 sequence cut short at the end of S[0..LEN). */
+static size_t trim_partial_utf8(const char *s, size_t len)
+{
+    size_t i = len;
+    size_t back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0) {
+        return back > 0 ? 0 : len;
+    }
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (need > 1 && back + 1 < need) {
+        return i - 1;
+    }
+    return len;
+}
+
+/* Copies S[0..LEN) into the fixed field DST[CAP] truncated at a character
+ * boundary, control characters as spaces, NUL-terminated. */
+static void copy_field(char *dst, size_t cap, const char *s, size_t len)
+{
+    if (cap == 0) {
+        return;
+    }
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(dst, s, n);
+    n = trim_partial_utf8(dst, n);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)dst[i] < 0x20) {
+            dst[i] = ' ';
+        }
+    }
+    dst[n] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* build_request                                                       */
+/* ------------------------------------------------------------------ */
+
+static const char *role_name(llmio_role role)
+{
+    switch (role) {
+    case LLMIO_ROLE_SYSTEM:
+        return "system";
+    case LLMIO_ROLE_DEVELOPER:
+        return "developer";
+    case LLMIO_ROLE_USER:
+        return "user";
+    case LLMIO_ROLE_ASSISTANT:
+        return "assistant";
+    case LLMIO_ROLE_TOOL:
+        return "tool";
+    }
+    return NULL;
+}
+
+static bool has_crlf(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+/* Appends "NAME: VALUE\0" to the header list. */
+static llmio_status add_header(struct llmio__http_req *out, const char *name,
+                               const char *prefix, const char *value)
+{
+    struct llmio__buf *b = &out->headers;
+    size_t mark = b->len;
+    llmio_status st = llmio__buf_appends(b, name);
+    if (st == LLMIO_OK) {
+        st = llmio__buf_append(b, ": ", 2);
+    }
+    if (st == LLMIO_OK && prefix != NULL) {
+        st = llmio__buf_appends(b, prefix);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(b, value);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appendc(b, '\0');
+    }
+    if (st != LLMIO_OK) {
+        b->len = mark;
+        if (b->data != NULL) {
+            b->data[mark] = '\0';
+        }
+        return st;
+    }
+    out->nheaders++;
+    return LLMIO_OK;
+}
+
+/* Whether the modelled field KEY is written (a raw field replaces it). */
+static bool want(const struct llmio_request *r, const char *key)
+{
+    return !llmio__request_has_raw(r, key);
+}
+
+static void write_parts(struct llmio__jw *w, const struct llmio__message *m)
+{
+    llmio__jw_arr_begin(w);
+    for (size_t i = 0; i < m->nparts; i++) {
+        const struct llmio__part *p = &m->parts[i];
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "type");
+        if (p->type == LLMIO__PART_TEXT) {
+            llmio__jw_strs(w, "text");
+            llmio__jw_keys(w, "text");
+            llmio__jw_strs(w, p->text);
+        } else {
+            llmio__jw_strs(w, "image_url");
+            llmio__jw_keys(w, "image_url");
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "url");
+            llmio__jw_strs(w, p->url);
+            if (p->detail != NULL) {
+                llmio__jw_keys(w, "detail");
+                llmio__jw_strs(w, p->detail);
+            }
+            llmio__jw_obj_end(w);
+        }
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_arr_end(w);
+}
+
+static void write_message(struct llmio__jw *w, const struct llmio__message *m)
+{
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "role");
+    llmio__jw_strs(w, role_name(m->role));
+    llmio__jw_keys(w, "content");
+    if (m->nparts > 0) {
+        write_parts(w, m);
+    } else if (m->content != NULL) {
+        llmio__jw_strs(w, m->content);
+    } else {
+        /* An assistant message carrying only tool calls: the API wants an
+         * explicit null (openai-chat.md section 9, case 10). */
+        llmio__jw_null(w);
+    }
+    if (m->name != NULL) {
+        llmio__jw_keys(w, "name");
+        llmio__jw_strs(w, m->name);
+    }
+    if (m->tool_call_id != NULL) {
+        llmio__jw_keys(w, "tool_call_id");
+        llmio__jw_strs(w, m->tool_call_id);
+    }
+    if (m->ntool_calls > 0) {
+        llmio__jw_keys(w, "tool_calls");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < m->ntool_calls; i++) {
+            const struct llmio__tool_call_in *t = &m->tool_calls[i];
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "id");
+            llmio__jw_strs(w, t->id);
+            llmio__jw_keys(w, "type");
+            llmio__jw_strs(w, "function");
+            llmio__jw_keys(w, "function");
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "name");
+            llmio__jw_strs(w, t->name);
+            /* The API takes the arguments as a JSON-encoded string. */
+            llmio__jw_keys(w, "arguments");
+            llmio__jw_strs(w, t->arguments);
+            llmio__jw_obj_end(w);
+            llmio__jw_obj_end(w);
+        }
+        llmio__jw_arr_end(w);
+    }
+    llmio__jw_obj_end(w);
+}
+
+static void write_tools(struct llmio__jw *w, const struct llmio_request *r)
+{
+    llmio__jw_keys(w, "tools");
+    llmio__jw_arr_begin(w);
+    for (size_t i = 0; i < r->ntools; i++) {
+        const struct llmio__tool_def *t = &r->tools[i];
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "type");
+        llmio__jw_strs(w, "function");
+        llmio__jw_keys(w, "function");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "name");
+        llmio__jw_strs(w, t->name);
+        if (t->description != NULL) {
+            llmio__jw_keys(w, "description");
+            llmio__jw_strs(w, t->description);
+        }
+        if (t->parameters != NULL) {
+            llmio__jw_keys(w, "parameters");
+            llmio__jw_raw(w, t->parameters, strlen(t->parameters));
+        }
+        llmio__jw_obj_end(w);
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_arr_end(w);
+}
+
+static bool is_choice_keyword(const char *c)
+{
+    return strcmp(c, "auto") == 0 || strcmp(c, "none") == 0 ||
+           strcmp(c, "required") == 0;
+}
+
+static void write_tool_choice(struct llmio__jw *w, const char *choice)
+{
+    llmio__jw_keys(w, "tool_choice");
+    if (is_choice_keyword(choice)) {
+        llmio__jw_strs(w, choice);
+        return;
+    }
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "type");
+    llmio__jw_strs(w, "function");
+    llmio__jw_keys(w, "function");
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "name");
+    llmio__jw_strs(w, choice);
+    llmio__jw_obj_end(w);
+    llmio__jw_obj_end(w);
+}
+
+static void write_response_format(struct llmio__jw *w,
+                                  const struct llmio_request *r)
+{
+    llmio__jw_keys(w, "response_format");
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "type");
+    llmio__jw_strs(w, r->response_format_type);
+    if (strcmp(r->response_format_type, "json_schema") == 0) {
+        llmio__jw_keys(w, "json_schema");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "name");
+        llmio__jw_strs(w, r->response_format_name);
+        if (r->response_format_schema != NULL) {
+            llmio__jw_keys(w, "schema");
+            llmio__jw_raw(w, r->response_format_schema,
+                          strlen(r->response_format_schema));
+        }
+        llmio__jw_keys(w, "strict");
+        llmio__jw_bool(w, r->response_format_strict);
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_obj_end(w);
+}
+
+static void write_body(struct llmio__jw *w, const struct llmio_request *r,
+                       const char *model)
+{
+    llmio__jw_obj_begin(w);
+    if (want(r, "model")) {
+        llmio__jw_keys(w, "model");
+        llmio__jw_strs(w, model);
+    }
+    if (want(r, "messages")) {
+        llmio__jw_keys(w, "messages");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < r->nmessages; i++) {
+            write_message(w, &r->messages[i]);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (r->has_temperature && want(r, "temperature")) {
+        llmio__jw_keys(w, "temperature");
+        llmio__jw_dbl(w, r->temperature);
+    }
+    if (r->has_top_p && want(r, "top_p")) {
+        llmio__jw_keys(w, "top_p");
+        llmio__jw_dbl(w, r->top_p);
+    }
+    if (r->has_max_tokens && want(r, "max_tokens")) {
+        llmio__jw_keys(w, "max_tokens");
+        llmio__jw_int(w, r->max_tokens);
+    }
+    if (r->has_max_completion_tokens && want(r, "max_completion_tokens")) {
+        llmio__jw_keys(w, "max_completion_tokens");
+        llmio__jw_int(w, r->max_completion_tokens);
+    }
+    if (r->has_n && want(r, "n")) {
+        llmio__jw_keys(w, "n");
+        llmio__jw_int(w, r->n);
+    }
+    if (r->nstop > 0 && want(r, "stop")) {
+        llmio__jw_keys(w, "stop");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < r->nstop; i++) {
+            llmio__jw_strs(w, r->stop[i]);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (r->has_seed && want(r, "seed")) {
+        llmio__jw_keys(w, "seed");
+        llmio__jw_int(w, r->seed);
+    }
+    if (r->user != NULL && want(r, "user")) {
+        llmio__jw_keys(w, "user");
+        llmio__jw_strs(w, r->user);
+    }
+    if (r->has_logprobs && want(r, "logprobs")) {
+        llmio__jw_keys(w, "logprobs");
+        llmio__jw_bool(w, r->logprobs);
+    }
+    if (r->has_logprobs && r->logprobs && r->top_logprobs > 0 &&
+        want(r, "top_logprobs")) {
+        llmio__jw_keys(w, "top_logprobs");
+        llmio__jw_int(w, r->top_logprobs);
+    }
+    if (r->ntools > 0 && want(r, "tools")) {
+        write_tools(w, r);
+    }
+    if (r->tool_choice != NULL && want(r, "tool_choice")) {
+        write_tool_choice(w, r->tool_choice);
+    }
+    if (r->response_format_type != NULL && want(r, "response_format")) {
+        write_response_format(w, r);
+    }
+    if (r->stream && want(r, "stream")) {
+        llmio__jw_keys(w, "stream");
+        llmio__jw_bool(w, true);
+    }
+    if (r->stream && r->include_usage && want(r, "stream_options")) {
+        llmio__jw_keys(w, "stream_options");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "include_usage");
+        llmio__jw_bool(w, true);
+        llmio__jw_obj_end(w);
+    }
+    for (size_t i = 0; i < r->nraw; i++) {
+        llmio__jw_keys(w, r->raw[i].key);
+        llmio__jw_raw(w, r->raw[i].json, strlen(r->raw[i].json));
+    }
+    llmio__jw_obj_end(w);
+}
+
+/* Checks what only the whole request can tell (the builder checks each
+ * call); names the field in ERR. */
+static llmio_status check_request(const struct llmio_request *r,
+                                  const char *model, llmio_error *err)
+{
+    if (model == NULL || model[0] == '\0') {
+        set_error(err, LLMIO_E_INVALID, "model: required");
+        return LLMIO_E_INVALID;
+    }
+    if (r->nmessages == 0 && want(r, "messages")) {
+        set_error(err, LLMIO_E_INVALID,
+                  "messages: at least one message is required");
+        return LLMIO_E_INVALID;
+    }
+    for (size_t i = 0; i < r->nmessages; i++) {
+        const struct llmio__message *m = &r->messages[i];
+        if (role_name(m->role) == NULL) {
+            set_error(err, LLMIO_E_INVALID, "messages[%zu].role: invalid", i);
+            return LLMIO_E_INVALID;
+        }
+        if (m->role != LLMIO_ROLE_ASSISTANT && m->content == NULL &&
+            m->nparts == 0) {
+            set_error(err, LLMIO_E_INVALID,
+                      "messages[%zu].content: required for role %s", i,
+                      role_name(m->role));
+            return LLMIO_E_INVALID;
+        }
+        if (m->role == LLMIO_ROLE_TOOL && m->tool_call_id == NULL) {
+            set_error(err, LLMIO_E_INVALID,
+                      "messages[%zu].tool_call_id: required for role tool",
+                      i);
+            return LLMIO_E_INVALID;
+        }
+    }
+    if (r->tool_choice != NULL && !is_choice_keyword(r->tool_choice) &&
+        want(r, "tools")) {
+        bool found = false;
+        for (size_t i = 0; i < r->ntools && !found; i++) {
+            found = strcmp(r->tools[i].name, r->tool_choice) == 0;
+        }
+        if (!found) {
+            set_error(err, LLMIO_E_INVALID,
+                      "tool_choice: no tool named \"%.64s\"", r->tool_choice);
+            return LLMIO_E_INVALID;
+        }
+    }
+    if (r->logprobs && r->top_logprobs > 0 && !r->has_logprobs) {
+        set_error(err, LLMIO_E_INVALID, "top_logprobs: needs logprobs");
+        return LLMIO_E_INVALID;
+    }
+    return LLMIO_OK;
+}
+
+llmio_status llmio__openai_build_request(const struct llmio_request *r,
+                                         const char *model,
+                                         const struct llmio__provider_cfg *cfg,
+                                         struct llmio__http_req *out,
+                                         llmio_error *err)
+{
+    llmio_status st;
+    if (r == NULL || out == NULL) {
+        set_error(err, LLMIO_E_INVALID, "request: NULL");
+        return LLMIO_E_INVALID;
+    }
+    if (r->error != LLMIO_OK) {
+        set_error(err, r->error, "%s", r->error_msg);
+        return r->error;
+    }
+    st = check_request(r, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+
+    const char *base = cfg != NULL && cfg->base_url != NULL
+                           ? cfg->base_url
+                           : llmio__provider_openai.default_base_url;
+    size_t blen = strlen(base);
+    /* Joining keeps any path prefix (/openai/v1, /api) and never doubles
+     * the slash (compat-providers.md, tricky case 4). */
+    while (blen > 0 && base[blen - 1] == '/') {
+        blen--;
+    }
+    st = llmio__buf_append(&out->url, base, blen);
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(&out->url, "/chat/completions");
+    }
+    if (st != LLMIO_OK) {
+        set_error(err, st, "url: %s", llmio_status_str(st));
+        return st;
+    }
+
+    const char *key = cfg != NULL ? cfg->api_key : NULL;
+    const char *org = cfg != NULL ? cfg->organization : NULL;
+    const char *project = cfg != NULL ? cfg->project : NULL;
+    /* A line break would let a setting inject headers; the key itself is
+     * never quoted in the message. */
+    if (key != NULL && has_crlf(key)) {
+        set_error(err, LLMIO_E_INVALID, "api_key: contains a line break");
+        return LLMIO_E_INVALID;
+    }
+    if ((org != NULL && has_crlf(org)) ||
+        (project != NULL && has_crlf(project))) {
+        set_error(err, LLMIO_E_INVALID,
+                  "%s: contains a line break",
+                  org != NULL && has_crlf(org) ? "organization" : "project");
+        return LLMIO_E_INVALID;
+    }
+    st = add_header(out, "Content-Type", NULL, "application/json");
+    if (st == LLMIO_OK && r->stream) {
+        st = add_header(out, "Accept", NULL, "text/event-stream");
+    }
+    /* Local servers (llama.cpp, LM Studio, vLLM) run without keys: then no
+     * Authorization header at all, which they all accept. */
+    if (st == LLMIO_OK && key != NULL && key[0] != '\0') {
+        st = add_header(out, "Authorization", "Bearer ", key);
+    }
+    if (st == LLMIO_OK && org != NULL && org[0] != '\0') {
+        st = add_header(out, "OpenAI-Organization", NULL, org);
+    }
+    if (st == LLMIO_OK && project != NULL && project[0] != '\0') {
+        st = add_header(out, "OpenAI-Project", NULL, project);
+    }
+    if (st != LLMIO_OK) {
+        set_error(err, st, "headers: %s", llmio_status_str(st));
+        return st;
+    }
+
+    struct llmio__jw w;
+    llmio__jw_init(&w, &out->body);
+    write_body(&w, r, model);
+    st = llmio__jw_finish(&w);
+    if (st != LLMIO_OK) {
+        set_error(err, st, "body: %s",
+                  st == LLMIO_E_INVALID ? "a string is not valid UTF-8"
+                                        : llmio_status_str(st));
+        return st;
+    }
+    return LLMIO_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses: JSON -> deltas                                           */
+/* ------------------------------------------------------------------ */
+
+static llmio_status emit(struct llmio__stream_ctx *ctx, const llmio_delta *d)
+{
+    return ctx->sink(ctx->sink_ctx, d);
+}
+
+static llmio_finish_reason map_finish(const char *s)
+{
+    if (strcmp(s, "stop") == 0) {
+        return LLMIO_FINISH_STOP;
+    }
+    if (strcmp(s, "length") == 0) {
+        return LLMIO_FINISH_LENGTH;
+    }
+    /* function_call is the deprecated form of tool_calls. */
+    if (strcmp(s, "tool_calls") == 0 || strcmp(s, "function_call") == 0) {
+        return LLMIO_FINISH_TOOL_CALLS;
+    }
+    if (strcmp(s, "content_filter") == 0) {
+        return LLMIO_FINISH_CONTENT_FILTER;
+    }
+    return LLMIO_FINISH_OTHER;
+}
+
+/* A member that must be a string or null/absent. *S is NULL unless it is a
+ * string; returns false (and sets ERR naming PATH.KEY) on another type. */
+static bool opt_str(const struct llmio__json *obj, const char *key,
+                    const char *path, const char **s, size_t *len,
+                    llmio_error *err)
+{
+    const struct llmio__json *v = llmio__json_get(obj, key);
+    *s = NULL;
+    *len = 0;
+    enum llmio__json_type t = llmio__json_type(v);
+    if (t == LLMIO__JSON_NONE || t == LLMIO__JSON_NULL) {
+        return true;
+    }
+    if (t != LLMIO__JSON_STRING) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s.%s: expected a string", path,
+                  key);
+        return false;
+    }
+    *s = llmio__json_str(v, len);
+    return true;
+}
+
+static int64_t usage_field(const struct llmio__json *obj, const char *key)
+{
+    int64_t v;
+    if (llmio__json_int(llmio__json_get(obj, key), &v) && v >= 0) {
+        return v;
+    }
+    return -1;
+}
+
+static llmio_status emit_usage(struct llmio__stream_ctx *ctx,
+                               const struct llmio__json *u)
+{
+    if (llmio__json_type(u) != LLMIO__JSON_OBJECT) {
+        return LLMIO_OK;
+    }
+    llmio_usage usage;
+    memset(&usage, 0, sizeof usage);
+    usage.prompt_tokens = usage_field(u, "prompt_tokens");
+    usage.completion_tokens = usage_field(u, "completion_tokens");
+    usage.total_tokens = usage_field(u, "total_tokens");
+    usage.cached_tokens = usage_field(
+        llmio__json_get(u, "prompt_tokens_details"), "cached_tokens");
+    usage.reasoning_tokens = usage_field(
+        llmio__json_get(u, "completion_tokens_details"), "reasoning_tokens");
+    llmio_delta d;
+    memset(&d, 0, sizeof d);
+    d.kind = LLMIO_DELTA_USAGE;
+    d.usage = &usage;
+    return emit(ctx, &d);
+}
+
+static llmio_status emit_text(struct llmio__stream_ctx *ctx,
+                              llmio_delta_kind kind, int choice,
+                              const char *s, size_t len)
+{
+    /* Empty fragments ("content":"" in a first chunk) carry nothing; not
+     * emitting them keeps "no content" meaning NULL text in both paths. */
+    if (s == NULL || len == 0) {
+        return LLMIO_OK;
+    }
+    llmio_delta d;
+    memset(&d, 0, sizeof d);
+    d.kind = kind;
+    d.choice = choice;
+    d.text = s;
+    d.text_len = len;
+    return emit(ctx, &d);
+}
+
+/* The arguments of a tool call: a JSON string as the API defines it; some
+ * compatible servers send an object, which is passed on as its JSON text. */
+static bool tool_args(const struct llmio__json *fn, const char **s,
+                      size_t *len)
+{
+    const struct llmio__json *a = llmio__json_get(fn, "arguments");
+    enum llmio__json_type t = llmio__json_type(a);
+    *s = NULL;
+    *len = 0;
+    if (t == LLMIO__JSON_STRING) {
+        *s = llmio__json_str(a, len);
+    } else if (t == LLMIO__JSON_OBJECT || t == LLMIO__JSON_ARRAY) {
+        *s = llmio__json_raw(a, len);
+    } else if (t != LLMIO__JSON_NONE && t != LLMIO__JSON_NULL) {
+        return false;
+    }
+    return true;
+}
+
+static llmio_status emit_tool_calls(struct llmio__stream_ctx *ctx, int choice,
+                                    const struct llmio__json *calls,
+                                    bool stream, const char *path,
+                                    llmio_error *err)
+{
+    enum llmio__json_type t = llmio__json_type(calls);
+    if (t == LLMIO__JSON_NONE || t == LLMIO__JSON_NULL) {
+        return LLMIO_OK;
+    }
+    if (t != LLMIO__JSON_ARRAY) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s.tool_calls: expected an array",
+                  path);
+        return LLMIO_E_PROTOCOL;
+    }
+    size_t n = llmio__json_len(calls);
+    for (size_t i = 0; i < n; i++) {
+        const struct llmio__json *c = llmio__json_at(calls, i);
+        if (llmio__json_type(c) != LLMIO__JSON_OBJECT) {
+            set_error(err, LLMIO_E_PROTOCOL,
+                      "%s.tool_calls[%zu]: expected an object", path, i);
+            return LLMIO_E_PROTOCOL;
+        }
+        llmio_delta d;
+        memset(&d, 0, sizeof d);
+        d.kind = LLMIO_DELTA_TOOL_CALL;
+        d.choice = choice;
+        int64_t idx;
+        if (!stream) {
+            d.tool_index = (int)i;
+        } else if (llmio__json_int(llmio__json_get(c, "index"), &idx)) {
+            if (idx < 0 || idx >= LLMIO__MAX_TOOL_CALLS) {
+                set_error(err, LLMIO_E_PROTOCOL,
+                          "%s.tool_calls[%zu].index: out of range", path, i);
+                return LLMIO_E_PROTOCOL;
+            }
+            d.tool_index = (int)idx;
+        } else {
+            /* No index (a few compatible servers): the accumulator keys
+             * the call by its id instead. */
+            d.tool_index = -1;
+        }
+        size_t len;
+        const struct llmio__json *fn = llmio__json_get(c, "function");
+        if (!opt_str(c, "id", path, &d.tool_id, &len, err) ||
+            !opt_str(fn, "name", path, &d.tool_name, &len, err)) {
+            return LLMIO_E_PROTOCOL;
+        }
+        if (!tool_args(fn, &d.text, &d.text_len)) {
+            set_error(err, LLMIO_E_PROTOCOL,
+                      "%s.tool_calls[%zu].function.arguments: expected a "
+                      "string",
+                      path, i);
+            return LLMIO_E_PROTOCOL;
+        }
+        llmio_status st = emit(ctx, &d);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    return LLMIO_OK;
+}
+
+static llmio_status emit_logprobs(struct llmio__stream_ctx *ctx, int choice,
+                                  const struct llmio__json *lp)
+{
+    const struct llmio__json *content = llmio__json_get(lp, "content");
+    size_t n = llmio__json_len(content);
+    for (size_t i = 0; i < n; i++) {
+        const struct llmio__json *e = llmio__json_at(content, i);
+        llmio_delta d;
+        memset(&d, 0, sizeof d);
+        d.kind = LLMIO_DELTA_LOGPROB;
+        d.choice = choice;
+        d.text = llmio__json_str(llmio__json_get(e, "token"), &d.text_len);
+        if (d.text == NULL) {
+            continue;
+        }
+        if (!llmio__json_double(llmio__json_get(e, "logprob"), &d.logprob)) {
+            d.logprob = 0;
+        }
+        llmio_status st = emit(ctx, &d);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    return LLMIO_OK;
+}
+
+/* Common identity of a completion or chunk, for START deltas. */
+struct ident {
+    const char *id;
+    const char *model;
+    int64_t created;
+};
+
+/*
+ * Translates one choice (a chat.completion choice with "message", or a
+ * chunk choice with "delta") into deltas, in a fixed order: START (when
+ * NEED_START), REASONING, TEXT, REFUSAL, TOOL_CALL..., LOGPROB...,
+ * FINISH. The finish comes last so a server that sends it with the last
+ * content fragment (section 9, case 7) still delivers the content first.
+ */
+static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
+                                const struct llmio__json *ch, size_t pos,
+                                bool stream, struct openai_state *state,
+                                const struct ident *ident, llmio_error *err)
+{
+    char path[48];
+    snprintf(path, sizeof path, "choices[%zu]", pos);
+    if (llmio__json_type(ch) != LLMIO__JSON_OBJECT) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s: expected an object", path);
+        return LLMIO_E_PROTOCOL;
+    }
+    int64_t idx = (int64_t)pos;
+    const struct llmio__json *iv = llmio__json_get(ch, "index");
+    if (iv != NULL && !llmio__json_int(iv, &idx)) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s.index: expected an integer",
+                  path);
+        return LLMIO_E_PROTOCOL;
+    }
+    if (idx < 0 || idx >= LLMIO__MAX_CHOICES) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s.index: out of range", path);
+        return LLMIO_E_PROTOCOL;
+    }
+    int choice = (int)idx;
+    const char *mkey = stream ? "delta" : "message";
+    const struct llmio__json *msg = llmio__json_get(ch, mkey);
+    enum llmio__json_type mt = llmio__json_type(msg);
+    if (mt != LLMIO__JSON_OBJECT && mt != LLMIO__JSON_NONE &&
+        mt != LLMIO__JSON_NULL) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s.%s: expected an object", path,
+                  mkey);
+        return LLMIO_E_PROTOCOL;
+    }
+    char mpath[64];
+    snprintf(mpath, sizeof mpath, "%s.%s", path, mkey);
+    llmio_status st;
+    llmio_delta d;
+
+    bool need_start = true;
+    if (state != NULL) {
+        uint64_t bit = (uint64_t)1 << (choice & 63);
+        need_start = (state->started[choice >> 6] & bit) == 0;
+        state->started[choice >> 6] |= bit;
+    }
+    if (need_start) {
+        memset(&d, 0, sizeof d);
+        d.kind = LLMIO_DELTA_START;
+        d.choice = choice;
+        d.id = ident->id;
+        d.model = ident->model;
+        d.created = ident->created;
+        st = emit(ctx, &d);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+
+    const char *s;
+    size_t len;
+    /* DeepSeek and most compatible servers say reasoning_content;
+     * OpenRouter says reasoning. */
+    if (!opt_str(msg, "reasoning_content", mpath, &s, &len, err)) {
+        return LLMIO_E_PROTOCOL;
+    }
+    if (s == NULL && !opt_str(msg, "reasoning", mpath, &s, &len, err)) {
+        return LLMIO_E_PROTOCOL;
+    }
+    st = emit_text(ctx, LLMIO_DELTA_REASONING, choice, s, len);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    const struct llmio__json *content = llmio__json_get(msg, "content");
+    if (llmio__json_type(content) == LLMIO__JSON_ARRAY) {
+        /* Content as parts (some compatible servers): the text parts. */
+        size_t n = llmio__json_len(content);
+        for (size_t i = 0; i < n; i++) {
+            const struct llmio__json *p = llmio__json_at(content, i);
+            s = llmio__json_str(llmio__json_get(p, "text"), &len);
+            st = emit_text(ctx, LLMIO_DELTA_TEXT, choice, s, len);
+            if (st != LLMIO_OK) {
+                return st;
+            }
+        }
+    } else {
+        if (!opt_str(msg, "content", mpath, &s, &len, err)) {
+            return LLMIO_E_PROTOCOL;
+        }
+        st = emit_text(ctx, LLMIO_DELTA_TEXT, choice, s, len);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    if (!opt_str(msg, "refusal", mpath, &s, &len, err)) {
+        return LLMIO_E_PROTOCOL;
+    }
+    st = emit_text(ctx, LLMIO_DELTA_REFUSAL, choice, s, len);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    st = emit_tool_calls(ctx, choice, llmio__json_get(msg, "tool_calls"),
+                         stream, mpath, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    st = emit_logprobs(ctx, choice, llmio__json_get(ch, "logprobs"));
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (!opt_str(ch, "finish_reason", path, &s, &len, err)) {
+        return LLMIO_E_PROTOCOL;
+    }
+    if (s != NULL && len > 0) {
+        memset(&d, 0, sizeof d);
+        d.kind = LLMIO_DELTA_FINISH;
+        d.choice = choice;
+        d.finish = map_finish(s);
+        d.finish_raw = s;
+        st = emit(ctx, &d);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Error bodies and in-band errors                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Maps an OpenAI error type/code to a status, for in-band errors (which
+ * arrive with HTTP 200) and to refine HTTP errors. FALLBACK is returned
+ * when neither says anything known.
+ */
+static llmio_status map_error_kind(const char *type, const char *code,
+                                   llmio_status fallback)
+{
+    static const struct {
+        const char *name;
+        llmio_status st;
+    } kinds[] = {
+        {"context_length_exceeded", LLMIO_E_BAD_REQUEST},
+        {"invalid_request_error", LLMIO_E_BAD_REQUEST},
+        {"invalid_api_key", LLMIO_E_AUTH},
+        {"authentication_error", LLMIO_E_AUTH},
+        {"permission_error", LLMIO_E_AUTH},
+        {"insufficient_quota", LLMIO_E_RATE_LIMIT},
+        {"rate_limit_exceeded", LLMIO_E_RATE_LIMIT},
+        {"rate_limit_error", LLMIO_E_RATE_LIMIT},
+        {"tokens", LLMIO_E_RATE_LIMIT},
+        {"requests", LLMIO_E_RATE_LIMIT},
+        {"server_is_overloaded", LLMIO_E_OVERLOADED},
+        {"service_unavailable_error", LLMIO_E_OVERLOADED},
+        {"overloaded_error", LLMIO_E_OVERLOADED},
+        {"server_error", LLMIO_E_SERVER},
+        {"api_error", LLMIO_E_SERVER},
+    };
+    /* The code is more specific than the type, so it is tried first. */
+    const char *names[2] = {code, type};
+    for (int k = 0; k < 2; k++) {
+        if (names[k] == NULL || names[k][0] == '\0') {
+            continue;
+        }
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            if (strcmp(names[k], kinds[i].name) == 0) {
+                return kinds[i].st;
+            }
+        }
+    }
+    /* Azure and OpenRouter put an HTTP status in code ("429", 502). */
+    if (code != NULL && code[0] >= '1' && code[0] <= '5' &&
+        strlen(code) == 3 && code[1] >= '0' && code[1] <= '9' &&
+        code[2] >= '0' && code[2] <= '9') {
+        int hs = (code[0] - '0') * 100 + (code[1] - '0') * 10 + code[2] - '0';
+        if (hs == 401 || hs == 403) {
+            return LLMIO_E_AUTH;
+        }
+        if (hs == 429) {
+            return LLMIO_E_RATE_LIMIT;
+        }
+        if (hs == 503 || hs == 529) {
+            return LLMIO_E_OVERLOADED;
+        }
+        if (hs >= 500) {
+            return LLMIO_E_SERVER;
+        }
+        if (hs >= 400) {
+            return LLMIO_E_BAD_REQUEST;
+        }
+    }
+    return fallback;
+}
+
+/* An in-band {"error": ...} object: ERROR delta, ERR filled, status. */
+static llmio_status emit_error(struct llmio__stream_ctx *ctx,
+                               struct llmio__arena *a,
+                               const struct llmio__json *e, llmio_error *err)
+{
+    const char *msg = NULL, *type = NULL, *code = NULL;
+    size_t mlen = 0, tlen = 0, clen = 0;
+    if (llmio__json_type(e) == LLMIO__JSON_STRING) {
+        msg = llmio__json_str(e, &mlen);
+    } else {
+        msg = llmio__json_str(llmio__json_get(e, "message"), &mlen);
+        type = llmio__json_str(llmio__json_get(e, "type"), &tlen);
+        const struct llmio__json *cv = llmio__json_get(e, "code");
+        code = llmio__json_str(cv, &clen);
+        if (code == NULL && llmio__json_type(cv) == LLMIO__JSON_NUMBER) {
+            const char *t = llmio__json_number_text(cv, &clen);
+            code = llmio__arena_strndup(a, t, clen);
+        }
+    }
+    char *m = NULL;
+    if (msg != NULL) {
+        m = llmio__arena_strndup(a, msg, mlen);
+        if (m != NULL) {
+            mlen = scrub_secrets(m, mlen);
+        }
+    }
+    if (m == NULL) {
+        m = (char *)"the server reported an error in the stream";
+        mlen = strlen(m);
+    }
+    llmio_status st = map_error_kind(type, code, LLMIO_E_SERVER);
+    if (err != NULL) {
+        err->code = st;
+        if (type != NULL) {
+            copy_field(err->provider_type, sizeof err->provider_type, type,
+                       tlen);
+            scrub_secrets(err->provider_type, strlen(err->provider_type));
+        }
+        if (code != NULL) {
+            copy_field(err->provider_code, sizeof err->provider_code, code,
+                       clen);
+            scrub_secrets(err->provider_code, strlen(err->provider_code));
+        }
+        copy_field(err->message, sizeof err->message, m, mlen);
+    }
+    llmio_delta d;
+    memset(&d, 0, sizeof d);
+    d.kind = LLMIO_DELTA_ERROR;
+    d.text = m;
+    d.text_len = mlen;
+    d.error_type = type;
+    llmio_status sst = emit(ctx, &d);
+    return sst != LLMIO_OK ? sst : st;
+}
+
+static llmio_status parse_status(llmio_status st, const char *what,
+                                 const struct llmio__json_error *je,
+                                 llmio_error *err)
+{
+    if (st == LLMIO_E_NOMEM) {
+        set_error(err, st, "%s: out of memory", what);
+    } else if (st == LLMIO_E_TOO_BIG) {
+        set_error(err, st, "%s: too large or too deeply nested", what);
+    } else {
+        st = LLMIO_E_PROTOCOL;
+        set_error(err, st, "%s: invalid JSON at offset %zu: %s", what,
+                  je->offset, je->message);
+    }
+    return st;
+}
+
+/* Translates a parsed completion or chunk ROOT. */
+static llmio_status emit_root(struct llmio__stream_ctx *ctx,
+                              struct llmio__arena *a,
+                              const struct llmio__json *root, bool stream,
+                              struct openai_state *state, llmio_error *err)
+{
+    if (llmio__json_type(root) != LLMIO__JSON_OBJECT) {
+        set_error(err, LLMIO_E_PROTOCOL, "%s: expected a JSON object",
+                  stream ? "stream event" : "body");
+        return LLMIO_E_PROTOCOL;
+    }
+    const struct llmio__json *e = llmio__json_get(root, "error");
+    if (e != NULL && !llmio__json_is_null(e)) {
+        return emit_error(ctx, a, e, err);
+    }
+    struct ident ident;
+    size_t len;
+    memset(&ident, 0, sizeof ident);
+    if (!opt_str(root, "id", "$", &ident.id, &len, err) ||
+        !opt_str(root, "model", "$", &ident.model, &len, err)) {
+        return LLMIO_E_PROTOCOL;
+    }
+    const struct llmio__json *cv = llmio__json_get(root, "created");
+    if (cv != NULL && !llmio__json_is_null(cv)) {
+        double dv;
+        if (!llmio__json_int(cv, &ident.created)) {
+            /* A float timestamp from a loose server: keep the seconds. */
+            if (llmio__json_double(cv, &dv) && dv >= 0 && dv < 9e15) {
+                ident.created = (int64_t)dv;
+            } else {
+                set_error(err, LLMIO_E_PROTOCOL,
+                          "created: expected a number");
+                return LLMIO_E_PROTOCOL;
+            }
+        }
+    }
+    const struct llmio__json *choices = llmio__json_get(root, "choices");
+    enum llmio__json_type ct = llmio__json_type(choices);
+    if (ct == LLMIO__JSON_NONE || ct == LLMIO__JSON_NULL) {
+        /* A chunk may have no choices (usage, Azure filter results); a
+         * completion must have them. */
+        if (!stream) {
+            set_error(err, LLMIO_E_PROTOCOL, "choices: missing");
+            return LLMIO_E_PROTOCOL;
+        }
+    } else if (ct != LLMIO__JSON_ARRAY) {
+        set_error(err, LLMIO_E_PROTOCOL, "choices: expected an array");
+        return LLMIO_E_PROTOCOL;
+    }
+    size_t n = llmio__json_len(choices);
+    for (size_t i = 0; i < n; i++) {
+        llmio_status st = emit_choice(ctx, llmio__json_at(choices, i), i,
+                                      stream, state, &ident, err);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    return emit_usage(ctx, llmio__json_get(root, "usage"));
+}
+
+llmio_status llmio__openai_parse_body(struct llmio__stream_ctx *ctx,
+                                      const char *body, size_t len,
+                                      llmio_error *err)
+{
+    struct llmio__arena a;
+    const struct llmio__json *root = NULL;
+    struct llmio__json_error je;
+    memset(&je, 0, sizeof je);
+    llmio__arena_init(&a, ctx->arena != NULL ? ctx->arena->alloc : NULL, 0);
+    llmio_status st = llmio__json_parse(&a, body, len, NULL, &root, &je);
+    if (st != LLMIO_OK) {
+        st = parse_status(st, "body", &je, err);
+    } else {
+        st = emit_root(ctx, &a, root, false, NULL, err);
+    }
+    llmio__arena_cleanup(&a);
+    return st;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
+                                       const char *type, size_t type_len,
+                                       const char *data, size_t data_len,
+                                       llmio_error *err)
+{
+    struct openai_state *state = ctx->state;
+    (void)type;
+    (void)type_len;
+    while (data_len > 0 && is_space(data[0])) {
+        data++;
+        data_len--;
+    }
+    while (data_len > 0 && is_space(data[data_len - 1])) {
+        data_len--;
+    }
+    if (data_len == 0) {
+        return LLMIO_OK;
+    }
+    /* The sentinel is checked before any JSON parsing, as openai-python
+     * does (data.startswith("[DONE]")). */
+    if (data_len >= 6 && memcmp(data, "[DONE]", 6) == 0) {
+        ctx->done = true;
+        return LLMIO_OK;
+    }
+    if (!state->ready) {
+        llmio__arena_init(&state->scratch,
+                          ctx->arena != NULL ? ctx->arena->alloc : NULL,
+                          SCRATCH_LIMIT);
+        state->ready = true;
+    } else {
+        /* The previous event's strings were borrowed only during its sink
+         * calls, so its memory is reused now: once warm, no allocation. */
+        llmio__arena_reset(&state->scratch);
+    }
+    const struct llmio__json *root = NULL;
+    struct llmio__json_error je;
+    llmio_status st = llmio__json_parse(&state->scratch, data, data_len, NULL,
+                                        &root, &je);
+    if (st != LLMIO_OK) {
+        return parse_status(st, "stream event", &je, err);
+    }
+    return emit_root(ctx, &state->scratch, root, true, state, err);
+}
+
+void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx)
+{
+    if (ctx == NULL || ctx->state == NULL) {
+        return;
+    }
+    struct openai_state *state = ctx->state;
+    if (state->ready) {
+        llmio__arena_cleanup(&state->scratch);
+        state->ready = false;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* parse_error: a bounded scanner that never allocates                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Error bodies are read with a small scanner instead of the JSON parser:
+ * parse_error has no allocator (llmio_error must be fillable when memory
+ * is short), bodies may be truncated or HTML, and only three strings are
+ * wanted. Whatever was read before a syntax error is kept.
+ */
+struct scan {
+    const char *p;
+    const char *end;
+    int depth;
+};
+
+#define SCAN_MAX_DEPTH 64
+
+static void scan_ws(struct scan *s)
+{
+    while (s->p < s->end && is_space(*s->p)) {
+        s->p++;
+    }
+}
+
+static bool scan_lit(struct scan *s, char c)
+{
+    scan_ws(s);
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return true;
+    }
+    return false;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static bool scan_hex4(struct scan *s, unsigned *out)
+{
+    if (s->end - s->p < 4) {
+        return false;
+    }
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s->p[i]);
+        if (h < 0) {
+            return false;
+        }
+        v = v << 4 | (unsigned)h;
+    }
+    s->p += 4;
+    *out = v;
+    return true;
+}
+
+/* Appends code point CP as UTF-8 when it fits whole in OUT[CAP]. */
+static void put_cp(char *out, size_t cap, size_t *n, unsigned cp)
+{
+    char tmp[4];
+    size_t k;
+    if (cp < 0x80) {
+        tmp[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        tmp[0] = (char)(0xC0 | cp >> 6);
+        tmp[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        tmp[0] = (char)(0xE0 | cp >> 12);
+        tmp[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        tmp[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | cp >> 18);
+        tmp[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        tmp[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        tmp[3] = (char)(0x80 | (cp & 0x3F));
+        k = 4;
+    }
+    if (out != NULL && *n + k < cap) {
+        memcpy(out + *n, tmp, k);
+        *n += k;
+    }
+}
+
+/*
+ * Reads a string at S (after whitespace), decoding it into OUT[CAP]
+ * (truncated, NUL-terminated; OUT may be NULL to skip). Returns false on a
+ * syntax error or truncation; OUT then holds what was decoded.
+ */
+static bool scan_str(struct scan *s, char *out, size_t cap, size_t *outlen)
+{
+    size_t n = 0;
+    bool ok = false;
+    if (!scan_lit(s, '"')) {
+        goto done;
+    }
+    while (s->p < s->end) {
+        char c = *s->p++;
+        if (c == '"') {
+            ok = true;
+            break;
+        }
+        if (c != '\\') {
+            if (out != NULL && n + 1 < cap) {
+                out[n++] = c;
+            }
+            continue;
+        }
+        if (s->p >= s->end) {
+            break;
+        }
+        c = *s->p++;
+        unsigned cp;
+        switch (c) {
+        case 'n':
+        case 'r':
+        case 't':
+        case 'b':
+        case 'f':
+            cp = ' ';
+            break;
+        case 'u':
+            if (!scan_hex4(s, &cp)) {
+                goto done;
+            }
+            if (cp >= 0xD800 && cp <= 0xDBFF && s->end - s->p >= 6 &&
+                s->p[0] == '\\' && s->p[1] == 'u') {
+                unsigned lo;
+                s->p += 2;
+                if (!scan_hex4(s, &lo)) {
+                    goto done;
+                }
+                cp = lo >= 0xDC00 && lo <= 0xDFFF
+                         ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                         : 0xFFFD;
+            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            break;
+        default:
+            cp = (unsigned char)c;
+            break;
+        }
+        put_cp(out, cap, &n, cp == 0 ? ' ' : cp);
+    }
+done:
+    if (out != NULL && cap > 0) {
+        n = trim_partial_utf8(out, n);
+        out[n] = '\0';
+    }
+    if (outlen != NULL) {
+        *outlen = n;
+    }
+    return ok;
+}
+
+static bool scan_value(struct scan *s);
+
+static bool scan_container(struct scan *s, char open, char close)
+{
+    if (++s->depth > SCAN_MAX_DEPTH) {
+        return false;
+    }
+    s->p++;
+    if (scan_lit(s, close)) {
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        if (open == '{') {
+            if (!scan_str(s, NULL, 0, NULL) || !scan_lit(s, ':')) {
+                return false;
+            }
+        }
+        if (!scan_value(s)) {
+            return false;
+        }
+        if (scan_lit(s, close)) {
+            s->depth--;
+            return true;
+        }
+        if (!scan_lit(s, ',')) {
+            return false;
+        }
+    }
+}
+
+/* Skips one value (syntax checked loosely: enough to find members). */
+static bool scan_value(struct scan *s)
+{
+    scan_ws(s);
+    if (s->p >= s->end) {
+        return false;
+    }
+    char c = *s->p;
+    if (c == '"') {
+        return scan_str(s, NULL, 0, NULL);
+    }
+    if (c == '{') {
+        return scan_container(s, '{', '}');
+    }
+    if (c == '[') {
+        return scan_container(s, '[', ']');
+    }
+    const char *start = s->p;
+    while (s->p < s->end && (key_char((unsigned char)*s->p) ||
+                             *s->p == '.' || *s->p == '+')) {
+        s->p++;
+    }
+    return s->p > start;
+}
+
+/* Reads a scalar into OUT: a string decoded, a number or literal as its
+ * text; containers are skipped (OUT left empty). */
+static bool scan_scalar(struct scan *s, char *out, size_t cap)
+{
+    scan_ws(s);
+    if (s->p < s->end && *s->p == '"') {
+        return scan_str(s, out, cap, NULL);
+    }
+    const char *start = s->p;
+    if (!scan_value(s)) {
+        return false;
+    }
+    if (s->p > start && *start != '{' && *start != '[' &&
+        !(s->p - start == 4 && memcmp(start, "null", 4) == 0)) {
+        copy_field(out, cap, start, (size_t)(s->p - start));
+    }
+    return true;
+}
+
+/* The members of the "error" object. */
+static bool scan_error_obj(struct scan *s, llmio_error *err)
+{
+    if (++s->depth > SCAN_MAX_DEPTH) {
+        return false;
+    }
+    s->p++;
+    if (scan_lit(s, '}')) {
+        return true;
+    }
+    for (;;) {
+        char key[16];
+        if (!scan_str(s, key, sizeof key, NULL) || !scan_lit(s, ':')) {
+            return false;
+        }
+        bool ok;
+        if (strcmp(key, "message") == 0) {
+            ok = scan_scalar(s, err->message, sizeof err->message);
+        } else if (strcmp(key, "type") == 0) {
+            ok = scan_scalar(s, err->provider_type,
+                             sizeof err->provider_type);
+        } else if (strcmp(key, "code") == 0) {
+            ok = scan_scalar(s, err->provider_code,
+                             sizeof err->provider_code);
+        } else {
+            ok = scan_value(s);
+        }
+        if (!ok) {
+            return false;
+        }
+        if (scan_lit(s, '}')) {
+            return true;
+        }
+        if (!scan_lit(s, ',')) {
+            return false;
+        }
+    }
+}
+
+/* Reads the body's error fields into ERR as far as the body is valid. */
+static void scan_error_body(const char *body, size_t len, llmio_error *err)
+{
+    struct scan s = {body, body + len, 0};
+    if (!scan_lit(&s, '{') || scan_lit(&s, '}')) {
+        return;
+    }
+    s.depth = 1;
+    char fallback[sizeof err->message];
+    fallback[0] = '\0';
+    for (;;) {
+        char key[16];
+        if (!scan_str(&s, key, sizeof key, NULL) || !scan_lit(&s, ':')) {
+            break;
+        }
+        scan_ws(&s);
+        bool ok;
+        if (strcmp(key, "error") == 0 && s.p < s.end && *s.p == '{') {
+            ok = scan_error_obj(&s, err);
+        } else if (strcmp(key, "error") == 0 || strcmp(key, "message") == 0 ||
+                   strcmp(key, "detail") == 0) {
+            /* {"error":"text"} and FastAPI's {"detail":"text"} from
+             * compatible servers. */
+            ok = scan_scalar(&s, fallback, sizeof fallback);
+        } else {
+            ok = scan_value(&s);
+        }
+        if (!ok || !scan_lit(&s, ',')) {
+            break;
+        }
+    }
+    if (err->message[0] == '\0' && fallback[0] != '\0') {
+        memcpy(err->message, fallback, sizeof fallback);
+    }
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return NULL;
+    }
+}
+
+void llmio__openai_parse_error(int http_status, const char *body, size_t len,
+                               llmio_error *err)
+{
+    if (err == NULL) {
+        return;
+    }
+    err->provider_type[0] = '\0';
+    err->provider_code[0] = '\0';
+    err->message[0] = '\0';
+    if (body != NULL && len > 0) {
+        scan_error_body(body, len, err);
+    }
+    size_t mlen = strlen(err->message);
+    while (mlen > 0 && is_space(err->message[mlen - 1])) {
+        err->message[--mlen] = '\0';
+    }
+    for (size_t i = 0; i < mlen; i++) {
+        if ((unsigned char)err->message[i] < 0x20) {
+            err->message[i] = ' ';
+        }
+    }
+    scrub_secrets(err->message, mlen);
+    scrub_secrets(err->provider_type, strlen(err->provider_type));
+    scrub_secrets(err->provider_code, strlen(err->provider_code));
+    if (err->message[0] == '\0') {
+        /* HTML from a proxy, an empty body, or JSON without a message:
+         * the status says what there is to say. */
+        const char *phrase = reason_phrase(http_status);
+        const char *what = body == NULL || len == 0 ? "empty body"
+                                                    : "no error message";
+        if (phrase != NULL) {
+            snprintf(err->message, sizeof err->message, "HTTP %d %s (%s)",
+                     http_status, phrase, what);
+        } else {
+            snprintf(err->message, sizeof err->message, "HTTP %d: %s (%s)",
+                     http_status, llmio_status_str(err->code), what);
+        }
+    }
+    /* A prompt too long for the model is the caller's to fix whatever the
+     * status was. insufficient_quota stays LLMIO_E_RATE_LIMIT (a 429, as
+     * the SDK treats it); provider_code lets a caller stop retrying. */
+    if (strcmp(err->provider_code, "context_length_exceeded") == 0) {
+        err->code = LLMIO_E_BAD_REQUEST;
+    }
+}
+
+const struct llmio__provider llmio__provider_openai = {
+    .name = "openai",
+    .default_base_url = "https://api.openai.com/v1",
+    .api_key_env = "OPENAI_API_KEY",
+    .base_url_env = "OPENAI_BASE_URL",
+    .framing = LLMIO__FRAMING_SSE,
+    .state_size = LLMIO__OPENAI_STATE_SIZE,
+    .build_request = llmio__openai_build_request,
+    .parse_body = llmio__openai_parse_body,
+    .parse_event = llmio__openai_parse_event,
+    .parse_error = llmio__openai_parse_error,
+    .stream_cleanup = llmio__openai_stream_cleanup,
+};

@@ -1,0 +1,267 @@
+/*
+ * openai-harness.c - see openai-harness.h.
+ */
+#include "openai-harness.h"
+
+#include "alloc.h"
+
+#include <stdlib.h>
+
+static void *fa_malloc(size_t n, void *user)
+{
+    struct oh_alloc *fa = user;
+    fa->calls++;
+    if (fa->fail_at != 0 && fa->calls == fa->fail_at) {
+        fa->failed = true;
+        return NULL;
+    }
+    void *p = malloc(n);
+    if (p != NULL) {
+        fa->live++;
+    }
+    return p;
+}
+
+static void *fa_realloc(void *p, size_t n, void *user)
+{
+    struct oh_alloc *fa = user;
+    if (p == NULL) {
+        return fa_malloc(n, user);
+    }
+    fa->calls++;
+    if (fa->fail_at != 0 && fa->calls == fa->fail_at) {
+        fa->failed = true;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void fa_free(void *p, void *user)
+{
+    struct oh_alloc *fa = user;
+    fa->live--;
+    free(p);
+}
+
+void oh_alloc_init(struct oh_alloc *fa, long fail_at)
+{
+    memset(fa, 0, sizeof *fa);
+    fa->a.malloc = fa_malloc;
+    fa->a.realloc = fa_realloc;
+    fa->a.free = fa_free;
+    fa->a.user = fa;
+    fa->fail_at = fail_at;
+}
+
+static void put_escaped(struct llmio__buf *b, const char *s, size_t len)
+{
+    llmio__buf_appendc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            llmio__buf_appendf(b, "\\%c", c);
+        } else if (c == '\n') {
+            llmio__buf_appends(b, "\\n");
+        } else if (c < 0x20 || c == 0x7f) {
+            llmio__buf_appendf(b, "\\x%02x", c);
+        } else {
+            llmio__buf_appendc(b, (char)c);
+        }
+    }
+    llmio__buf_appendc(b, '"');
+}
+
+static const char *nn(const char *s)
+{
+    return s != NULL ? s : "-";
+}
+
+static llmio_status sink(void *p, const llmio_delta *d)
+{
+    struct oh_run *r = p;
+    struct llmio__buf *b = &r->dump;
+    switch (d->kind) {
+    case LLMIO_DELTA_START:
+        llmio__buf_appendf(b, "START c=%d id=%s model=%s created=%lld\n",
+                           d->choice, nn(d->id), nn(d->model),
+                           (long long)d->created);
+        break;
+    case LLMIO_DELTA_TEXT:
+    case LLMIO_DELTA_REASONING:
+    case LLMIO_DELTA_REFUSAL:
+        llmio__buf_appendf(b, "%s c=%d ",
+                           d->kind == LLMIO_DELTA_TEXT        ? "TEXT"
+                           : d->kind == LLMIO_DELTA_REASONING ? "REASONING"
+                                                              : "REFUSAL",
+                           d->choice);
+        put_escaped(b, d->text, d->text_len);
+        llmio__buf_appendc(b, '\n');
+        break;
+    case LLMIO_DELTA_TOOL_CALL:
+        llmio__buf_appendf(b, "TOOL c=%d i=%d id=%s name=%s ", d->choice,
+                           d->tool_index, nn(d->tool_id), nn(d->tool_name));
+        put_escaped(b, d->text != NULL ? d->text : "", d->text_len);
+        llmio__buf_appendc(b, '\n');
+        break;
+    case LLMIO_DELTA_FINISH:
+        llmio__buf_appendf(b, "FINISH c=%d %d %s\n", d->choice, (int)d->finish,
+                           nn(d->finish_raw));
+        break;
+    case LLMIO_DELTA_USAGE:
+        llmio__buf_appendf(b, "USAGE %lld %lld %lld %lld %lld\n",
+                           (long long)d->usage->prompt_tokens,
+                           (long long)d->usage->completion_tokens,
+                           (long long)d->usage->total_tokens,
+                           (long long)d->usage->cached_tokens,
+                           (long long)d->usage->reasoning_tokens);
+        break;
+    case LLMIO_DELTA_LOGPROB:
+        llmio__buf_appendf(b, "LOGPROB c=%d ", d->choice);
+        put_escaped(b, d->text, d->text_len);
+        llmio__buf_appendf(b, " %.6g\n", d->logprob);
+        break;
+    case LLMIO_DELTA_ERROR:
+        llmio__buf_appendf(b, "ERROR type=%s ", nn(d->error_type));
+        put_escaped(b, d->text, d->text_len);
+        llmio__buf_appendc(b, '\n');
+        break;
+    default:
+        llmio__buf_appendf(b, "KIND %d\n", (int)d->kind);
+        break;
+    }
+    r->ndeltas++;
+    llmio_status st = llmio__response_add(&r->resp, d);
+    if (st != LLMIO_OK && r->add_st == LLMIO_OK) {
+        r->add_st = st;
+    }
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (r->stop_after != 0 && r->ndeltas >= r->stop_after) {
+        return LLMIO_E_ABORTED;
+    }
+    return LLMIO_OK;
+}
+
+void oh_run_init(struct oh_run *r, const llmio_allocator *alloc)
+{
+    memset(r, 0, sizeof *r);
+    r->alloc = alloc;
+    llmio__arena_init(&r->arena, alloc, 0);
+    llmio__response_init(&r->resp, alloc, &r->arena, "openai", 1 << 20);
+    /* The dump uses libc so allocation torture counts only the library. */
+    llmio__buf_init(&r->dump, NULL, 0);
+    r->ctx.state = r->state;
+    r->ctx.arena = &r->arena;
+    r->ctx.sink = sink;
+    r->ctx.sink_ctx = r;
+    r->err.retry_after_ms = -1;
+}
+
+void oh_run_cleanup(struct oh_run *r)
+{
+    llmio__openai_stream_cleanup(&r->ctx);
+    llmio__response_cleanup(&r->resp);
+    llmio__arena_cleanup(&r->arena);
+    llmio__buf_cleanup(&r->dump);
+}
+
+void oh_dump_response(const llmio_response *resp, struct llmio__buf *b)
+{
+    llmio_usage u = llmio_response_usage(resp);
+    llmio__buf_appendf(b, "== response id=%s model=%s created=%lld "
+                          "provider=%s choices=%zu\n",
+                       nn(llmio_response_id(resp)),
+                       nn(llmio_response_model(resp)),
+                       (long long)llmio_response_created(resp),
+                       nn(llmio_response_provider(resp)),
+                       llmio_response_choices(resp));
+    llmio__buf_appendf(b, "usage %lld %lld %lld %lld %lld\n",
+                       (long long)u.prompt_tokens,
+                       (long long)u.completion_tokens,
+                       (long long)u.total_tokens, (long long)u.cached_tokens,
+                       (long long)u.reasoning_tokens);
+    for (size_t c = 0; c < llmio_response_choices(resp); c++) {
+        size_t len;
+        const char *s;
+        llmio__buf_appendf(b, "choice %zu finish=%d raw=%s\n", c,
+                           (int)llmio_response_finish(resp, c),
+                           nn(llmio_response_finish_raw(resp, c)));
+        s = llmio_response_text(resp, c, &len);
+        if (s != NULL) {
+            llmio__buf_appends(b, "  text ");
+            put_escaped(b, s, len);
+            llmio__buf_appendc(b, '\n');
+        }
+        s = llmio_response_reasoning(resp, c, &len);
+        if (s != NULL) {
+            llmio__buf_appends(b, "  reasoning ");
+            put_escaped(b, s, len);
+            llmio__buf_appendc(b, '\n');
+        }
+        s = llmio_response_refusal(resp, c);
+        if (s != NULL) {
+            llmio__buf_appends(b, "  refusal ");
+            put_escaped(b, s, strlen(s));
+            llmio__buf_appendc(b, '\n');
+        }
+        for (size_t i = 0; i < llmio_response_tool_calls(resp, c); i++) {
+            const llmio_tool_call *t = llmio_response_tool_call(resp, c, i);
+            llmio__buf_appendf(b, "  tool %zu id=%s name=%s ", i, nn(t->id),
+                               nn(t->name));
+            put_escaped(b, t->arguments, t->arguments_len);
+            llmio__buf_appendc(b, '\n');
+        }
+        for (size_t i = 0; i < llmio_response_logprobs(resp, c); i++) {
+            double lp;
+            s = llmio_response_logprob(resp, c, i, &lp);
+            llmio__buf_appends(b, "  logprob ");
+            put_escaped(b, s, strlen(s));
+            llmio__buf_appendf(b, " %.6g\n", lp);
+        }
+    }
+}
+
+char *oh_body(const struct llmio__provider *p, const char *body, size_t len,
+              const llmio_allocator *alloc, llmio_status *st)
+{
+    struct oh_run r;
+    oh_run_init(&r, alloc);
+    llmio_status s = p->parse_body(&r.ctx, body, len, &r.err);
+    if (s != LLMIO_OK) {
+        llmio__buf_appendf(&r.dump, "FAIL %s: %s\n", llmio_status_name(s),
+                           r.err.message);
+    } else {
+        s = llmio__response_finish(&r.resp, body, len);
+        if (s == LLMIO_OK) {
+            oh_dump_response(&r.resp, &r.dump);
+        }
+    }
+    if (st != NULL) {
+        *st = s;
+    }
+    char *out = strdup(llmio__buf_cstr(&r.dump));
+    oh_run_cleanup(&r);
+    return out;
+}
+
+void oh_expect_file(const char *path, const char *actual)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "%s/%s", test_srcdir(), path);
+    const char *regen = getenv("LLMIO_TEST_REGEN");
+    if (regen != NULL && regen[0] == '1') {
+        FILE *f = fopen(full, "wb");
+        ASSERT_NOT_NULL(f);
+        fputs(actual, f);
+        fclose(f);
+        return;
+    }
+    size_t len;
+    char *want = test_read_file(full, &len);
+    if (strcmp(want, actual) != 0) {
+        test_fail_(__FILE__, __LINE__, "%s differs; actual:\n%s", path,
+                   actual);
+    }
+    free(want);
+}

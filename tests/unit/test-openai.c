@@ -1,0 +1,421 @@
+/*
+ * test-openai.c - the OpenAI provider: golden request bytes, non-streaming
+ * bodies, stream events, error bodies, registry, allocation torture.
+ */
+#include "openai-harness.h"
+
+#include "alloc.h"
+#include "llmio.h"
+
+#include <stdlib.h>
+
+#define KEY "sk-test-0123456789abcdef"
+
+static const struct llmio__provider *P = &llmio__provider_openai;
+
+/* Builds R and returns "url\nheaders...\n\nbody" with the key masked. */
+static char *build(const llmio_request *r, const char *base,
+                   const char *key, llmio_status *st, llmio_error *err)
+{
+    struct llmio__http_req out;
+    struct llmio__provider_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.api_key = key;
+    cfg.base_url = base;
+    llmio__buf_init(&out.url, NULL, 0);
+    llmio__buf_init(&out.headers, NULL, 0);
+    llmio__buf_init(&out.body, NULL, 0);
+    out.nheaders = 0;
+    const char *model = NULL;
+    const struct llmio__provider *p =
+        llmio__provider_for_model(r->model, &model, err);
+    ASSERT(p == P);
+    *st = p->build_request(r, model, &cfg, &out, err);
+    struct llmio__buf b;
+    llmio__buf_init(&b, NULL, 0);
+    llmio__buf_appendf(&b, "%s\n", llmio__buf_cstr(&out.url));
+    const char *h = out.headers.data;
+    for (size_t i = 0; i < out.nheaders; i++) {
+        size_t n = strlen(h);
+        const char *k = key != NULL && key[0] ? strstr(h, key) : NULL;
+        if (k != NULL) {
+            llmio__buf_appendf(&b, "%.*s<KEY>%s\n", (int)(k - h), h,
+                               k + strlen(key));
+        } else {
+            llmio__buf_appendf(&b, "%s\n", h);
+        }
+        h += n + 1;
+    }
+    llmio__buf_appendf(&b, "\n%s\n", llmio__buf_cstr(&out.body));
+    char *s = strdup(llmio__buf_cstr(&b));
+    if (key != NULL && key[0] != '\0') {
+        ASSERT_NULL(strstr(llmio__buf_cstr(&out.body), key));
+    }
+    llmio__buf_cleanup(&b);
+    llmio__buf_cleanup(&out.url);
+    llmio__buf_cleanup(&out.headers);
+    llmio__buf_cleanup(&out.body);
+    return s;
+}
+
+/* Compares the build of R with tests/data/providers/openai/CASE/expected. */
+static void golden(const llmio_request *r, const char *name)
+{
+    llmio_status st;
+    llmio_error err;
+    memset(&err, 0, sizeof err);
+    char *got = build(r, NULL, KEY, &st, &err);
+    if (st != LLMIO_OK) {
+        test_fail_(__FILE__, __LINE__, "%s: build failed: %s: %s", name,
+                   llmio_status_name(st), err.message);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/expected",
+             name);
+    oh_expect_file(path, got);
+    free(got);
+}
+
+TEST(openai_build_basic)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, "Be brief."));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "Hi \"there\""));
+    golden(r, "basic");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_url_join_and_no_key)
+{
+    llmio_request *r = llmio_request_new("gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    llmio_status st;
+    llmio_error err;
+    char *got = build(r, "http://127.0.0.1:9/openai/v1//", NULL, &st, &err);
+    ASSERT_OK(st);
+    ASSERT(strncmp(got,
+                   "http://127.0.0.1:9/openai/v1/chat/completions\n"
+                   "Content-Type: application/json\n\n",
+                   78) == 0);
+    ASSERT_NULL(strstr(got, "Authorization"));
+    free(got);
+    llmio_request_free(r);
+}
+
+TEST(openai_build_errors_name_fields)
+{
+    llmio_status st;
+    llmio_error err;
+    llmio_request *r = llmio_request_new("openai/gpt-4o");
+    char *got = build(r, NULL, KEY, &st, &err);
+    ASSERT_EQ(st, LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages: at least one message");
+    free(got);
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_set_tool_choice(r, "nope"));
+    got = build(r, NULL, KEY, &st, &err);
+    ASSERT_EQ(st, LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "tool_choice: no tool named \"nope\"");
+    free(got);
+    llmio_request_free(r);
+
+    r = llmio_request_new("openai/gpt-4o");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    got = build(r, NULL, "sk-abc\r\nX-Evil: 1", &st, &err);
+    ASSERT_EQ(st, LLMIO_E_INVALID);
+    ASSERT_STR_EQ(err.message, "api_key: contains a line break");
+    free(got);
+    ASSERT_EQ(llmio_request_set_temperature(r, 3), LLMIO_E_INVALID);
+    got = build(r, NULL, KEY, &st, &err);
+    ASSERT_EQ(st, LLMIO_E_INVALID);
+    ASSERT_STR_EQ(err.message, "temperature: must be within 0..2");
+    free(got);
+    llmio_request_free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Non-streaming bodies                                                */
+/* ------------------------------------------------------------------ */
+
+static void body_case(const char *name)
+{
+    char path[256];
+    size_t len;
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input", name);
+    char *in = test_read_file(path, &len);
+    llmio_status st;
+    char *got = oh_body(P, in, len, NULL, &st);
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/expected",
+             name);
+    oh_expect_file(path, got);
+    free(got);
+    free(in);
+}
+
+TEST(openai_body_text)
+{
+    body_case("body-text");
+}
+
+TEST(openai_body_tool_calls)
+{
+    body_case("body-tool-calls");
+}
+
+TEST(openai_body_n2_logprobs_reasoning)
+{
+    body_case("body-n2-logprobs");
+}
+
+TEST(openai_body_bad_shapes)
+{
+    static const struct {
+        const char *body;
+        const char *msg;
+    } cases[] = {
+        {"[1]", "body: expected a JSON object"},
+        {"{\"id\":\"x\"}", "choices: missing"},
+        {"{\"choices\":{}}", "choices: expected an array"},
+        {"{\"choices\":[1]}", "choices[0]: expected an object"},
+        {"{\"choices\":[{\"message\":{\"content\":5}}]}",
+         "choices[0].message.content: expected a string"},
+        {"{\"choices\":[{\"index\":\"a\"}]}",
+         "choices[0].index: expected an integer"},
+        {"{\"choices\":[{\"index\":500}]}", "choices[0].index: out of range"},
+        {"{\"choices\":[{\"message\":{\"tool_calls\":{}}}]}",
+         "choices[0].message.tool_calls: expected an array"},
+        {"{\"id\":1,\"choices\":[]}", "$.id: expected a string"},
+        {"{\"choices\":[]", "body: invalid JSON at offset"},
+        {"", "body: invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        llmio_status st;
+        char *got = oh_body(P, cases[i].body, strlen(cases[i].body), NULL,
+                            &st);
+        ASSERT_EQ(st, LLMIO_E_PROTOCOL);
+        ASSERT_CONTAINS(got, cases[i].msg);
+        free(got);
+    }
+}
+
+TEST(openai_body_leading_blank_lines)
+{
+    const char *body = "\n\n  \r\n{\"id\":\"a\",\"choices\":[{\"index\":0,"
+                       "\"message\":{\"role\":\"assistant\",\"content\":"
+                       "\"ok\"},\"finish_reason\":\"stop\"}]}\n";
+    llmio_status st;
+    char *got = oh_body(P, body, strlen(body), NULL, &st);
+    ASSERT_OK(st);
+    ASSERT_CONTAINS(got, "  text \"ok\"");
+    free(got);
+    /* The kept JSON starts at the value. */
+    struct oh_run r;
+    oh_run_init(&r, NULL);
+    ASSERT_OK(P->parse_body(&r.ctx, body, strlen(body), &r.err));
+    ASSERT_OK(llmio__response_finish(&r.resp, body, strlen(body)));
+    size_t len;
+    const char *j = llmio_response_json(&r.resp, &len);
+    ASSERT_EQ(j[0], '{');
+    ASSERT_EQ(j[len - 1], '}');
+    oh_run_cleanup(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Error bodies                                                        */
+/* ------------------------------------------------------------------ */
+
+struct err_case {
+    int status;
+    llmio_status code_in;
+    const char *body;
+    llmio_status code;
+    const char *type;
+    const char *pcode;
+    const char *message;
+};
+
+TEST(openai_error_bodies)
+{
+    static const struct err_case cases[] = {
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens' is "
+         "not supported with this model. Use 'max_completion_tokens' "
+         "instead.\",\"type\":\"invalid_request_error\",\"param\":\"max_"
+         "tokens\",\"code\":\"unsupported_parameter\"}}",
+         LLMIO_E_BAD_REQUEST, "invalid_request_error", "unsupported_parameter",
+         "Unsupported parameter: 'max_tokens' is not supported with this "
+         "model. Use 'max_completion_tokens' instead."},
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"This model's maximum context length is "
+         "128000 tokens.\",\"type\":\"invalid_request_error\",\"param\":"
+         "\"messages\",\"code\":\"context_length_exceeded\"}}",
+         LLMIO_E_BAD_REQUEST, "invalid_request_error",
+         "context_length_exceeded",
+         "This model's maximum context length is 128000 tokens."},
+        {401, LLMIO_E_AUTH,
+         "{\"error\": {\"message\": \"Incorrect API key provided: "
+         "sk-abc***xyz. You can find your API key at "
+         "https://platform.openai.com/account/api-keys.\", \"type\": "
+         "\"invalid_request_error\", \"param\": null, \"code\": "
+         "\"invalid_api_key\"}}",
+         LLMIO_E_AUTH, "invalid_request_error", "invalid_api_key",
+         "Incorrect API key provided: sk-***. You can find your API key at "
+         "https://platform.openai.com/account/api-keys."},
+        {401, LLMIO_E_AUTH,
+         "{\"error\":{\"message\":\"Bad key sk-proj-AAAAbbbbCCCCdddd1234 "
+         "given\",\"type\":\"invalid_request_error\",\"code\":null}}",
+         LLMIO_E_AUTH, "invalid_request_error", "", "Bad key sk-*** given"},
+        {403, LLMIO_E_AUTH,
+         "{\"error\":{\"message\":\"Country, region, or territory not "
+         "supported\",\"type\":\"request_forbidden\",\"param\":null,"
+         "\"code\":\"unsupported_country_region_territory\"}}",
+         LLMIO_E_AUTH, "request_forbidden",
+         "unsupported_country_region_territory",
+         "Country, region, or territory not supported"},
+        {404, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"The model `gpt-9` does not exist or you "
+         "do not have access to it.\",\"type\":\"invalid_request_error\","
+         "\"param\":null,\"code\":\"model_not_found\"}}",
+         LLMIO_E_BAD_REQUEST, "invalid_request_error", "model_not_found",
+         "The model `gpt-9` does not exist or you do not have access to "
+         "it."},
+        {409, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"Conflict\",\"type\":\"conflict\"}}",
+         LLMIO_E_BAD_REQUEST, "conflict", "", "Conflict"},
+        {422, LLMIO_E_BAD_REQUEST, "{\"detail\":\"Unprocessable: bad n\"}",
+         LLMIO_E_BAD_REQUEST, "", "", "Unprocessable: bad n"},
+        {429, LLMIO_E_RATE_LIMIT,
+         "{\"error\":{\"message\":\"Rate limit reached for gpt-4o in "
+         "organization org-XYZ on tokens per min (TPM): Limit 30000, Used "
+         "29100, Requested 1400. Please try again in 1.2s.\",\"type\":"
+         "\"tokens\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
+         LLMIO_E_RATE_LIMIT, "tokens", "rate_limit_exceeded",
+         "Rate limit reached for gpt-4o in organization org-XYZ on tokens "
+         "per min (TPM): Limit 30000, Used 29100, Requested 1400. Please try "
+         "again in 1.2s."},
+        {429, LLMIO_E_RATE_LIMIT,
+         "{\"error\":{\"message\":\"You exceeded your current quota, please "
+         "check your plan and billing details.\",\"type\":\"insufficient_"
+         "quota\",\"param\":null,\"code\":\"insufficient_quota\"}}",
+         LLMIO_E_RATE_LIMIT, "insufficient_quota", "insufficient_quota",
+         "You exceeded your current quota, please check your plan and "
+         "billing details."},
+        {500, LLMIO_E_SERVER,
+         "{\"error\":{\"message\":\"The server had an error while processing "
+         "your request. Sorry about that!\",\"type\":\"server_error\","
+         "\"param\":null,\"code\":null}}",
+         LLMIO_E_SERVER, "server_error", "",
+         "The server had an error while processing your request. Sorry about "
+         "that!"},
+        {503, LLMIO_E_OVERLOADED,
+         "{\"error\":{\"message\":\"The engine is currently overloaded, "
+         "please try again later\",\"type\":\"service_unavailable_error\","
+         "\"code\":\"server_is_overloaded\"}}",
+         LLMIO_E_OVERLOADED, "service_unavailable_error",
+         "server_is_overloaded",
+         "The engine is currently overloaded, please try again later"},
+        {502, LLMIO_E_SERVER,
+         "<html><head><title>502 Bad Gateway</title></head><body>"
+         "cloudflare</body></html>",
+         LLMIO_E_SERVER, "", "", "HTTP 502 Bad Gateway (no error message)"},
+        {500, LLMIO_E_SERVER, "", LLMIO_E_SERVER, "", "",
+         "HTTP 500 Internal Server Error (empty body)"},
+        {418, LLMIO_E_HTTP, "", LLMIO_E_HTTP, "", "",
+         "HTTP 418: unexpected HTTP status (empty body)"},
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"line\\none \\u00e9\\ud83d\\ude00 "
+         "\\\"q\\\"\",\"type\":\"t\",\"code\":400}}",
+         LLMIO_E_BAD_REQUEST, "t", "400",
+         "line one \xc3\xa9\xf0\x9f\x98\x80 \"q\""},
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":\"plain string error\"}", LLMIO_E_BAD_REQUEST, "", "",
+         "plain string error"},
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"cut off here", LLMIO_E_BAD_REQUEST, "",
+         "", "cut off here"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct err_case *c = &cases[i];
+        llmio_error err;
+        memset(&err, 0, sizeof err);
+        err.code = c->code_in;
+        err.http_status = c->status;
+        P->parse_error(c->status, c->body, strlen(c->body), &err);
+        ASSERT_EQ(err.code, c->code);
+        ASSERT_STR_EQ(err.provider_type, c->type);
+        ASSERT_STR_EQ(err.provider_code, c->pcode);
+        ASSERT_STR_EQ(err.message, c->message);
+    }
+}
+
+TEST(openai_error_message_bounded)
+{
+    /* A huge message is truncated at a character boundary. */
+    static char body[4096];
+    char *p = body;
+    p += snprintf(p, 64, "{\"error\":{\"message\":\"");
+    for (int i = 0; i < 1000; i++) {
+        memcpy(p, "\xc3\xa9", 2);
+        p += 2;
+    }
+    strcpy(p, "\"}}");
+    llmio_error err;
+    memset(&err, 0x55, sizeof err);
+    err.code = LLMIO_E_BAD_REQUEST;
+    P->parse_error(400, body, strlen(body), &err);
+    size_t n = strlen(err.message);
+    ASSERT_CMP(n, <, sizeof err.message);
+    ASSERT_EQ(n % 2, 0);
+    ASSERT_STR_EQ(err.provider_type, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Registry                                                            */
+/* ------------------------------------------------------------------ */
+
+TEST(openai_registry_split)
+{
+    const char *rest;
+    llmio_error err;
+    memset(&err, 0, sizeof err);
+    ASSERT(llmio__provider_for_model("gpt-4o", &rest, &err) == P);
+    ASSERT_STR_EQ(rest, "gpt-4o");
+    ASSERT(llmio__provider_for_model("openai/gpt-4o", &rest, &err) == P);
+    ASSERT_STR_EQ(rest, "gpt-4o");
+    const struct llmio__provider *o =
+        llmio__provider_for_model("openrouter/anthropic/claude-3.5-sonnet",
+                                  &rest, &err);
+    ASSERT_NOT_NULL(o);
+    ASSERT_STR_EQ(o->name, "openrouter");
+    ASSERT_STR_EQ(rest, "anthropic/claude-3.5-sonnet");
+    ASSERT(o->parse_event == P->parse_event);
+    o = llmio__provider_for_model("together_ai/meta-llama/Llama-3", &rest,
+                                  &err);
+    ASSERT_STR_EQ(o->name, "together");
+    ASSERT_STR_EQ(rest, "meta-llama/Llama-3");
+    ASSERT_NULL(llmio__provider_for_model("nope/x", &rest, &err));
+    ASSERT_EQ(err.code, LLMIO_E_UNSUPPORTED);
+    ASSERT_CONTAINS(err.message, "unknown provider \"nope\"");
+    ASSERT_NULL(rest);
+    ASSERT_NULL(llmio__provider_for_model("openai/", &rest, &err));
+    ASSERT_EQ(err.code, LLMIO_E_INVALID);
+    ASSERT_NULL(llmio__provider_for_model("", &rest, &err));
+    ASSERT_NULL(llmio__provider_for_model(NULL, &rest, &err));
+    ASSERT(llmio__provider_find("openai", 6) == P);
+    ASSERT_NULL(llmio__provider_find("openai", 5));
+    /* Every row resolves to itself by name, and names are unique. */
+    for (size_t i = 0; i < llmio__provider_count(); i++) {
+        const char *name;
+        const struct llmio__provider *p = llmio__provider_at(i, &name);
+        ASSERT_NOT_NULL(p);
+        ASSERT(llmio__provider_find(name, strlen(name)) == p);
+        ASSERT_NOT_NULL(p->default_base_url);
+        ASSERT_NOT_NULL(p->api_key_env);
+        for (size_t j = i + 1; j < llmio__provider_count(); j++) {
+            const char *other;
+            llmio__provider_at(j, &other);
+            ASSERT(strcmp(name, other) != 0);
+        }
+    }
+    ASSERT_NULL(llmio__provider_at(llmio__provider_count(), NULL));
+}
