@@ -12,7 +12,8 @@
 #   make install      PREFIX=/usr/local, with llmio.pc
 #   make format / format-check / lint / deps / clean
 #
-# Knobs: CC=, OPT=, DEBUG=1, SANITIZE=address,undefined, BUILD=<dir>.
+# Knobs: CC=, OPT=, DEBUG=1, SANITIZE=address,undefined, BUILD=<dir>,
+#        CURL_PREFIX=<dir> (a local libcurl, see bench/libcurl8.sh).
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define LLMIO_VERSION_MAJOR \([0-9]*\).*/\1/p' include/llmio.h)
 VERSION_MINOR := $(shell sed -n 's/^\#define LLMIO_VERSION_MINOR \([0-9]*\).*/\1/p' include/llmio.h)
@@ -36,8 +37,19 @@ ifeq ($(CI),true)
 WARN += -Werror
 endif
 
+# CURL_PREFIX=build/curl8 builds against the libcurl 8.x that bench/libcurl8.sh
+# unpacks there (pkg-config from the prefix, rpath to its lib directory);
+# docs/PERFORMANCE.md says when that is the better configuration.
+ifneq ($(CURL_PREFIX),)
+CURL_ROOT := $(abspath $(CURL_PREFIX))/root
+CURL_LIBDIR := $(CURL_ROOT)/usr/lib/$(shell $(CC) -print-multiarch)
+CURL_PC := PKG_CONFIG_SYSROOT_DIR=$(CURL_ROOT) PKG_CONFIG_LIBDIR=$(CURL_LIBDIR)/pkgconfig pkg-config
+CURL_CFLAGS := $(shell $(CURL_PC) --cflags libcurl)
+CURL_LIBS := $(shell $(CURL_PC) --libs libcurl) -Wl,-rpath,$(CURL_LIBDIR)
+else
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)
+endif
 
 SAN_FLAGS :=
 ifneq ($(SANITIZE),)
@@ -201,7 +213,7 @@ BENCH_CFLAGS := $(shell pkg-config --cflags jansson libcjson 2>/dev/null)
 
 $(BUILD)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) -Isrc -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) $(CURL_CFLAGS) -Isrc -c $< -o $@
 
 $(BUILD)/bin/bench/%: $(BUILD)/obj/bench/%.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)

@@ -58,6 +58,9 @@ CLIENTS = [
     ("llmio-batch", ["sh", rel("bench/clients/llmio_batch.sh")], "@llmio-batch"),
 ]
 
+# Clients that check the exact body size (--expect-bytes) instead of parsing.
+BYTES_CLIENTS = {"wrk", "curl-multi", "curl8-multi"}
+
 CLIENT_ENV = {
     "openai-node": {"NODE_PATH": rel("bench/.peers/node/node_modules")},
     "curl8-multi": {"LD_LIBRARY_PATH": CURL8},
@@ -163,7 +166,7 @@ class Bench:
             argv += ["--duration", str(duration)]
         if stream:
             argv += ["--stream", "--expect-chunks", str(e[key + "_CHUNKS"])]
-        if name == "wrk":
+        if name in BYTES_CLIENTS:
             argv += ["--expect-bytes", str(e[key + "_BYTES"])]
         env = dict(os.environ)
         env.update(CLIENT_ENV.get(name, {}))
