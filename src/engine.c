@@ -1,0 +1,1070 @@
+/*
+ * engine.c - drives libcurl's multi interface for one client: pooled easy
+ * handles, socket and timer callbacks, the engine's own deadlines
+ * (first byte, idle, total), and turning finished transfers into future
+ * outcomes.
+ *
+ * Invariants:
+ *  - Only this file includes curl/curl.h.
+ *  - Easy handles are never added to or removed from the multi handle
+ *    while libcurl is running (C->in_curl > 0): starts and stops requested
+ *    from callbacks go to START_Q / STOP_Q and are applied by
+ *    llmio__engine_harvest once libcurl has returned (STYLE 6.2 rule 6).
+ *    A stop takes effect at once for delivery: the write callback of a
+ *    stopped transfer refuses further bytes.
+ *  - Every attached transfer is in the deadline heap exactly once. Keys
+ *    may be early (stale) but never late: idle deadlines only move later
+ *    and are fixed up lazily when the key comes due, so bytes arriving on
+ *    a stream cost no heap operation (see docs/internals/engine.md).
+ *  - Each transfer ends exactly once, in finish() (libcurl said done),
+ *    expire() (our deadline) or stop_now() (cancel, client free).
+ *  - Secrets: the request headers (with the API key) stay in the future's
+ *    snapshot; error text is scrubbed of the key before it is stored.
+ * Owns: the multi handle, the pool of easy handles and their buffers, the
+ * deadline heap.
+ */
+#include "client.h"
+
+#include "alloc.h"
+#include "http.h"
+#include "sse.h"
+
+#include <curl/curl.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Idle easy handles kept for reuse; more are cleaned up on release. */
+#define POOL_MAX 1024
+/* A body buffer above this is released rather than kept in the pool. */
+#define KEEP_BUF_MAX ((size_t)256 * 1024)
+/* Bytes of a non-2xx body kept for the provider's parse_error. */
+#define ERROR_BODY_MAX ((size_t)64 * 1024)
+
+enum phase {
+    PHASE_CONNECT = 0, /* until the request is about to be sent */
+    PHASE_WAIT = 1,    /* request sent, no response byte yet */
+    PHASE_RECV = 2     /* response bytes flowing */
+};
+
+struct llmio__xfer {
+    CURL *easy;
+    struct llmio_client *c;
+    struct llmio_future *f; /* NULL while pooled */
+    struct llmio__xfer *pool_next;
+    struct llmio__xfer *start_next, *stop_next;
+    bool attached; /* in the multi handle */
+    bool in_stop_q;
+
+    size_t heap_idx; /* position in the deadline heap; SIZE_MAX: none */
+    int64_t heap_key;
+    int64_t start_ms, sent_ms, last_ms;
+    enum phase phase;
+
+    bool classified; /* status known, 2xx/stream decided */
+    bool ok2xx;
+    bool streaming;
+    bool stream_init;
+
+    struct llmio__http_hdrs hdrs;
+    struct llmio__buf body; /* non-stream body or error body */
+    struct llmio__stream_ctx sctx;
+    struct llmio__sse_parser sse;
+    bool sse_init;
+
+    struct curl_slist *slist; /* nodes point into the future's headers */
+    size_t slist_cap;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct llmio__engine {
+    CURLM *multi;
+    struct llmio__xfer *pool;
+    size_t npool;
+    struct llmio__xfer **heap;
+    size_t nheap, cap_heap;
+    struct llmio__xfer *start_head, *start_tail;
+    struct llmio__xfer *stop_head;
+    int64_t curl_due; /* absolute ms of libcurl's timer; -1 none */
+};
+
+/* ---- framing (SSE / NDJSON) -------------------------------------------- */
+
+/*
+ * The stream's framing: SSE events go to the provider one at a time.
+ * Events after the provider's end marker are ignored (a server may send
+ * trailing comments or keep-alives before closing).
+ */
+static llmio_status frame_feed(struct llmio__xfer *t, const char *p,
+                               size_t len)
+{
+    struct llmio_future *f = t->f;
+    if (f->provider->framing != LLMIO__FRAMING_SSE) {
+        /* TODO(#3): NDJSON framing once src/lines.h lands. */
+        snprintf(f->err.message, sizeof f->err.message,
+                 "NDJSON streams are not supported yet");
+        return LLMIO_E_UNSUPPORTED;
+    }
+    if (!t->sse_init) {
+        llmio__sse_init(&t->sse, &t->c->alloc, 0);
+        t->sse_init = true;
+    }
+    llmio_status st = llmio__sse_feed(&t->sse, p, len);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__sse_event ev;
+    int r;
+    while ((r = llmio__sse_next(&t->sse, &ev)) == 1) {
+        if (t->sctx.done) {
+            continue;
+        }
+        st = f->provider->parse_event(&t->sctx, ev.type, ev.type_len,
+                                      ev.data, ev.data_len, &f->err);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    if (r < 0) {
+        st = llmio__sse_status(&t->sse);
+        if (st == LLMIO_E_TOO_BIG) {
+            snprintf(f->err.message, sizeof f->err.message,
+                     "stream event exceeded the size limit");
+        }
+        return st;
+    }
+    return LLMIO_OK;
+}
+
+/* End of the body: nothing more to frame (an unterminated event is
+ * dropped, as the SSE specification says). */
+static llmio_status frame_end(struct llmio__xfer *t)
+{
+    return t->sse_init ? llmio__sse_status(&t->sse) : LLMIO_OK;
+}
+
+static void frame_reset(struct llmio__xfer *t)
+{
+    if (t->sse_init) {
+        llmio__sse_cleanup(&t->sse);
+        t->sse_init = false;
+    }
+}
+
+/* ---- deadline heap ------------------------------------------------------ */
+
+static void heap_swap(struct llmio__engine *e, size_t a, size_t b)
+{
+    struct llmio__xfer *t = e->heap[a];
+    e->heap[a] = e->heap[b];
+    e->heap[b] = t;
+    e->heap[a]->heap_idx = a;
+    e->heap[b]->heap_idx = b;
+}
+
+static void heap_up(struct llmio__engine *e, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (e->heap[p]->heap_key <= e->heap[i]->heap_key) {
+            break;
+        }
+        heap_swap(e, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(struct llmio__engine *e, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < e->nheap && e->heap[l]->heap_key < e->heap[m]->heap_key) {
+            m = l;
+        }
+        if (r < e->nheap && e->heap[r]->heap_key < e->heap[m]->heap_key) {
+            m = r;
+        }
+        if (m == i) {
+            return;
+        }
+        heap_swap(e, i, m);
+        i = m;
+    }
+}
+
+static llmio_status heap_push(struct llmio_client *c, struct llmio__xfer *t,
+                              int64_t key)
+{
+    struct llmio__engine *e = c->engine;
+    if (e->nheap == e->cap_heap) {
+        size_t cap = e->cap_heap ? e->cap_heap * 2 : 64;
+        size_t bytes;
+        if (llmio__mul_overflows(cap, sizeof *e->heap, &bytes)) {
+            return LLMIO_E_NOMEM;
+        }
+        struct llmio__xfer **h = llmio__realloc(&c->alloc, e->heap, bytes);
+        if (h == NULL) {
+            return LLMIO_E_NOMEM;
+        }
+        e->heap = h;
+        e->cap_heap = cap;
+    }
+    t->heap_key = key;
+    t->heap_idx = e->nheap;
+    e->heap[e->nheap++] = t;
+    heap_up(e, t->heap_idx);
+    return LLMIO_OK;
+}
+
+static void heap_remove(struct llmio__engine *e, struct llmio__xfer *t)
+{
+    size_t i = t->heap_idx;
+    if (i == SIZE_MAX) {
+        return;
+    }
+    t->heap_idx = SIZE_MAX;
+    e->nheap--;
+    if (i == e->nheap) {
+        return;
+    }
+    e->heap[i] = e->heap[e->nheap];
+    e->heap[i]->heap_idx = i;
+    heap_up(e, i);
+    heap_down(e, e->heap[i]->heap_idx);
+}
+
+/* Moves T's key earlier when its real deadline moved earlier; later
+ * deadlines are left for the lazy fix-up in check_deadlines. */
+static void heap_lower(struct llmio__engine *e, struct llmio__xfer *t,
+                       int64_t key)
+{
+    if (t->heap_idx != SIZE_MAX && key < t->heap_key) {
+        t->heap_key = key;
+        heap_up(e, t->heap_idx);
+    }
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* T's real deadline and which timeout it is. */
+static int64_t deadline_of(const struct llmio__xfer *t, llmio_timeout_kind *k)
+{
+    const int64_t *to = t->f->timeouts_ms;
+    int64_t total = t->start_ms + to[LLMIO_TIMEOUT_TOTAL];
+    int64_t d = total;
+    *k = LLMIO_TIMEOUT_TOTAL;
+    if (t->phase == PHASE_WAIT) {
+        int64_t fb = t->sent_ms + to[LLMIO_TIMEOUT_FIRST_BYTE];
+        if (fb < d) {
+            d = fb;
+            *k = LLMIO_TIMEOUT_FIRST_BYTE;
+        }
+    } else if (t->phase == PHASE_RECV) {
+        int64_t idle = t->last_ms + to[LLMIO_TIMEOUT_IDLE];
+        if (idle < d) {
+            d = idle;
+            *k = LLMIO_TIMEOUT_IDLE;
+        }
+    }
+    return d;
+}
+
+/* ---- libcurl callbacks --------------------------------------------------- */
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+                     void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct llmio_client *c = userp;
+    int ev = LLMIO_POLL_NONE;
+    switch (what) {
+    case CURL_POLL_IN:
+        ev = LLMIO_POLL_IN;
+        break;
+    case CURL_POLL_OUT:
+        ev = LLMIO_POLL_OUT;
+        break;
+    case CURL_POLL_INOUT:
+        ev = LLMIO_POLL_INOUT;
+        break;
+    default:
+        break;
+    }
+    return llmio__loop_watch(c, (int)s, ev) == 0 ? 0 : -1;
+}
+
+static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    struct llmio_client *c = userp;
+    c->engine->curl_due =
+        timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
+    if (c->driving == 0) {
+        llmio__loop_update_timer(c); /* e.g. a submit between dispatches */
+    }
+    return 0;
+}
+
+/* Records a failure decided inside a callback: the future completes with
+ * ST when libcurl reports the transfer done, and no byte is delivered in
+ * between. */
+static void fail_in_cb(struct llmio__xfer *t, llmio_status st,
+                       const char *msg)
+{
+    struct llmio_future *f = t->f;
+    if (f->stop_status == LLMIO_OK) {
+        f->stop_status = st;
+        if (msg != NULL && f->err.message[0] == '\0') {
+            snprintf(f->err.message, sizeof f->err.message, "%s", msg);
+        }
+    }
+}
+
+static void classify(struct llmio__xfer *t)
+{
+    struct llmio_future *f = t->f;
+    t->classified = true;
+    int status = t->hdrs.status;
+    if (status == 0) {
+        long code = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+        status = (int)code;
+    }
+    t->ok2xx = status >= 200 && status <= 299;
+    /* A server that answers a stream request with a plain JSON body (some
+     * compatible servers ignore "stream") is parsed as a body; its deltas
+     * still reach the stream callback. */
+    t->streaming = f->stream && t->ok2xx &&
+                   !(f->provider->framing == LLMIO__FRAMING_SSE &&
+                     strcmp(t->hdrs.content_type, "application/json") == 0);
+    llmio__buf_reset(&t->body);
+    t->body.max = t->ok2xx ? f->client->max_response : ERROR_BODY_MAX;
+}
+
+static llmio_status stream_ctx_init(struct llmio__xfer *t)
+{
+    struct llmio_future *f = t->f;
+    if (t->stream_init) {
+        return LLMIO_OK;
+    }
+    memset(&t->sctx, 0, sizeof t->sctx);
+    t->sctx.arena = &f->arena;
+    t->sctx.sink = llmio__future_sink;
+    t->sctx.sink_ctx = f;
+    if (f->provider->state_size > 0) {
+        t->sctx.state = llmio__arena_calloc(&f->arena,
+                                            f->provider->state_size);
+        if (t->sctx.state == NULL) {
+            return LLMIO_E_NOMEM;
+        }
+    }
+    t->stream_init = true;
+    return LLMIO_OK;
+}
+
+static void mark_recv(struct llmio__xfer *t)
+{
+    int64_t now = t->c->now_ms;
+    t->last_ms = now;
+    if (t->phase != PHASE_RECV) {
+        t->phase = PHASE_RECV;
+        llmio_timeout_kind k;
+        heap_lower(t->c->engine, t, deadline_of(t, &k));
+    }
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct llmio__xfer *t = ud;
+    size_t len = size * n;
+    if (t->f->stop_status != LLMIO_OK) {
+        return 0;
+    }
+    mark_recv(t);
+    llmio__http_header(&t->hdrs, p, len, t->c->wall_ms);
+    return len;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    struct llmio__xfer *t = ud;
+    struct llmio_future *f = t->f;
+    size_t len = size * n;
+    if (f->stop_status != LLMIO_OK) {
+        return 0;
+    }
+    mark_recv(t);
+    if (!t->classified) {
+        classify(t);
+    }
+    if (!t->ok2xx) {
+        /* Only the head of an error body matters; the rest is dropped. */
+        size_t room = t->body.max - t->body.len;
+        llmio__buf_append(&t->body, p, len < room ? len : room);
+        return len;
+    }
+    llmio_status st;
+    if (!t->streaming) {
+        st = llmio__buf_append(&t->body, p, len);
+        if (st != LLMIO_OK) {
+            fail_in_cb(t, st,
+                       st == LLMIO_E_TOO_BIG
+                           ? "response body exceeded the configured maximum"
+                           : NULL);
+            return 0;
+        }
+        return len;
+    }
+    st = stream_ctx_init(t);
+    if (st == LLMIO_OK) {
+        st = frame_feed(t, p, len);
+    }
+    if (st != LLMIO_OK) {
+        fail_in_cb(t, st, NULL);
+        return 0;
+    }
+    return len;
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* Called once the connection is ready and the request is about to go out:
+ * the start of the time-to-first-byte clock. */
+static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    struct llmio__xfer *t = ud;
+    if (t->phase == PHASE_CONNECT) {
+        t->phase = PHASE_WAIT;
+        t->sent_ms = llmio__mono_ms();
+        llmio_timeout_kind k;
+        heap_lower(t->c->engine, t, deadline_of(t, &k));
+    }
+    return CURL_PREREQFUNC_OK;
+}
+#endif
+
+/* ---- the pool ------------------------------------------------------------ */
+
+static void xfer_destroy(struct llmio_client *c, struct llmio__xfer *t)
+{
+    if (t->easy != NULL) {
+        curl_easy_cleanup(t->easy);
+    }
+    frame_reset(t);
+    llmio__buf_cleanup(&t->body);
+    llmio__free(&c->alloc, t->slist);
+    llmio__free(&c->alloc, t);
+}
+
+static struct llmio__xfer *xfer_new(struct llmio_client *c)
+{
+    struct llmio__xfer *t = llmio__calloc(&c->alloc, 1, sizeof *t);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->c = c;
+    t->heap_idx = SIZE_MAX;
+    llmio__buf_init(&t->body, &c->alloc, 0);
+    t->easy = curl_easy_init();
+    if (t->easy == NULL) {
+        llmio__free(&c->alloc, t);
+        return NULL;
+    }
+    CURL *h = t->easy;
+    /* Set once per handle: every request of the pool shares them. libcurl
+     * keeps its defaults for proxies (environment) and CA bundle. */
+    curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+                     (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
+#endif
+    return t;
+}
+
+static struct llmio__xfer *xfer_acquire(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    struct llmio__xfer *t = e->pool;
+    if (t != NULL) {
+        e->pool = t->pool_next;
+        e->npool--;
+        t->pool_next = NULL;
+        return t;
+    }
+    return xfer_new(c);
+}
+
+/* Returns T to the pool; it must be detached. */
+static void xfer_release(struct llmio_client *c, struct llmio__xfer *t)
+{
+    struct llmio__engine *e = c->engine;
+    struct llmio_future *f = t->f;
+    if (t->stream_init && f->provider->stream_cleanup != NULL) {
+        f->provider->stream_cleanup(&t->sctx);
+    }
+    t->stream_init = false;
+    if (f != NULL) {
+        f->xfer = NULL;
+    }
+    t->f = NULL;
+    if (t->body.cap > KEEP_BUF_MAX) {
+        llmio__buf_cleanup(&t->body);
+    }
+    frame_reset(t);
+    if (e->npool >= POOL_MAX || c->freeing) {
+        xfer_destroy(c, t);
+        return;
+    }
+    t->pool_next = e->pool;
+    e->pool = t;
+    e->npool++;
+}
+
+/* Builds the header list for F without copying: slist nodes point at the
+ * NUL-separated lines of the snapshot. */
+static llmio_status build_slist(struct llmio_client *c, struct llmio__xfer *t,
+                                struct llmio_future *f)
+{
+    size_t n = f->http.nheaders + 1;
+    if (n > t->slist_cap) {
+        size_t bytes;
+        if (llmio__mul_overflows(n, sizeof *t->slist, &bytes)) {
+            return LLMIO_E_NOMEM;
+        }
+        struct curl_slist *s = llmio__realloc(&c->alloc, t->slist, bytes);
+        if (s == NULL) {
+            return LLMIO_E_NOMEM;
+        }
+        t->slist = s;
+        t->slist_cap = n;
+    }
+    const char *p = llmio__buf_cstr(&f->http.headers);
+    const char *end = p + f->http.headers.len;
+    size_t i = 0;
+    while (i < f->http.nheaders && p < end) {
+        t->slist[i].data = (char *)p;
+        t->slist[i].next = &t->slist[i + 1];
+        p += strlen(p) + 1;
+        i++;
+    }
+    /* An empty "Expect:" stops libcurl's 100-continue round trip on
+     * large bodies. */
+    static char expect[] = "Expect:";
+    t->slist[i].data = expect;
+    t->slist[i].next = NULL;
+    return LLMIO_OK;
+}
+
+/* ---- engine lifecycle ----------------------------------------------------- */
+
+llmio_status llmio__engine_new(struct llmio_client *c)
+{
+    struct llmio__engine *e = llmio__calloc(&c->alloc, 1, sizeof *e);
+    if (e == NULL) {
+        return LLMIO_E_NOMEM;
+    }
+    e->curl_due = -1;
+    e->multi = curl_multi_init();
+    if (e->multi == NULL) {
+        llmio__free(&c->alloc, e);
+        return LLMIO_E_NOMEM;
+    }
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    c->engine = e;
+    return LLMIO_OK;
+}
+
+void llmio__engine_free(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    if (e == NULL) {
+        return;
+    }
+    struct llmio__xfer *t;
+    while ((t = e->pool) != NULL) {
+        e->pool = t->pool_next;
+        xfer_destroy(c, t);
+    }
+    curl_multi_cleanup(e->multi);
+    llmio__free(&c->alloc, e->heap);
+    llmio__free(&c->alloc, e);
+    c->engine = NULL;
+}
+
+static llmio_status attach(struct llmio_client *c, struct llmio__xfer *t)
+{
+    CURLMcode mc = curl_multi_add_handle(c->engine->multi, t->easy);
+    if (mc != CURLM_OK) {
+        return LLMIO_E_NOMEM;
+    }
+    t->attached = true;
+    return LLMIO_OK;
+}
+
+static void detach(struct llmio_client *c, struct llmio__xfer *t)
+{
+    heap_remove(c->engine, t);
+    if (t->attached) {
+        curl_multi_remove_handle(c->engine->multi, t->easy);
+        t->attached = false;
+    }
+}
+
+llmio_status llmio__engine_start(struct llmio_client *c,
+                                 struct llmio_future *f)
+{
+    struct llmio__engine *e = c->engine;
+    struct llmio__xfer *t = xfer_acquire(c);
+    if (t == NULL) {
+        return LLMIO_E_NOMEM;
+    }
+    t->f = f;
+    llmio_status st = build_slist(c, t, f);
+    if (st != LLMIO_OK) {
+        goto fail;
+    }
+    CURL *h = t->easy;
+    curl_easy_setopt(h, CURLOPT_URL, llmio__buf_cstr(&f->http.url));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, llmio__buf_cstr(&f->http.body));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)f->http.body.len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->slist);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
+    t->errbuf[0] = '\0';
+    t->classified = t->ok2xx = t->streaming = false;
+    t->in_stop_q = false;
+    llmio__http_hdrs_init(&t->hdrs);
+    llmio__buf_reset(&t->body);
+    int64_t now = llmio__mono_ms();
+    t->start_ms = t->sent_ms = t->last_ms = now;
+#if LIBCURL_VERSION_NUM >= 0x075000
+    t->phase = PHASE_CONNECT;
+#else
+    t->phase = PHASE_WAIT; /* no prereq callback: count from the start */
+#endif
+    llmio_timeout_kind k;
+    st = heap_push(c, t, deadline_of(t, &k));
+    if (st != LLMIO_OK) {
+        goto fail;
+    }
+    f->xfer = t;
+    if (c->in_curl > 0) {
+        t->start_next = NULL;
+        if (e->start_tail != NULL) {
+            e->start_tail->start_next = t;
+        } else {
+            e->start_head = t;
+        }
+        e->start_tail = t;
+        return LLMIO_OK;
+    }
+    st = attach(c, t);
+    if (st != LLMIO_OK) {
+        heap_remove(e, t);
+        f->xfer = NULL;
+        goto fail;
+    }
+    return LLMIO_OK;
+fail:
+    t->f = NULL;
+    t->pool_next = e->pool;
+    e->pool = t;
+    e->npool++;
+    return st;
+}
+
+/* ---- ending transfers ----------------------------------------------------- */
+
+static llmio_status map_curl(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        return LLMIO_E_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return LLMIO_E_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+        return LLMIO_E_TLS;
+    case CURLE_OUT_OF_MEMORY:
+        return LLMIO_E_NOMEM;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_TOO_MANY_REDIRECTS:
+        return LLMIO_E_PROTOCOL;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return LLMIO_E_INVALID;
+    default:
+        return LLMIO_E_NETWORK;
+    }
+}
+
+/* Replaces every occurrence of SECRET (LEN bytes) in S with "***". */
+static void scrub_one(char *s, const char *secret, size_t len)
+{
+    char *p;
+    while ((p = memmem(s, strlen(s), secret, len)) != NULL) {
+        size_t tail = strlen(p + len);
+        memcpy(p, "***", 3);
+        memmove(p + 3, p + len, tail + 1);
+    }
+}
+
+/*
+ * Removes the request's credentials from F's error text: a server (or a
+ * proxy) may echo the key back in its error body, and the error must never
+ * carry it. The credentials are the values of the auth headers in the
+ * snapshot (Authorization's token after the scheme).
+ */
+static void scrub_secrets(struct llmio_future *f)
+{
+    const char *p = llmio__buf_cstr(&f->http.headers);
+    const char *end = p + f->http.headers.len;
+    for (size_t i = 0; i < f->http.nheaders && p < end; i++) {
+        size_t l = strlen(p);
+        const char *colon = memchr(p, ':', l);
+        if (colon != NULL) {
+            size_t nl = (size_t)(colon - p);
+            bool auth = (nl == 13 && strncasecmp(p, "authorization", 13) == 0) ||
+                        (nl == 9 && strncasecmp(p, "x-api-key", 9) == 0) ||
+                        (nl == 7 && strncasecmp(p, "api-key", 7) == 0) ||
+                        (nl == 14 && strncasecmp(p, "x-goog-api-key", 14) == 0);
+            if (auth) {
+                const char *v = colon + 1;
+                while (*v == ' ') {
+                    v++;
+                }
+                const char *sp = strrchr(v, ' ');
+                if (sp != NULL) {
+                    v = sp + 1; /* "Bearer <token>" */
+                }
+                size_t vl = strlen(v);
+                if (vl >= 4) {
+                    scrub_one(f->err.message, v, vl);
+                    scrub_one(f->err.provider_type, v, vl);
+                    scrub_one(f->err.provider_code, v, vl);
+                    scrub_one(f->err.request_id, v, vl);
+                }
+            }
+        }
+        p += l + 1;
+    }
+}
+
+/* Fills the HTTP-derived error fields from T's headers. */
+static void fill_http(struct llmio__xfer *t, int status)
+{
+    llmio_error *err = &t->f->err;
+    err->http_status = status;
+    err->retry_after_ms = llmio__http_retry_after(&t->hdrs);
+    snprintf(err->request_id, sizeof err->request_id, "%s",
+             t->hdrs.request_id);
+}
+
+/* libcurl finished T with RC: decide the outcome, complete the future. */
+static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
+{
+    struct llmio_future *f = t->f;
+    llmio_error *err = &f->err;
+    detach(c, t);
+    long code = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    int status = (int)code;
+    llmio_status st;
+    err->attempts = 1;
+    if (status != 0) {
+        fill_http(t, status);
+    }
+    if (f->stop_status != LLMIO_OK) {
+        st = f->stop_status;
+    } else if (rc != CURLE_OK) {
+        st = map_curl(rc);
+        err->transport_code = (int)rc;
+        if (rc == CURLE_OPERATION_TIMEDOUT && status == 0) {
+            snprintf(err->message, sizeof err->message,
+                     "connect timeout after %lld ms",
+                     (long long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
+        } else {
+            snprintf(err->message, sizeof err->message, "%s",
+                     t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+        }
+        if (t->streaming && st == LLMIO_E_NETWORK) {
+            size_t l = strlen(err->message);
+            snprintf(err->message + l, sizeof err->message - l,
+                     " (stream truncated)");
+        }
+    } else {
+        if (!t->classified) {
+            classify(t);
+        }
+        if (!t->ok2xx) {
+            st = llmio__http_status_code(status);
+            err->code = st;
+            f->provider->parse_error(status, llmio__buf_cstr(&t->body),
+                                     t->body.len, err);
+            st = err->code;
+            if (err->message[0] == '\0') {
+                snprintf(err->message, sizeof err->message, "HTTP %d: %s",
+                         status, llmio_status_str(st));
+            }
+        } else if (t->streaming) {
+            st = frame_end(t);
+            if (st == LLMIO_OK && !t->sctx.done) {
+                st = LLMIO_E_NETWORK;
+                snprintf(err->message, sizeof err->message,
+                         "stream ended before the provider's end marker "
+                         "(truncated)");
+            }
+            if (st == LLMIO_OK) {
+                st = llmio__response_finish(&f->resp, NULL, 0);
+            }
+        } else {
+            st = stream_ctx_init(t);
+            if (st == LLMIO_OK) {
+                st = f->provider->parse_body(&t->sctx,
+                                             llmio__buf_cstr(&t->body),
+                                             t->body.len, err);
+            }
+            if (st == LLMIO_OK) {
+                st = llmio__response_finish(&f->resp,
+                                            llmio__buf_cstr(&t->body),
+                                            t->body.len);
+            }
+        }
+    }
+    if (st != LLMIO_OK) {
+        scrub_secrets(f);
+    }
+    xfer_release(c, t);
+    llmio__future_complete(f, st, NULL);
+}
+
+/* Ends T now with ST (outside libcurl). */
+static void stop_now(struct llmio_client *c, struct llmio__xfer *t,
+                     llmio_status st, const char *msg)
+{
+    struct llmio_future *f = t->f;
+    detach(c, t);
+    if (t->hdrs.status != 0) {
+        fill_http(t, t->hdrs.status);
+    }
+    if (msg != NULL) {
+        snprintf(f->err.message, sizeof f->err.message, "%s", msg);
+    }
+    xfer_release(c, t);
+    llmio__future_complete(f, st, NULL);
+}
+
+void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
+                        llmio_status st)
+{
+    struct llmio__xfer *t = f->xfer;
+    if (t == NULL) {
+        llmio__future_complete(f, st, NULL);
+        llmio__loop_kick(c);
+        return;
+    }
+    if (c->in_curl > 0) {
+        f->stop_status = st;
+        if (!t->in_stop_q) {
+            t->in_stop_q = true;
+            t->stop_next = c->engine->stop_head;
+            c->engine->stop_head = t;
+        }
+        return;
+    }
+    stop_now(c, t, st, NULL);
+    llmio__loop_kick(c);
+}
+
+/* ---- driving ---------------------------------------------------------------- */
+
+void llmio__engine_on_socket(struct llmio_client *c, int fd, int events)
+{
+    int ev = 0;
+    if (events & LLMIO_POLL_IN) {
+        ev |= CURL_CSELECT_IN;
+    }
+    if (events & LLMIO_POLL_OUT) {
+        ev |= CURL_CSELECT_OUT;
+    }
+    if (ev == 0) {
+        ev = CURL_CSELECT_ERR;
+    }
+    int running;
+    c->in_curl++;
+    curl_multi_socket_action(c->engine->multi, (curl_socket_t)fd, ev,
+                             &running);
+    c->in_curl--;
+}
+
+static void expire(struct llmio_client *c, struct llmio__xfer *t,
+                   llmio_timeout_kind k)
+{
+    static const char *const names[] = {"connect", "total", "first-byte",
+                                        "idle"};
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s timeout after %lld ms", names[k],
+             (long long)t->f->timeouts_ms[k]);
+    stop_now(c, t, LLMIO_E_TIMEOUT, msg);
+}
+
+static void check_deadlines(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    int64_t now = llmio__mono_ms();
+    while (e->nheap > 0 && e->heap[0]->heap_key <= now) {
+        struct llmio__xfer *t = e->heap[0];
+        llmio_timeout_kind k;
+        int64_t d = deadline_of(t, &k);
+        if (d <= now) {
+            expire(c, t, k);
+        } else {
+            t->heap_key = d;
+            heap_down(e, 0);
+        }
+    }
+}
+
+void llmio__engine_on_timer(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    if (e->curl_due >= 0 && e->curl_due <= llmio__mono_ms()) {
+        e->curl_due = -1;
+        int running;
+        c->in_curl++;
+        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        c->in_curl--;
+    }
+    check_deadlines(c);
+}
+
+void llmio__engine_harvest(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        struct llmio__xfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        if (t != NULL && t->f != NULL && t->attached) {
+            finish(c, t, msg->data.result);
+        }
+    }
+    /* Stops requested from inside libcurl. A transfer libcurl finished
+     * meanwhile was released above (t->f == NULL) and is skipped. */
+    struct llmio__xfer *t = e->stop_head;
+    e->stop_head = NULL;
+    while (t != NULL) {
+        struct llmio__xfer *next = t->stop_next;
+        t->in_stop_q = false;
+        if (t->f != NULL && t->f->state == LLMIO__F_RUNNING) {
+            stop_now(c, t, t->f->stop_status, NULL);
+        }
+        t = next;
+    }
+    /* Starts requested from inside libcurl. */
+    t = e->start_head;
+    e->start_head = e->start_tail = NULL;
+    while (t != NULL) {
+        struct llmio__xfer *next = t->start_next;
+        t->start_next = NULL;
+        if (t->f != NULL && t->f->state == LLMIO__F_RUNNING) {
+            if (c->freeing) {
+                stop_now(c, t, LLMIO_E_CANCELLED, NULL);
+            } else if (attach(c, t) != LLMIO_OK) {
+                stop_now(c, t, LLMIO_E_NOMEM, NULL);
+            }
+        }
+        t = next;
+    }
+}
+
+int64_t llmio__engine_next_due(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    int64_t due = e->curl_due;
+    if (e->nheap > 0) {
+        due = due < 0 ? e->heap[0]->heap_key : min64(due, e->heap[0]->heap_key);
+    }
+    return due;
+}
+
+bool llmio__engine_has_deferred(struct llmio_client *c)
+{
+    return c->engine->start_head != NULL || c->engine->stop_head != NULL;
+}
+
+/* ---- global init ------------------------------------------------------------ */
+
+static bool global_done;
+
+LLMIO_API llmio_status llmio_global_init(void)
+{
+    if (global_done) {
+        return LLMIO_OK;
+    }
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        return rc == CURLE_OUT_OF_MEMORY ? LLMIO_E_NOMEM
+                                         : LLMIO_E_UNSUPPORTED;
+    }
+    global_done = true;
+    return LLMIO_OK;
+}
+
+LLMIO_API void llmio_global_cleanup(void)
+{
+    if (global_done) {
+        curl_global_cleanup();
+        global_done = false;
+    }
+}
