@@ -470,7 +470,8 @@ LLMIO_API llmio_status llmio_request_add_tool_result(llmio_request *r,
  * Params:   name         [a-zA-Z0-9_-]{1,64}.
  *           description  nullable.
  *           parameters   nullable JSON Schema object as JSON text; it is
- *                        validated as JSON and sent unchanged.
+ *                        validated as JSON and sent as the same value,
+ *                        re-serialised compactly (whitespace removed).
  * Returns:  LLMIO_E_INVALID naming "tools[i].name" or
  *           "tools[i].parameters".
  * Since:    0.1
@@ -528,8 +529,10 @@ LLMIO_API llmio_status llmio_request_set_logprobs(llmio_request *r,
 
 /*
  * llmio_request_set_raw - set any top-level body field the builder does not
- * model, as raw JSON text (validated). It replaces a modelled field of the
- * same name. Example: ("reasoning_effort", "\"low\"").
+ * model, as raw JSON text (validated, sent compactly re-serialised). It
+ * replaces a modelled field of the same name; setting a KEY again replaces
+ * its value; VALUE_JSON NULL removes KEY. Example: ("reasoning_effort",
+ * "\"low\"").
  *
  * Returns:  LLMIO_E_INVALID naming the key when VALUE_JSON is not JSON.
  * Since:    0.1

@@ -90,31 +90,55 @@ static llmio_status copy_str(struct llmio_request *r, const char *field,
 
 /*
  * Checks that TEXT is one JSON value (of type object when WANT_OBJECT),
- * parsing into a scratch arena dropped at once. A parse that runs out of
- * memory is NOMEM, not "invalid".
+ * parsing into a scratch arena dropped at once. With CANON, *CANON gets
+ * the value re-serialised compactly (the same value; whitespace gone), so
+ * bodies are compact and stable whatever spacing the caller used. A parse
+ * that runs out of memory is NOMEM, not "invalid".
  */
 static llmio_status check_json(struct llmio_request *r, const char *field,
-                               const char *text, bool want_object)
+                               const char *text, bool want_object,
+                               char **canon)
 {
     struct llmio__arena a;
     const struct llmio__json *v = NULL;
     struct llmio__json_error je;
+    llmio_status st;
     memset(&je, 0, sizeof je);
+    if (canon != NULL) {
+        *canon = NULL;
+    }
     llmio__arena_init(&a, r->alloc, 0);
-    llmio_status st = llmio__json_parse(&a, text, strlen(text), NULL, &v, &je);
-    enum llmio__json_type t = llmio__json_type(v);
-    llmio__arena_cleanup(&a);
+    st = llmio__json_parse(&a, text, strlen(text), NULL, &v, &je);
     if (st == LLMIO_E_NOMEM) {
-        return nomem(r, field);
+        st = nomem(r, field);
+    } else if (st != LLMIO_OK) {
+        st = fail(r, LLMIO_E_INVALID, "%s: not valid JSON (%s at offset %zu)",
+                  field, je.message, je.offset);
+    } else if (want_object && llmio__json_type(v) != LLMIO__JSON_OBJECT) {
+        st = fail(r, LLMIO_E_INVALID, "%s: must be a JSON object", field);
+    } else if (canon != NULL) {
+        struct llmio__buf b;
+        struct llmio__jw w;
+        llmio__buf_init(&b, r->alloc, 0);
+        llmio__jw_init(&w, &b);
+        llmio__json_write(&w, v);
+        st = llmio__jw_finish(&w);
+        if (st == LLMIO_OK) {
+            /* Hand the buffer's memory over as the stored string. */
+            *canon = llmio__strndup(r->alloc, b.data, b.len);
+            if (*canon == NULL) {
+                st = LLMIO_E_NOMEM;
+            }
+        }
+        llmio__buf_cleanup(&b);
+        if (st != LLMIO_OK) {
+            st = st == LLMIO_E_NOMEM
+                     ? nomem(r, field)
+                     : fail(r, st, "%s: cannot re-serialise", field);
+        }
     }
-    if (st != LLMIO_OK) {
-        return fail(r, LLMIO_E_INVALID, "%s: not valid JSON (%s at offset %zu)",
-                    field, je.message, je.offset);
-    }
-    if (want_object && t != LLMIO__JSON_OBJECT) {
-        return fail(r, LLMIO_E_INVALID, "%s: must be a JSON object", field);
-    }
-    return LLMIO_OK;
+    llmio__arena_cleanup(&a);
+    return st;
 }
 
 /* [a-zA-Z0-9_-]{1,64}: OpenAI's rule for function and schema names. */
@@ -498,7 +522,7 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
     char field[80];
     snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].arguments",
              mi, ti);
-    llmio_status st = check_json(r, field, arguments, false);
+    llmio_status st = check_json(r, field, arguments, false, NULL);
     if (st != LLMIO_OK) {
         return st;
     }
@@ -583,14 +607,14 @@ LLMIO_API llmio_status llmio_request_add_tool(llmio_request *r,
                         "tools[%zu].name: duplicate of tools[%zu]", i, k);
         }
     }
+    struct llmio__tool_def t = {NULL, NULL, NULL};
     if (parameters != NULL) {
         snprintf(field, sizeof field, "tools[%zu].parameters", i);
-        llmio_status st = check_json(r, field, parameters, true);
+        llmio_status st = check_json(r, field, parameters, true, &t.parameters);
         if (st != LLMIO_OK) {
             return st;
         }
     }
-    struct llmio__tool_def t = {NULL, NULL, NULL};
     llmio_status st = LLMIO_OK;
     t.name = llmio__strdup(r->alloc, name);
     if (t.name == NULL) {
@@ -599,12 +623,6 @@ LLMIO_API llmio_status llmio_request_add_tool(llmio_request *r,
     if (st == LLMIO_OK) {
         snprintf(field, sizeof field, "tools[%zu].description", i);
         st = copy_str(r, field, description, false, &t.description);
-    }
-    if (st == LLMIO_OK && parameters != NULL) {
-        t.parameters = llmio__strdup(r->alloc, parameters);
-        if (t.parameters == NULL) {
-            st = nomem(r, "tools[].parameters");
-        }
     }
     void *p = r->tools;
     if (st == LLMIO_OK &&
@@ -670,7 +688,7 @@ LLMIO_API llmio_status llmio_request_set_response_format(llmio_request *r,
         }
         if (schema != NULL) {
             llmio_status st = check_json(
-                r, "response_format.json_schema.schema", schema, true);
+                r, "response_format.json_schema.schema", schema, true, &s);
             if (st != LLMIO_OK) {
                 return st;
             }
@@ -679,11 +697,8 @@ LLMIO_API llmio_status llmio_request_set_response_format(llmio_request *r,
     t = llmio__strdup(r->alloc, type);
     if (t != NULL && is_schema) {
         n = llmio__strdup(r->alloc, name);
-        if (n != NULL && schema != NULL) {
-            s = llmio__strdup(r->alloc, schema);
-        }
     }
-    if (t == NULL || (is_schema && (n == NULL || (schema != NULL && s == NULL)))) {
+    if (t == NULL || (is_schema && n == NULL)) {
         llmio__free(r->alloc, t);
         llmio__free(r->alloc, n);
         llmio__free(r->alloc, s);
@@ -872,13 +887,10 @@ LLMIO_API llmio_status llmio_request_set_raw(llmio_request *r,
     }
     char field[96];
     snprintf(field, sizeof field, "raw[\"%.64s\"]", key);
-    llmio_status st = check_json(r, field, value_json, false);
+    char *v;
+    llmio_status st = check_json(r, field, value_json, false, &v);
     if (st != LLMIO_OK) {
         return st;
-    }
-    char *v = llmio__strdup(r->alloc, value_json);
-    if (v == NULL) {
-        return nomem(r, field);
     }
     if (at < r->nraw) {
         llmio__free(r->alloc, r->raw[at].json);

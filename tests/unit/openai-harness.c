@@ -251,6 +251,9 @@ void oh_expect_file(const char *path, const char *actual)
     snprintf(full, sizeof full, "%s/%s", test_srcdir(), path);
     const char *regen = getenv("LLMIO_TEST_REGEN");
     if (regen != NULL && regen[0] == '1') {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", full);
+        ASSERT_EQ(system(cmd), 0);
         FILE *f = fopen(full, "wb");
         ASSERT_NOT_NULL(f);
         fputs(actual, f);

@@ -419,3 +419,253 @@ TEST(openai_registry_split)
     }
     ASSERT_NULL(llmio__provider_at(llmio__provider_count(), NULL));
 }
+
+/* ------------------------------------------------------------------ */
+/* Golden requests, one feature each                                   */
+/* ------------------------------------------------------------------ */
+
+TEST(openai_build_roles)
+{
+    llmio_request *r = llmio_request_new("gpt-5.4");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, "sys"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_DEVELOPER, "dev"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hi"));
+    ASSERT_OK(llmio_request_set_name(r, "ana"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, "hello"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "bye"));
+    golden(r, "roles");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_content_parts)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER,
+                                        "What is in this picture?"));
+    ASSERT_OK(llmio_request_add_image_url(
+        r, "https://example.com/cat.jpg", "auto"));
+    ASSERT_OK(llmio_request_add_image_url(
+        r, "data:image/png;base64,iVBORw0KGgo=", NULL));
+    ASSERT_OK(llmio_request_add_text(r, "Answer in one word."));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, NULL));
+    ASSERT_OK(llmio_request_add_text(r, "part one"));
+    ASSERT_OK(llmio_request_add_text(r, "part two"));
+    golden(r, "content-parts");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_tool_calls_and_results)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER,
+                                        "Weather in Lisbon?"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_7Qx1", "lookup_weather",
+                                          "{\"city\": \"Lisbon\"}"));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_0", "noargs", NULL));
+    ASSERT_OK(llmio_request_add_tool_result(
+        r, "call_7Qx1", "{\"temp_c\":21,\"sky\":\"clear\"}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_0", NULL));
+    golden(r, "tool-calls-and-results");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_every_parameter)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_set_temperature(r, 0.2));
+    ASSERT_OK(llmio_request_set_top_p(r, 0.9));
+    ASSERT_OK(llmio_request_set_max_tokens(r, 300));
+    ASSERT_OK(llmio_request_set_max_completion_tokens(r, 400));
+    ASSERT_OK(llmio_request_set_n(r, 2));
+    ASSERT_OK(llmio_request_add_stop(r, "\nEND"));
+    ASSERT_OK(llmio_request_set_seed(r, -7));
+    ASSERT_OK(llmio_request_set_user(r, "user-42"));
+    ASSERT_OK(llmio_request_set_logprobs(r, true, 3));
+    golden(r, "every-parameter");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_stop_list)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_add_stop(r, "a"));
+    ASSERT_OK(llmio_request_add_stop(r, "b\"c"));
+    ASSERT_OK(llmio_request_add_stop(r, "\n\n"));
+    ASSERT_OK(llmio_request_add_stop(r, "END"));
+    ASSERT_OK(llmio_request_set_logprobs(r, false, 0));
+    golden(r, "stop-list");
+    llmio_request_free(r);
+}
+
+static llmio_request *tools_request(const char *choice)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_add_tool(
+        r, "lookup_weather", "Current weather for a city",
+        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}"
+        "},\"required\":[\"city\"],\"additionalProperties\":false}"));
+    ASSERT_OK(llmio_request_add_tool(r, "no_params", NULL, NULL));
+    if (choice != NULL) {
+        ASSERT_OK(llmio_request_set_tool_choice(r, choice));
+    }
+    return r;
+}
+
+TEST(openai_build_tool_choice_forms)
+{
+    static const char *const forms[] = {"auto", "none", "required",
+                                        "lookup_weather"};
+    static const char *const cases[] = {
+        "tool-choice-auto", "tool-choice-none", "tool-choice-required",
+        "tool-choice-function"};
+    for (int i = 0; i < 4; i++) {
+        llmio_request *r = tools_request(forms[i]);
+        golden(r, cases[i]);
+        llmio_request_free(r);
+    }
+    llmio_request *r = tools_request(NULL);
+    golden(r, "tools");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_response_format)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_set_response_format(
+        r, "json_schema", "city_fact",
+        "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": "
+        "\"string\"}, \"population\": {\"type\": \"integer\"}},\n"
+        " \"required\": [\"city\", \"population\"], "
+        "\"additionalProperties\": false}",
+        true));
+    golden(r, "response-format-json-schema");
+    ASSERT_OK(llmio_request_set_response_format(r, "json_object", NULL, NULL,
+                                                true));
+    golden(r, "response-format-json-object");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_raw_override)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_set_temperature(r, 1));
+    ASSERT_OK(llmio_request_set_max_tokens(r, 10));
+    ASSERT_OK(llmio_request_set_raw(r, "reasoning_effort", "\"low\""));
+    ASSERT_OK(llmio_request_set_raw(r, "temperature", "0.5"));
+    ASSERT_OK(llmio_request_set_raw(r, "metadata", "{\"k\": [1, 2]}"));
+    ASSERT_OK(llmio_request_set_raw(r, "max_tokens", "null"));
+    ASSERT_OK(llmio_request_set_raw(r, "max_tokens", NULL));
+    ASSERT_OK(llmio_request_set_raw(r, "reasoning_effort", "\"high\""));
+    golden(r, "raw-override");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_stream_include_usage)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+    golden(r, "stream-include-usage");
+    ASSERT_OK(llmio_request_set_stream(r, NULL, false));
+    golden(r, "stream-no-usage");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_org_project_headers)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+    struct llmio__http_req out;
+    struct llmio__provider_cfg cfg = {KEY, "https://example.test/v1",
+                                      "org-1", "proj_2", NULL};
+    llmio__buf_init(&out.url, NULL, 0);
+    llmio__buf_init(&out.headers, NULL, 0);
+    llmio__buf_init(&out.body, NULL, 0);
+    out.nheaders = 0;
+    llmio_error err;
+    ASSERT_OK(P->build_request(r, "gpt-4o-mini", &cfg, &out, &err));
+    ASSERT_EQ(out.nheaders, 4);
+    const char *h = out.headers.data;
+    h += strlen(h) + 1;
+    h += strlen(h) + 1;
+    ASSERT_STR_EQ(h, "OpenAI-Organization: org-1");
+    h += strlen(h) + 1;
+    ASSERT_STR_EQ(h, "OpenAI-Project: proj_2");
+    llmio__buf_cleanup(&out.url);
+    llmio__buf_cleanup(&out.headers);
+    llmio__buf_cleanup(&out.body);
+    llmio_request_free(r);
+}
+
+TEST(openai_build_conversation)
+{
+    /* A system prompt, an image, a parallel tool call and its results. */
+    llmio_request *r = llmio_request_new("openai/gpt-4o");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM,
+                                        "You are a travel assistant."));
+    ASSERT_OK(llmio_request_add_message(
+        r, LLMIO_ROLE_USER,
+        "What is in this picture, and what's the weather in Lisbon and "
+        "Porto?"));
+    ASSERT_OK(llmio_request_add_image_url(
+        r, "data:image/png;base64,iVBORw0KGgo...", "low"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_A1", "lookup_weather",
+                                          "{\"city\":\"Lisbon\"}"));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_B2", "lookup_weather",
+                                          "{\"city\":\"Porto\"}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_A1",
+                                            "{\"temp_c\":21}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_B2",
+                                            "{\"temp_c\":18}"));
+    ASSERT_OK(llmio_request_add_tool(
+        r, "lookup_weather", "Current weather for a city",
+        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}"
+        "},\"required\":[\"city\"]}"));
+    ASSERT_OK(llmio_request_set_tool_choice(r, "auto"));
+    ASSERT_OK(llmio_request_set_temperature(r, 0.2));
+    ASSERT_OK(llmio_request_set_max_completion_tokens(r, 300));
+    golden(r, "conversation");
+    llmio_request_free(r);
+}
+
+TEST(openai_build_torture)
+{
+    /* Fails allocation N of build_request (the builder itself runs with
+     * libc) until it succeeds: each step is NOMEM or success, no leak. */
+    llmio_request *r = llmio_request_new("openai/gpt-4o");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, "s"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "u"));
+    ASSERT_OK(llmio_request_add_image_url(r, "https://x.test/a.png", NULL));
+    ASSERT_OK(llmio_request_add_tool(r, "f", "d", "{\"type\":\"object\"}"));
+    ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+    for (long n = 1;; n++) {
+        struct oh_alloc fa;
+        oh_alloc_init(&fa, n);
+        struct llmio__http_req out;
+        struct llmio__provider_cfg cfg = {KEY, NULL, NULL, NULL, NULL};
+        llmio__buf_init(&out.url, &fa.a, 0);
+        llmio__buf_init(&out.headers, &fa.a, 0);
+        llmio__buf_init(&out.body, &fa.a, 0);
+        out.nheaders = 0;
+        llmio_error err;
+        llmio_status st = P->build_request(r, "gpt-4o", &cfg, &out, &err);
+        llmio__buf_cleanup(&out.url);
+        llmio__buf_cleanup(&out.headers);
+        llmio__buf_cleanup(&out.body);
+        ASSERT_EQ(fa.live, 0);
+        if (!fa.failed) {
+            ASSERT_OK(st);
+            break;
+        }
+        ASSERT(st == LLMIO_E_NOMEM || st == LLMIO_OK);
+        ASSERT_CMP(n, <, 1000);
+    }
+    llmio_request_free(r);
+}
