@@ -161,7 +161,7 @@ http {{
 # The slow stream: SLOW_CHUNKS chunks at SLOW_RATE bytes/s per connection,
 # so each stream stays open about SLOW_SECONDS seconds.
 SLOW_CHUNKS = 64
-SLOW_SECONDS = 30
+SLOW_SECONDS = 20
 
 
 def main():

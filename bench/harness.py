@@ -79,6 +79,18 @@ WORKLOADS = [
     ("sse1000-c16", "sse", 16, True, 0, None),
 ]
 
+# Paced streams from llmio-mock (run.sh starts it with MOCK_SCENARIO): the
+# server sends the first token after MOCK_TTFT_MS, then MOCK_TPS tokens/s.
+# The table shows time to first token and total time beyond that schedule.
+MOCK_TTFT_MS, MOCK_TPS, MOCK_TOKENS = 100, 200, 50
+MOCK_SCENARIO = "ttft=%d;tps=%d;lorem=%d" % (MOCK_TTFT_MS, MOCK_TPS, MOCK_TOKENS)
+PACED_CLIENTS = ["curl-multi", "llmio-c", "openai-node", "openai-py", "litellm", "ritellm",
+                 "aiohttp", "httpx", "llmio-py"]
+PACED = [
+    ("paced-c1", "mock", 1, True, 0, PACED_CLIENTS),
+    ("paced-c100", "mock", 100, True, 0, PACED_CLIENTS),
+]
+
 # 10,000 concurrent slow streams: one run per client (each lasts ~30 s),
 # only llmio and the peers that can hold that many sockets.
 STREAMS_10K = ("streams-10k", "slow", 10000, True, 10000,
@@ -151,12 +163,37 @@ class Bench:
                   file=sys.stderr)
 
     def url(self, loc):
+        if loc == "mock":
+            return "http://127.0.0.1:%d/v1" % self.a.mock_port
         return "http://127.0.0.1:%d/%s/v1" % (self.a.nginx_port, loc)
+
+    def probe_mock(self):
+        """Stream once from llmio-mock to learn the content every paced
+        stream must carry (its text is deterministic)."""
+        import json
+        import urllib.request
+        req = urllib.request.Request(
+            self.url("mock") + "/chat/completions", method="POST",
+            data=json.dumps({"model": "gpt-4o-mini", "stream": True, "messages": [
+                {"role": "user", "content": "Say hello."}]}).encode(),
+            headers={"Content-Type": "application/json",
+                     "Authorization": "Bearer sk-bench"})
+        n, length = 0, 0
+        with urllib.request.urlopen(req, timeout=30) as r:
+            for line in r:
+                if line.startswith(b"data: {"):
+                    ch = json.loads(line[6:])
+                    c = ch["choices"][0]["delta"].get("content") if ch["choices"] else None
+                    if c:
+                        n += 1
+                        length += len(c)
+        self.expect.update(MOCK_LEN=length, MOCK_CHUNKS=n, MOCK_BYTES=-1)
 
     def run_client(self, name, cmd, wl, duration, warmup):
         wname, loc, conc, stream, count, _ = wl
         e = self.expect
-        key = {"small": "SMALL", "big": "BIG", "sse": "SSE", "slow": "SLOW"}[loc]
+        key = {"small": "SMALL", "big": "BIG", "sse": "SSE", "slow": "SLOW",
+               "mock": "MOCK"}[loc]
         argv = self.pin_client + cmd + [
             "--base-url", self.url(loc), "--concurrency", str(conc),
             "--warmup", str(warmup), "--expect-len", str(e[key + "_LEN"])]
@@ -247,23 +284,32 @@ class Bench:
                 if m is None:
                     continue
                 if isinstance(m, str):
-                    rows.append([wname, name, m] + [""] * 8)
+                    rows.append([wname, name, m] + [""] * 9)
                     self.emit("%s.%s.status" % (wname, name), m, "-")
                     continue
                 pct = 100 * m["rps"] / base["rps"] if base else None
                 dp50 = m["p50_ms"] - base["p50_ms"] if base else None
                 dp99 = m["p99_ms"] - base["p99_ms"] if base else None
+                dttft = None
+                if wl[1] == "mock":  # paced: beyond the server's own schedule
+                    sched = MOCK_TTFT_MS + (self.expect["MOCK_CHUNKS"] - 1) * 1e3 / MOCK_TPS
+                    dp50, dp99 = m["p50_ms"] - sched, m["p99_ms"] - sched
+                    dttft = m.get("ttft_ms", 0) - MOCK_TTFT_MS
+                show = lambda v, d: "%.2f" % v + (" (%+.2f)" % d if d is not None and name != "wrk" else "")
                 rows.append([
                     wname, name, "%.0f" % m["rps"],
                     "%.1f%%" % pct if pct is not None else "",
                     "%.1f" % m["cpu_us"],
-                    "%.2f" % m["p50_ms"] + (" (%+.2f)" % dp50 if dp50 is not None and name != "wrk" else ""),
-                    "%.2f" % m["p99_ms"] + (" (%+.2f)" % dp99 if dp99 is not None and name != "wrk" else ""),
+                    show(m["p50_ms"], dp50), show(m["p99_ms"], dp99),
+                    show(m["ttft_ms"], dttft) if m.get("ttft_ms") else "",
                     "%.0f" % m["chunks_s"] if "chunks_s" in m else "",
                     "%.0f" % m["ns_chunk"] if "ns_chunk" in m else "",
                     "%.1f" % m["rss_mb"],
                     "%.1f" % m["rss_per_req_kb"] if wl[4] else "",
                 ])
+                if dttft is not None:
+                    self.emit("%s.%s.ttft_overhead" % (wname, name), dttft, "ms")
+                    self.emit("%s.%s.total_overhead" % (wname, name), dp50, "ms")
                 p = "%s.%s." % (wname, name)
                 self.emit(p + "rps", m["rps"], "req/s")
                 self.emit(p + "cpu_per_req", m["cpu_us"], "us")
@@ -279,7 +325,7 @@ class Bench:
                     self.emit(p + "rss_per_stream", m["rss_per_req_kb"], "KiB")
                     self.emit(p + "cpu_per_stream", m["cpu_us"], "us")
         head = ["workload", "client", "req/s", "% of wrk", "CPU µs/req",
-                "p50 ms (Δ wrk)", "p99 ms (Δ wrk)", "chunks/s", "CPU ns/chunk",
+                "p50 ms (Δ)", "p99 ms (Δ)", "TTFT ms (Δ)", "chunks/s", "CPU ns/chunk",
                 "peak RSS MiB", "RSS KiB/stream"]
         return head, rows
 
@@ -361,6 +407,9 @@ def md_table(head, rows):
 
 
 def main():
+    if sys.argv[1:] == ["--mock-scenario"]:  # for run.sh, which starts the mock
+        print(MOCK_SCENARIO)
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx-port", type=int, required=True)
     ap.add_argument("--mock-port", type=int, default=0)
@@ -374,6 +423,9 @@ def main():
     b = Bench(a)
     sel = a.workloads.split(",") if a.workloads else None
     wls = [w for w in WORKLOADS if sel is None or w[0] in sel]
+    if a.mock_port:
+        b.probe_mock()
+        wls += [w for w in PACED if sel is None or w[0] in sel]
     b.run_workloads(wls, a.repeats)
     long_wls = [STREAMS_10K] if sel is None or STREAMS_10K[0] in sel else []
     b.run_workloads(long_wls, 1)

@@ -50,7 +50,8 @@ done
 # llmio-mock for paced streams, when it is built and works.
 MOCK_PORT=0
 if [ -x build/bin/llmio-mock ]; then
-    $PIN0 build/bin/llmio-mock --port 0 --quiet >"$OUT/mock.out" 2>"$OUT/mock.err" &
+    $PIN0 build/bin/llmio-mock --port 0 --quiet \
+        --scenario "$(python3 bench/harness.py --mock-scenario)" >"$OUT/mock.out" 2>"$OUT/mock.err" &
     MOCK_PID=$!
     i=0
     while [ $i -lt 30 ] && ! [ -s "$OUT/mock.out" ] && kill -0 "$MOCK_PID" 2>/dev/null; do
