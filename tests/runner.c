@@ -104,7 +104,7 @@ struct slot {
     const struct test_entry *t;
     pid_t pid;
     int64_t start_ms;
-    char out_path[PATH_MAX];
+    char out_path[PATH_MAX + 8];
     char dir[PATH_MAX];
     bool timed_out;
 };
