@@ -60,7 +60,7 @@ void mock_plan_free(struct mock_plan *p)
 }
 
 static void add_seg(struct mock_plan *p, size_t off, size_t len, long delay,
-                    enum mock_seg_kind kind)
+                    enum mock_seg_kind kind, bool content)
 {
     if (p->nsegs == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
@@ -70,6 +70,7 @@ static void add_seg(struct mock_plan *p, size_t off, size_t len, long delay,
     p->segs[p->nsegs].len = len;
     p->segs[p->nsegs].delay_ms = delay;
     p->segs[p->nsegs].kind = kind;
+    p->segs[p->nsegs].content = content;
     p->nsegs++;
     if (delay > 0) {
         p->simple = false;
@@ -273,7 +274,7 @@ void mock_plan_head(struct mock_call *c, int status, const char *ctype,
             }
         }
     }
-    add_seg(p, off, d->len - off, delay, MOCK_SEG_HEAD);
+    add_seg(p, off, d->len - off, delay, MOCK_SEG_HEAD, false);
 }
 
 void mock_plan_body(struct mock_call *c, const char *body, size_t len)
@@ -281,12 +282,12 @@ void mock_plan_body(struct mock_call *c, const char *body, size_t len)
     struct mock_plan *p = c->plan;
     size_t off = p->data.len;
     mock_buf_append(&p->data, body, len);
-    add_seg(p, off, len, 0, MOCK_SEG_BODY);
+    add_seg(p, off, len, 0, MOCK_SEG_BODY, false);
 }
 
 /* Appends DATA as one HTTP chunk segment. */
 static void raw_event(struct mock_call *c, const char *data, size_t len,
-                      long delay)
+                      long delay, bool content)
 {
     struct mock_plan *p = c->plan;
     if (len == 0) {
@@ -296,7 +297,7 @@ static void raw_event(struct mock_call *c, const char *data, size_t len,
     mock_buf_printf(&p->data, "%zx\r\n", len);
     mock_buf_append(&p->data, data, len);
     mock_buf_append(&p->data, "\r\n", 2);
-    add_seg(p, off, p->data.len - off, delay, MOCK_SEG_EVENT);
+    add_seg(p, off, p->data.len - off, delay, MOCK_SEG_EVENT, content);
 }
 
 void mock_plan_event(struct mock_call *c, const char *data, size_t len,
@@ -308,7 +309,7 @@ void mock_plan_event(struct mock_call *c, const char *data, size_t len,
     if (x->stream_over) {
         return;
     }
-    if (c->scenario_applied && s->error_after_events >= 0 &&
+    if (is_content && c->scenario_applied && s->error_after_events >= 0 &&
         x->events >= s->error_after_events && x->stream_error) {
         x->stream_over = true;
         x->stream_error(c);
@@ -327,8 +328,10 @@ void mock_plan_event(struct mock_call *c, const char *data, size_t len,
     } else if (is_content) {
         p->ncontent++;
     }
-    x->events++;
-    if (c->scenario_applied && s->malformed_event == x->events) {
+    if (is_content) {
+        x->events++;
+    }
+    if (is_content && c->scenario_applied && s->malformed_event == x->events) {
         /* Keep the framing (trailing line ends), cut the payload in half. */
         size_t body = len;
         while (body > 0 && (data[body - 1] == '\n' || data[body - 1] == '\r')) {
@@ -338,10 +341,10 @@ void mock_plan_event(struct mock_call *c, const char *data, size_t len,
         char *m = mock_arena_alloc(c->arena, cut + (len - body) + 1);
         memcpy(m, data, cut);
         memcpy(m + cut, data + body, len - body);
-        raw_event(c, m, cut + (len - body), delay);
+        raw_event(c, m, cut + (len - body), delay, true);
         return;
     }
-    raw_event(c, data, len, delay);
+    raw_event(c, data, len, delay, is_content);
 }
 
 void mock_plan_end(struct mock_call *c)
@@ -357,13 +360,13 @@ void mock_plan_end(struct mock_call *c)
     }
     size_t off = p->data.len;
     mock_buf_append(&p->data, "0\r\n\r\n", 5);
-    add_seg(p, off, 5, 0, MOCK_SEG_EVENT);
+    add_seg(p, off, 5, 0, MOCK_SEG_EVENT, false);
 }
 
 /* Appends a raw in-band error event, bypassing the event counters. */
 void mock_plan_error_event(struct mock_call *c, const char *data, size_t len)
 {
-    raw_event(c, data, len, 0);
+    raw_event(c, data, len, 0, false);
 }
 
 void mock_set_stream_error(struct mock_call *c,
@@ -609,12 +612,12 @@ static void raw_stream(struct mock_call *c)
                    s->content_type ? s->content_type : "text/event-stream",
                    NULL, 0, true);
     for (int i = 0; i < s->nraw; i++) {
-        raw_event(c, s->raw[i].data, s->raw[i].len, s->raw[i].delay_ms);
+        raw_event(c, s->raw[i].data, s->raw[i].len, s->raw[i].delay_ms, true);
     }
     size_t off = c->plan->data.len;
     long delay = s->raw[s->nraw].delay_ms; /* trailing delay= */
     mock_buf_append(&c->plan->data, "0\r\n\r\n", 5);
-    add_seg(c->plan, off, 5, delay, MOCK_SEG_EVENT);
+    add_seg(c->plan, off, 5, delay, MOCK_SEG_EVENT, false);
 }
 
 /* ---- reply rules ------------------------------------------------------------- */
@@ -1109,6 +1112,8 @@ static void write_log(struct mock_call *c)
         mock_buf_json_str(b, v.data ? v.data : "", v.len);
         mock_buf_free(&v);
     }
+    /* "body" embeds a JSON body as an object (compact), "raw_body" is the
+     * exact bytes as a string, so tests can match either way. */
     mock_buf_puts(b, "},\"body\":");
     if (c->body) {
         mock_json_write(b, c->body);
@@ -1117,6 +1122,8 @@ static void write_log(struct mock_call *c)
     } else {
         mock_buf_json_str(b, r->body, r->body_len);
     }
+    mock_buf_puts(b, ",\"raw_body\":");
+    mock_buf_json_str(b, r->body ? r->body : "", r->body_len);
     mock_buf_printf(b, ",\"status\":%d,\"endpoint\":\"%s\",\"stream\":%s",
                     c->plan->reset ? 0 : c->plan->status,
                     mock_endpoint_name(c->endpoint),
@@ -1452,7 +1459,7 @@ void mock_handle_bad_http(struct mock_ctx *ctx, int status, const char *msg,
                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
                     status, mock_http_reason(status), n, body);
-    add_seg(plan, 0, d->len, 0, MOCK_SEG_HEAD);
+    add_seg(plan, 0, d->len, 0, MOCK_SEG_HEAD, false);
     plan->status = status;
     mock_stats_count(ctx, MOCK_EP_OTHER, status);
 }

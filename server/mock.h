@@ -339,6 +339,7 @@ struct mock_seg {
     size_t len;
     long delay_ms;
     enum mock_seg_kind kind;
+    bool content; /* a content event (text delta, tool-call fragment) */
 };
 
 /* What the server must send for one request, built by mock_handle without

@@ -56,6 +56,7 @@ struct conn {
     bool delay_done;
     bool seg_in_flight;
     enum mock_seg_kind seg_kind;
+    bool seg_content;
     bool head_sent;
     long events_sent;
     long budget; /* close-after-bytes: body bytes left, -1 unlimited */
@@ -448,7 +449,7 @@ static void pump(struct server *s, struct conn *c)
             c->seg_in_flight = false;
             if (c->seg_kind == MOCK_SEG_HEAD) {
                 c->head_sent = true;
-            } else if (c->seg_kind == MOCK_SEG_EVENT) {
+            } else if (c->seg_content) {
                 c->events_sent++;
             }
             struct mock_plan *p = c->plan;
@@ -504,6 +505,7 @@ static void pump(struct server *s, struct conn *c)
         c->seg++;
         c->seg_in_flight = true;
         c->seg_kind = sg->kind;
+        c->seg_content = sg->content;
         if (sg->kind == MOCK_SEG_HEAD && p->slow_headers_ms > 0) {
             c->wsize = 1;
             c->wgap = p->slow_headers_ms;
