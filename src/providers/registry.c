@@ -74,6 +74,7 @@ struct row {
 
 static const struct row rows[] = {
     {"openai", &llmio__provider_openai},
+    {"anthropic", &llmio__provider_anthropic},
     {"groq", &groq},
     {"together", &together},
     {"together_ai", &together},

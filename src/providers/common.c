@@ -1,0 +1,363 @@
+/*
+ * common.c - helpers shared by the provider translation modules.
+ *
+ * Each helper is the single code path for a concept several providers
+ * need (data-URL splitting, error filling, header lines, tool-name lookup
+ * by call id), so the providers cannot drift apart on them.
+ *
+ * Invariants: nothing here does I/O or keeps state between calls; error
+ * messages are built from provider text and fixed strings only, never from
+ * configuration (an API key can never reach a message).
+ * Owns: nothing; outputs go to caller-provided storage.
+ */
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+void llmio__prov_usage_init(llmio_usage *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->prompt_tokens = -1;
+    u->completion_tokens = -1;
+    u->total_tokens = -1;
+    u->cached_tokens = -1;
+    u->reasoning_tokens = -1;
+}
+
+void llmio__prov_copy(char *dst, size_t cap, const char *s, size_t len)
+{
+    if (cap == 0) {
+        return;
+    }
+    if (s == NULL) {
+        len = 0;
+    }
+    if (len >= cap) {
+        /* Cut before a continuation byte so the message stays valid
+         * UTF-8 for callers that print or re-encode it. */
+        len = cap - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) {
+            len--;
+        }
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    dst[len] = '\0';
+}
+
+static bool key_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+}
+
+void llmio__prov_scrub(char *s)
+{
+    static const char *const prefixes[] = {
+        "sk-", "sk_", "gsk_", "xai-", "pplx-", "AIza", "nvapi-",
+        "r8_", "hf_", "fw_",  "key-", "Bearer "};
+    size_t len = strlen(s);
+    size_t o = 0, i = 0;
+    while (i < len) {
+        bool word_start = i == 0 || !key_char((unsigned char)s[i - 1]);
+        size_t plen = 0;
+        for (size_t k = 0;
+             word_start && k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+            size_t n = strlen(prefixes[k]);
+            if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
+                plen = n;
+                break;
+            }
+        }
+        if (plen > 0) {
+            size_t j = i + plen;
+            while (j < len && key_char((unsigned char)s[j])) {
+                j++;
+            }
+            if (j - (i + plen) >= 6) {
+                memmove(s + o, s + i, plen);
+                o += plen;
+                memcpy(s + o, "***", 3);
+                o += 3;
+                i = j;
+                continue;
+            }
+        }
+        s[o++] = s[i++];
+    }
+    s[o] = '\0';
+}
+
+void llmio__prov_error_finish(llmio_error *err, int http_status,
+                              bool empty_body)
+{
+    llmio__prov_scrub(err->message);
+    llmio__prov_scrub(err->provider_type);
+    llmio__prov_scrub(err->provider_code);
+    if (err->message[0] == '\0') {
+        snprintf(err->message, sizeof(err->message), "HTTP %d: %s (%s)",
+                 http_status, llmio_status_str(err->code),
+                 empty_body ? "empty body" : "no error message");
+    }
+}
+
+static void *sh_malloc(size_t n, void *user)
+{
+    struct llmio__prov_stack_heap *h = user;
+    /* A 16-byte header keeps the size (for realloc) and the alignment. */
+    size_t need = ((n + 15) & ~(size_t)15) + 16;
+    if (need < n || need > h->cap - h->used) {
+        return NULL;
+    }
+    char *p = h->base + h->used;
+    h->used += need;
+    memcpy(p, &n, sizeof(n));
+    return p + 16;
+}
+
+static void *sh_realloc(void *ptr, size_t n, void *user)
+{
+    if (ptr == NULL) {
+        return sh_malloc(n, user);
+    }
+    size_t old;
+    memcpy(&old, (char *)ptr - 16, sizeof(old));
+    void *q = sh_malloc(n, user);
+    if (q != NULL) {
+        memcpy(q, ptr, old < n ? old : n);
+    }
+    return q;
+}
+
+static void sh_free(void *ptr, void *user)
+{
+    (void)ptr;
+    (void)user;
+}
+
+llmio_allocator llmio__prov_stack_alloc(struct llmio__prov_stack_heap *h,
+                                        void *mem, size_t cap)
+{
+    /* Align the start so every block is 16-byte aligned. */
+    uintptr_t a = ((uintptr_t)mem + 15) & ~(uintptr_t)15;
+    size_t skip = (size_t)(a - (uintptr_t)mem);
+    h->base = (char *)a;
+    h->cap = cap > skip ? cap - skip : 0;
+    h->used = 0;
+    llmio_allocator al;
+    memset(&al, 0, sizeof(al));
+    al.malloc = sh_malloc;
+    al.realloc = sh_realloc;
+    al.free = sh_free;
+    al.user = h;
+    return al;
+}
+
+const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
+                                                  const char *body,
+                                                  size_t len)
+{
+    const struct llmio__json *v = NULL;
+    if (body == NULL || len == 0 ||
+        llmio__json_parse(a, body, len, NULL, &v, NULL) != LLMIO_OK) {
+        return NULL;
+    }
+    return v;
+}
+
+void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
+                      ...)
+{
+    if (err == NULL) {
+        return;
+    }
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+}
+
+void llmio__prov_body_message(llmio_error *err, const char *body, size_t len)
+{
+    if (err == NULL || body == NULL || len == 0) {
+        return;
+    }
+    if (len > 200) {
+        len = 200;
+    }
+    llmio__prov_copy(err->message, sizeof(err->message), body, len);
+}
+
+llmio_status llmio__prov_header(struct llmio__http_req *out, const char *name,
+                                const char *value)
+{
+    if (strpbrk(value, "\r\n") != NULL) {
+        return LLMIO_E_INVALID;
+    }
+    struct llmio__buf *b = &out->headers;
+    size_t mark = b->len;
+    llmio_status st = llmio__buf_appends(b, name);
+    if (st == LLMIO_OK) {
+        st = llmio__buf_append(b, ": ", 2);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(b, value);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appendc(b, '\0');
+    }
+    if (st != LLMIO_OK) {
+        /* Keep the list well formed: drop the partial line. */
+        b->len = mark;
+        if (b->data != NULL) {
+            b->data[mark] = '\0';
+        }
+        return st;
+    }
+    out->nheaders++;
+    return LLMIO_OK;
+}
+
+bool llmio__prov_data_url(const char *url, const char **mime,
+                          size_t *mime_len, const char **data,
+                          size_t *data_len)
+{
+    if (url == NULL || strncmp(url, "data:", 5) != 0) {
+        return false;
+    }
+    const char *m = url + 5;
+    const char *comma = strchr(m, ',');
+    if (comma == NULL) {
+        return false;
+    }
+    /* The media type ends at the first ';' (parameters such as charset may
+     * follow); the URL must be base64-encoded since every API here takes
+     * base64 payloads. */
+    const char *semi = memchr(m, ';', (size_t)(comma - m));
+    if (semi == NULL || semi == m) {
+        return false;
+    }
+    static const char b64[] = ";base64";
+    size_t blen = sizeof(b64) - 1;
+    if ((size_t)(comma - m) < blen ||
+        memcmp(comma - blen, b64, blen) != 0) {
+        return false;
+    }
+    *mime = m;
+    *mime_len = (size_t)(semi - m);
+    *data = comma + 1;
+    *data_len = strlen(comma + 1);
+    return true;
+}
+
+llmio_status llmio__prov_parse(struct llmio__arena *a, const char *p,
+                               size_t len, const char *what,
+                               const struct llmio__json **out,
+                               llmio_error *err)
+{
+    struct llmio__json_error je;
+    llmio_status st = llmio__json_parse(a, p, len, NULL, out, &je);
+    if (st == LLMIO_E_NOMEM) {
+        llmio__prov_errf(err, st, "out of memory parsing the %s", what);
+    } else if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st, "malformed %s at byte %zu: %s", what,
+                         je.offset, je.message);
+    }
+    return st;
+}
+
+llmio_status llmio__prov_try_json(struct llmio__arena *a, const char *text,
+                                  const struct llmio__json **out)
+{
+    *out = NULL;
+    if (text == NULL || text[0] == '\0') {
+        return LLMIO_OK;
+    }
+    const struct llmio__json *v = NULL;
+    llmio_status st = llmio__json_parse(a, text, strlen(text), NULL, &v, NULL);
+    if (st == LLMIO_E_NOMEM) {
+        return st;
+    }
+    *out = st == LLMIO_OK ? v : NULL;
+    return LLMIO_OK;
+}
+
+const char *llmio__prov_tool_name(const struct llmio_request *req,
+                                  size_t nbefore, const char *id)
+{
+    if (id == NULL) {
+        return NULL;
+    }
+    for (size_t i = nbefore; i-- > 0;) {
+        const struct llmio__message *m = &req->messages[i];
+        for (size_t j = 0; j < m->ntool_calls; j++) {
+            const struct llmio__tool_call_in *tc = &m->tool_calls[j];
+            if (tc->id != NULL && strcmp(tc->id, id) == 0) {
+                return tc->name;
+            }
+        }
+    }
+    return NULL;
+}
+
+const char *llmio__prov_gets(const struct llmio__json *obj, const char *key,
+                             size_t *len)
+{
+    return llmio__json_str(llmio__json_get(obj, key), len);
+}
+
+int64_t llmio__prov_geti(const struct llmio__json *obj, const char *key)
+{
+    int64_t v;
+    if (!llmio__json_int(llmio__json_get(obj, key), &v) || v < 0) {
+        return -1;
+    }
+    return v;
+}
+
+static bool model_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || strchr("._:/@+-", c) != NULL;
+}
+
+llmio_status llmio__prov_url(struct llmio__http_req *out, const char *base,
+                             const char *path, const char *model,
+                             const char *suffix, llmio_error *err)
+{
+    if (model != NULL) {
+        if (model[0] == '\0') {
+            llmio__prov_errf(err, LLMIO_E_INVALID, "model: empty name");
+            return LLMIO_E_INVALID;
+        }
+        for (const char *c = model; *c != '\0'; c++) {
+            if (!model_char_ok(*c)) {
+                llmio__prov_errf(err, LLMIO_E_INVALID,
+                                 "model: character 0x%02x not allowed in "
+                                 "a model name",
+                                 (unsigned)(unsigned char)*c);
+                return LLMIO_E_INVALID;
+            }
+        }
+    }
+    llmio_status st = llmio__buf_appends(&out->url, base);
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(&out->url, path);
+    }
+    if (st == LLMIO_OK && model != NULL) {
+        st = llmio__buf_appends(&out->url, model);
+    }
+    if (st == LLMIO_OK && suffix != NULL) {
+        st = llmio__buf_appends(&out->url, suffix);
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st, "building the request URL");
+    }
+    return st;
+}

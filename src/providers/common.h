@@ -1,0 +1,120 @@
+/*
+ * common.h - small helpers shared by the provider translation modules
+ * (anthropic.c, gemini.c, ollama.c; open to openai.c): error filling,
+ * header lines, data URLs, JSON parsing of bodies and events, usage.
+ */
+#ifndef LLMIO_PROVIDERS_COMMON_H
+#define LLMIO_PROVIDERS_COMMON_H
+
+#include "llmio.h"
+
+#include "arena.h"
+#include "json.h"
+#include "provider.h"
+#include "request.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* All usage fields "not reported" (-1). */
+void llmio__prov_usage_init(llmio_usage *u);
+
+/* Copies LEN bytes of S into DST[CAP] NUL-terminated, cutting at a UTF-8
+ * character boundary when it does not fit and turning control characters
+ * into spaces (the fields are printed on one line). S may be NULL. */
+void llmio__prov_copy(char *dst, size_t cap, const char *s, size_t len);
+
+/* Sets ERR->code = CODE and formats ERR->message (truncated). ERR may be
+ * NULL. Callers never pass secrets in the arguments. */
+void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+
+/* Appends the header line "NAME: VALUE" ('\0'-terminated) to OUT and
+ * counts it. LLMIO_OK, LLMIO_E_NOMEM or LLMIO_E_TOO_BIG; LLMIO_E_INVALID
+ * when VALUE holds CR or LF (a setting must not inject headers). */
+llmio_status llmio__prov_header(struct llmio__http_req *out, const char *name,
+                                const char *value);
+
+/* Splits a "data:<mime>;base64,<payload>" URL. True and the four outputs
+ * (pointing into URL) when URL has that shape with a non-empty mime type;
+ * false otherwise (an http(s) URL, or a non-base64 data URL). */
+bool llmio__prov_data_url(const char *url, const char **mime,
+                          size_t *mime_len, const char **data,
+                          size_t *data_len);
+
+/* Parses one JSON document from P[0..LEN) into A. A malformed or
+ * oversized document is LLMIO_E_PROTOCOL / LLMIO_E_TOO_BIG with ERR
+ * naming WHAT ("response body", "stream event"); NOMEM passes through. */
+llmio_status llmio__prov_parse(struct llmio__arena *a, const char *p,
+                               size_t len, const char *what,
+                               const struct llmio__json **out,
+                               llmio_error *err);
+
+/* Parses TEXT (nullable) as JSON into A for re-serialisation; *OUT is NULL
+ * when TEXT is NULL, empty or not valid JSON. Returns LLMIO_OK or
+ * LLMIO_E_NOMEM (the only failure that must stop a builder). */
+llmio_status llmio__prov_try_json(struct llmio__arena *a, const char *text,
+                                  const struct llmio__json **out);
+
+/* The function name of the assistant tool call with id ID among the first
+ * NBEFORE messages of REQ (the latest such call wins), or NULL. Gemini and
+ * Ollama key tool results by function name, OpenAI-style requests by id. */
+const char *llmio__prov_tool_name(const struct llmio_request *req,
+                                  size_t nbefore, const char *id);
+
+/* A string member's value as a NUL-terminated string, or NULL when KEY is
+ * absent or not a string. */
+const char *llmio__prov_gets(const struct llmio__json *obj, const char *key,
+                             size_t *len);
+
+/* An integer member, or -1 when absent, not an integer, or negative. */
+int64_t llmio__prov_geti(const struct llmio__json *obj, const char *key);
+
+/* Fills ERR->message from a body that is not the provider's JSON error
+ * shape (HTML from a proxy, plain text, truncated JSON): up to 200 bytes,
+ * control characters turned into spaces. An empty body leaves the
+ * message unchanged. */
+void llmio__prov_body_message(llmio_error *err, const char *body, size_t len);
+
+/* Masks API-key-looking tokens in the NUL-terminated S in place ("sk-",
+ * "AIza", "Bearer " ... followed by 6+ key characters become
+ * "<prefix>***"): providers and proxies sometimes echo the key. */
+void llmio__prov_scrub(char *s);
+
+/* Last step of every parse_error: scrubs the text fields and, when no
+ * message was found, writes "HTTP <status>: <status text> (WHY)". */
+void llmio__prov_error_finish(llmio_error *err, int http_status,
+                              bool empty_body);
+
+/* An allocator over caller storage (bump, free is a no-op): parse_error
+ * runs without the client's allocator and must not touch the heap
+ * (llmio_error is filled without allocating). */
+struct llmio__prov_stack_heap {
+    char *base;
+    size_t cap, used;
+};
+llmio_allocator llmio__prov_stack_alloc(struct llmio__prov_stack_heap *h,
+                                        void *mem, size_t cap);
+
+/* Parses an error BODY into A (see llmio__prov_stack_alloc); NULL when it
+ * is empty, not JSON or too big for the arena. */
+const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
+                                                  const char *body,
+                                                  size_t len);
+
+/* Emits D through CTX's sink. */
+static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
+                                            const llmio_delta *d)
+{
+    return ctx->sink(ctx->sink_ctx, d);
+}
+
+/* Writes BASE_URL + PATH (+ MODEL + SUFFIX, both nullable) into OUT->url.
+ * MODEL is inserted as is: model names are path-safe in every API here,
+ * and a name with characters outside [A-Za-z0-9._:/@+-] is LLMIO_E_INVALID
+ * (so a crafted model cannot inject a query or a header). */
+llmio_status llmio__prov_url(struct llmio__http_req *out, const char *base,
+                             const char *path, const char *model,
+                             const char *suffix, llmio_error *err);
+
+#endif
