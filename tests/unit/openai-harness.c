@@ -4,6 +4,7 @@
 #include "openai-harness.h"
 
 #include "alloc.h"
+#include "sse.h"
 
 #include <stdlib.h>
 
@@ -267,4 +268,90 @@ void oh_expect_file(const char *path, const char *actual)
                    actual);
     }
     free(want);
+}
+
+/* Feeds one piece; returns false once the run has failed. */
+static bool feed(const struct llmio__provider *p, struct llmio__sse_parser *sp,
+                 struct oh_run *r, const char *in, size_t len)
+{
+    if (r->st != LLMIO_OK) {
+        return false;
+    }
+    llmio_status st = llmio__sse_feed(sp, in, len);
+    if (st != LLMIO_OK) {
+        r->st = st;
+        llmio__buf_appendf(&r->dump, "FAIL sse %s\n", llmio_status_name(st));
+        return false;
+    }
+    struct llmio__sse_event ev;
+    int k;
+    while ((k = llmio__sse_next(sp, &ev)) == 1) {
+        if (r->ctx.done) {
+            continue;
+        }
+        st = p->parse_event(&r->ctx, ev.type, ev.type_len, ev.data,
+                            ev.data_len, &r->err);
+        if (st != LLMIO_OK) {
+            r->st = st;
+            llmio__buf_appendf(&r->dump,
+                               "FAIL %s: %s [type=%s code=%s]\n",
+                               llmio_status_name(st), r->err.message,
+                               r->err.provider_type, r->err.provider_code);
+            return false;
+        }
+    }
+    if (k < 0) {
+        r->st = llmio__sse_status(sp);
+        llmio__buf_appendf(&r->dump, "FAIL sse %s\n",
+                           llmio_status_name(r->st));
+        return false;
+    }
+    return true;
+}
+
+char *oh_stream(const struct llmio__provider *p, const char *in, size_t len,
+                size_t chunk, size_t split_at, const llmio_allocator *alloc,
+                llmio_status *st)
+{
+    struct oh_run r;
+    struct llmio__sse_parser sp;
+    oh_run_init(&r, alloc);
+    llmio__sse_init(&sp, alloc, 0);
+    if (split_at > 0 && split_at < len) {
+        if (feed(p, &sp, &r, in, split_at)) {
+            feed(p, &sp, &r, in + split_at, len - split_at);
+        }
+    } else if (chunk == 0) {
+        feed(p, &sp, &r, in, len);
+    } else {
+        for (size_t off = 0; off < len; off += chunk) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            if (!feed(p, &sp, &r, in + off, n)) {
+                break;
+            }
+        }
+    }
+    if (r.st == LLMIO_OK) {
+        if (!r.ctx.done) {
+            llmio__buf_appends(&r.dump, "NO [DONE]\n");
+        } else {
+            llmio__buf_appends(&r.dump, "DONE\n");
+        }
+        r.st = llmio__response_finish(&r.resp, NULL, 0);
+        if (r.st == LLMIO_OK) {
+            oh_dump_response(&r.resp, &r.dump);
+            size_t jlen;
+            const char *j = llmio_response_json(&r.resp, &jlen);
+            llmio__buf_appends(&r.dump, "json ");
+            llmio__buf_append(&r.dump, j, jlen);
+            llmio__buf_appendc(&r.dump, '\n');
+        }
+    }
+    if (st != NULL) {
+        *st = r.st;
+    }
+    char *out = strdup(llmio__buf_cstr(&r.dump));
+    llmio__sse_cleanup(&sp);
+    oh_run_cleanup(&r);
+    return out;
 }

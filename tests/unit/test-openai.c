@@ -571,9 +571,9 @@ TEST(openai_build_stream_include_usage)
     llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
     ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
     ASSERT_OK(llmio_request_set_stream(r, NULL, true));
-    golden(r, "stream-include-usage");
+    golden(r, "streaming-request-usage");
     ASSERT_OK(llmio_request_set_stream(r, NULL, false));
-    golden(r, "stream-no-usage");
+    golden(r, "streaming-request-no-usage");
     llmio_request_free(r);
 }
 
@@ -668,4 +668,128 @@ TEST(openai_build_torture)
         ASSERT_CMP(n, <, 1000);
     }
     llmio_request_free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streams: data cases, every split                                    */
+/* ------------------------------------------------------------------ */
+
+#include "sse.h"
+
+#include <dirent.h>
+
+/* The response part of a dump (from "== response" to before "json "). */
+static char *response_part(const char *dump)
+{
+    const char *s = strstr(dump, "== response");
+    ASSERT_NOT_NULL(s);
+    const char *e = strstr(s, "\njson ");
+    size_t n = e != NULL ? (size_t)(e - s) + 1 : strlen(s);
+    return strndup(s, n);
+}
+
+static void stream_case(const char *name)
+{
+    char path[512];
+    size_t len;
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input",
+             name);
+    char *in = test_read_file(path, &len);
+    llmio_status st;
+    char *whole = oh_stream(P, in, len, 0, 0, NULL, &st);
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/expected",
+             name);
+    oh_expect_file(path, whole);
+    char *bytes = oh_stream(P, in, len, 1, 0, NULL, &st);
+    if (strcmp(bytes, whole) != 0) {
+        test_fail_(__FILE__, __LINE__, "%s: byte-at-a-time differs:\n%s",
+                   name, bytes);
+    }
+    free(bytes);
+    /* Valgrind is slow; every 7th offset still covers each event's
+     * boundaries and insides across the cases. */
+    size_t step = test_is_valgrind() ? 7 : 1;
+    for (size_t k = 1; k < len; k += step) {
+        char *split = oh_stream(P, in, len, 0, k, NULL, &st);
+        if (strcmp(split, whole) != 0) {
+            test_fail_(__FILE__, __LINE__, "%s: split at %zu differs:\n%s",
+                       name, k, split);
+        }
+        free(split);
+    }
+    /* With an equivalent non-streaming body, the accessors agree. */
+    snprintf(path, sizeof path, "%s/tests/data/providers/openai/%s/body",
+             test_srcdir(), name);
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        fclose(f);
+        size_t blen;
+        char *body = test_read_file(path, &blen);
+        char *nb = oh_body(P, body, blen, NULL, &st);
+        ASSERT_OK(st);
+        char *a = response_part(whole), *b = response_part(nb);
+        ASSERT_STR_EQ(a, b);
+        free(a);
+        free(b);
+        free(nb);
+        free(body);
+    }
+    free(whole);
+    free(in);
+}
+
+TEST(openai_stream_cases)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/data/providers/openai",
+             test_srcdir());
+    DIR *d = opendir(dir);
+    ASSERT_NOT_NULL(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "stream-", 7) == 0) {
+            stream_case(e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    ASSERT_CMP(n, >=, 10);
+}
+
+TEST(openai_stream_json_equals_body_shape)
+{
+    /* The assembled JSON of a stream parses back into the same accessors
+     * (it is a chat.completion body). */
+    size_t len;
+    char *in = test_read_file(
+        "tests/data/providers/openai/stream-tool-calls/input", &len);
+    struct oh_run r;
+    struct llmio__sse_parser sp;
+    oh_run_init(&r, NULL);
+    llmio__sse_init(&sp, NULL, 0);
+    ASSERT_OK(llmio__sse_feed(&sp, in, len));
+    struct llmio__sse_event ev;
+    while (llmio__sse_next(&sp, &ev) == 1) {
+        ASSERT_OK(P->parse_event(&r.ctx, ev.type, ev.type_len, ev.data,
+                                 ev.data_len, &r.err));
+    }
+    ASSERT(r.ctx.done);
+    ASSERT_OK(llmio__response_finish(&r.resp, NULL, 0));
+    size_t jlen;
+    const char *j = llmio_response_json(&r.resp, &jlen);
+    llmio_status st;
+    char *again = oh_body(P, j, jlen, NULL, &st);
+    ASSERT_OK(st);
+    struct llmio__buf b;
+    llmio__buf_init(&b, NULL, 0);
+    oh_dump_response(&r.resp, &b);
+    char *part = response_part(again);
+    ASSERT_STR_EQ(llmio__buf_cstr(&b), part);
+    free(part);
+    free(again);
+    llmio__buf_cleanup(&b);
+    llmio__sse_cleanup(&sp);
+    oh_run_cleanup(&r);
+    free(in);
 }
