@@ -8,7 +8,9 @@
  * (4 KiB doubling to 64 KiB) so a parse tree of any size costs O(log n)
  * allocator calls; a request larger than a quarter of the regular block size
  * gets its own block, linked behind the head, so the partly used head keeps
- * serving small requests.
+ * serving small requests. Reset consolidates what a round needed into one
+ * block (up to 1 MiB), so a reused scratch arena reaches a steady state with
+ * no allocator calls at all.
  * Owns: every block in the chain.
  */
 #include "arena.h"
@@ -19,6 +21,8 @@
 
 #define FIRST_BLOCK 4096u
 #define MAX_BLOCK 65536u
+/* Largest single block reset() consolidates into. */
+#define RESET_MAX ((size_t)1 << 20)
 
 struct llmio__arena_block {
     struct llmio__arena_block *prev;
@@ -139,8 +143,20 @@ void *llmio__arena_memdup(struct llmio__arena *a, const void *s, size_t len)
 
 void llmio__arena_reset(struct llmio__arena *a)
 {
-    struct llmio__arena_block *keep = NULL;
     struct llmio__arena_block *b = a->head;
+    if (b == NULL) {
+        return;
+    }
+    if (b->prev == NULL) {
+        a->ptr = (char *)b->data;
+        return;
+    }
+    /* Several blocks: replace them with one block as large as all of them
+     * together (up to RESET_MAX), so the same workload next time fits in a
+     * single block and costs no allocator calls. Past RESET_MAX, or if that
+     * allocation fails, the largest block is kept instead. */
+    size_t total = a->used;
+    struct llmio__arena_block *keep = NULL;
     while (b != NULL) {
         struct llmio__arena_block *prev = b->prev;
         if (keep == NULL || b->size > keep->size) {
@@ -154,6 +170,11 @@ void llmio__arena_reset(struct llmio__arena *a)
             llmio__free(a->alloc, b);
         }
         b = prev;
+    }
+    if (total > keep->size && total <= RESET_MAX) {
+        a->used -= keep->size;
+        llmio__free(a->alloc, keep);
+        keep = new_block(a, total);
     }
     a->head = keep;
     if (keep != NULL) {

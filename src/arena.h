@@ -49,8 +49,9 @@ char *llmio__arena_strndup(struct llmio__arena *a, const char *s, size_t len);
 void *llmio__arena_memdup(struct llmio__arena *a, const void *s, size_t len);
 
 /*
- * llmio__arena_reset - forget every allocation but keep the largest block,
- * so a per-event scratch arena stops calling the allocator once warm.
+ * llmio__arena_reset - forget every allocation but keep one block for
+ * reuse (sized to what the last round used, up to 1 MiB), so a per-event
+ * scratch arena stops calling the allocator once warm.
  */
 void llmio__arena_reset(struct llmio__arena *a);
 

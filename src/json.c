@@ -56,11 +56,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Character classes                                                   */
 /* ------------------------------------------------------------------ */
 
+#ifndef __SSE2__
 /* 1 for bytes that may appear in a string unescaped and need no further
  * check: printable ASCII other than '"' and '\\'. */
 static const unsigned char plain[256] = {
@@ -73,6 +77,7 @@ static const unsigned char plain[256] = {
     R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)
 #undef R16
 };
+#endif
 
 static inline bool is_ws(unsigned char c)
 {
@@ -103,6 +108,7 @@ struct parser {
     struct llmio__arena *arena;
     const unsigned char *base; /* the arena copy of the input */
     const unsigned char *end;  /* base + len; *end is NUL */
+    char *strs;                /* second copy, where strings are decoded */
     struct llmio__json *stk;   /* node stack */
     size_t cap;
     bool stk_heap;
@@ -178,181 +184,174 @@ static long hex4(const unsigned char *p)
 }
 
 /*
- * Slow path of parse_string: decode the string whose content starts at S,
- * with Q the first byte the fast scan did not accept. Writes the decoded
- * bytes to arena memory and fills N. Returns the byte after the closing
- * quote, or NULL with the error set.
+ * Returns the first byte at or after Q that is not plain string content:
+ * '"', '\\', a control character (the terminating NUL included) or a byte
+ * >= 0x80. With SSE2, 16 bytes per step: a signed compare against 0x20
+ * catches both the control characters and the bytes >= 0x80. The copy has
+ * 16 zeroed bytes after the sentinel, so a load never leaves it.
  */
-static const unsigned char *parse_string_slow(struct parser *ps,
-                                              const unsigned char *s,
-                                              const unsigned char *q,
-                                              struct llmio__json *n)
+static inline const unsigned char *scan_plain(const unsigned char *q)
 {
-    /* Find the closing quote (skipping escaped characters) to size the
-     * output; the decoded form is never longer than the source. Stops early
-     * at a control character, which the decode loop then reports. */
-    const unsigned char *e = q;
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
     for (;;) {
-        unsigned char c = *e;
-        if (c == '"' || c < 0x20) {
-            break;
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+            _mm_cmplt_epi8(x, space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask != 0) {
+            return q + __builtin_ctz(mask);
         }
-        if (c == '\\') {
-            if (e[1] < 0x20) {
-                e++;
-                break;
-            }
-            e += 2;
-            continue;
+        q += 16;
+    }
+#else
+    while (plain[*q]) {
+        q++;
+    }
+    return q;
+#endif
+}
+
+/* Decodes the escape at P (a backslash) into OUT; returns the number of
+ * bytes written and sets *ADV to the source bytes consumed, or returns 0
+ * with the error set. */
+static size_t decode_escape(struct parser *ps, const unsigned char *p,
+                            char *out, size_t *adv)
+{
+    unsigned char x = p[1];
+    *adv = 2;
+    switch (x) {
+    case '"':
+    case '\\':
+    case '/':
+        out[0] = (char)x;
+        return 1;
+    case 'b':
+        out[0] = '\b';
+        return 1;
+    case 'f':
+        out[0] = '\f';
+        return 1;
+    case 'n':
+        out[0] = '\n';
+        return 1;
+    case 'r':
+        out[0] = '\r';
+        return 1;
+    case 't':
+        out[0] = '\t';
+        return 1;
+    case 'u':
+        break;
+    default:
+        fail_at(ps, p + 1, "invalid escape in string");
+        return 0;
+    }
+    long cp = hex4(p + 2);
+    if (cp < 0) {
+        fail_at(ps, p, "invalid \\u escape");
+        return 0;
+    }
+    *adv = 6;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        fail(ps, p, LLMIO_E_PROTOCOL, "lone low surrogate in \\u escape");
+        return 0;
+    }
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long lo = -1;
+        if (p[6] == '\\' && p[7] == 'u') {
+            lo = hex4(p + 8);
         }
-        e++;
-    }
-    size_t cap = (size_t)(e - s);
-    char *out = llmio__arena_alloc_fast(ps->arena, cap + 1);
-    if (out == NULL) {
-        return fail(ps, s, LLMIO_E_NOMEM, "out of memory");
-    }
-    size_t o = (size_t)(q - s);
-    memcpy(out, s, o);
-    const unsigned char *p = q;
-    for (;;) {
-        unsigned char c = *p;
-        if (plain[c]) {
-            out[o++] = (char)c;
-            p++;
-        } else if (c == '"') {
-            break;
-        } else if (c == '\\') {
-            unsigned char x = p[1];
-            switch (x) {
-            case '"':
-            case '\\':
-            case '/':
-                out[o++] = (char)x;
-                break;
-            case 'b':
-                out[o++] = '\b';
-                break;
-            case 'f':
-                out[o++] = '\f';
-                break;
-            case 'n':
-                out[o++] = '\n';
-                break;
-            case 'r':
-                out[o++] = '\r';
-                break;
-            case 't':
-                out[o++] = '\t';
-                break;
-            case 'u': {
-                long cp = hex4(p + 2);
-                if (cp < 0) {
-                    return fail_at(ps, p, "invalid \\u escape");
-                }
-                if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return fail(ps, p, LLMIO_E_PROTOCOL,
-                                "lone low surrogate in \\u escape");
-                }
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    long lo = -1;
-                    if (p[6] == '\\' && p[7] == 'u') {
-                        lo = hex4(p + 8);
-                    }
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        return fail(ps, p, LLMIO_E_PROTOCOL,
-                                    "lone high surrogate in \\u escape");
-                    }
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-                if (cp < 0x80) {
-                    out[o++] = (char)cp;
-                } else if (cp < 0x800) {
-                    out[o++] = (char)(0xC0 | (cp >> 6));
-                    out[o++] = (char)(0x80 | (cp & 0x3F));
-                } else if (cp < 0x10000) {
-                    out[o++] = (char)(0xE0 | (cp >> 12));
-                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    out[o++] = (char)(0x80 | (cp & 0x3F));
-                } else {
-                    out[o++] = (char)(0xF0 | (cp >> 18));
-                    out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    out[o++] = (char)(0x80 | (cp & 0x3F));
-                }
-                p += 6;
-                continue;
-            }
-            default:
-                return fail_at(ps, p + 1, "invalid escape in string");
-            }
-            p += 2;
-        } else if (c >= 0x80) {
-            int k = llmio__utf8_seq(p, (size_t)(ps->end - p));
-            if (k < 0) {
-                return fail(ps, p, LLMIO_E_PROTOCOL, "invalid UTF-8 in string");
-            }
-            memcpy(out + o, p, (size_t)k);
-            o += (size_t)k;
-            p += k;
-        } else {
-            return fail_at(ps, p, "control character in string");
+        if (lo < 0xDC00 || lo > 0xDFFF) {
+            fail(ps, p, LLMIO_E_PROTOCOL, "lone high surrogate in \\u escape");
+            return 0;
         }
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        *adv = 12;
     }
-    out[o] = '\0';
-    n->u.str = out;
-    n->len = (uint32_t)o;
-    return p + 1;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 /*
- * Parses the string whose opening quote is at P into N. Returns the byte
- * after the closing quote, or NULL with the error set.
+ * Parses the string whose opening quote is at P into N. The decoded string
+ * lives in the second copy (STRS) at the same offset as its source: it is
+ * already there unless an escape shifts it, and it is never longer than its
+ * source, so it is decoded in place and NUL-terminated at most at its
+ * closing quote. Returns the byte after the closing quote, or NULL with the
+ * error set.
  */
 static inline const unsigned char *
 parse_string(struct parser *ps, const unsigned char *p, struct llmio__json *n)
 {
     const unsigned char *s = p + 1, *q = s;
-    /* Unrolled: most strings are short ASCII runs without escapes. */
+    char *d0 = ps->strs + (s - ps->base);
+    char *w = NULL; /* write cursor once an escape shifted the text */
     for (;;) {
-        if (!plain[q[0]]) {
+        const unsigned char *r = scan_plain(q);
+        if (w != NULL) {
+            memcpy(w, q, (size_t)(r - q));
+            w += r - q;
+        }
+        q = r;
+        unsigned char c = *q;
+        if (c == '"') {
             break;
         }
-        if (!plain[q[1]]) {
-            q += 1;
-            break;
+        if (c == '\\') {
+            char tmp[4];
+            size_t adv;
+            size_t k = decode_escape(ps, q, tmp, &adv);
+            if (k == 0) {
+                return NULL;
+            }
+            if (w == NULL) {
+                w = d0 + (q - s);
+            }
+            memcpy(w, tmp, k);
+            w += k;
+            q += adv;
+        } else if (c >= 0x80) {
+            int k = llmio__utf8_seq(q, (size_t)(ps->end - q));
+            if (k < 0) {
+                return fail(ps, q, LLMIO_E_PROTOCOL, "invalid UTF-8 in string");
+            }
+            if (w != NULL) {
+                memcpy(w, q, (size_t)k);
+                w += k;
+            }
+            q += k;
+        } else {
+            return fail_at(ps, q, "control character in string");
         }
-        if (!plain[q[2]]) {
-            q += 2;
-            break;
-        }
-        if (!plain[q[3]]) {
-            q += 3;
-            break;
-        }
-        q += 4;
     }
-    const unsigned char *e;
-    if (*q == '"') {
-        size_t len = (size_t)(q - s);
-        char *out = llmio__arena_alloc_fast(ps->arena, len + 1);
-        if (out == NULL) {
-            return fail(ps, p, LLMIO_E_NOMEM, "out of memory");
-        }
-        memcpy(out, s, len);
-        out[len] = '\0';
-        n->u.str = out;
-        n->len = (uint32_t)len;
-        e = q + 1;
-    } else {
-        e = parse_string_slow(ps, s, q, n);
-        if (e == NULL) {
-            return NULL;
-        }
-    }
-    n->raw_len = (uint32_t)(e - p);
-    return e;
+    size_t len = w != NULL ? (size_t)(w - d0) : (size_t)(q - s);
+    d0[len] = '\0';
+    n->u.str = d0;
+    n->len = (uint32_t)len;
+    n->raw_len = (uint32_t)(q + 1 - p);
+    return q + 1;
 }
 
 /* Parses the number at P into N (text, and the int64 when exact). */
@@ -466,19 +465,29 @@ static const struct llmio__json *run(struct parser *ps)
     size_t top = 0, cur = SIZE_MAX, depth = 0;
     bool in_obj = false;
     struct llmio__json *n;
+    /* Locals, not PS fields: node stores (int64_t) may alias size_t, which
+     * would force a reload of every PS field after each store. */
+    struct llmio__json *stk = ps->stk;
+    size_t cap = ps->cap;
+    const unsigned char *end = ps->end;
+    const size_t max_depth = ps->max_depth;
 
 value:
     p = skip_ws(p);
-    if (top == ps->cap && !grow_stack(ps)) {
-        fail(ps, p, LLMIO_E_NOMEM, "out of memory");
-        return NULL;
+    if (top == cap) {
+        if (!grow_stack(ps)) {
+            fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        stk = ps->stk;
+        cap = ps->cap;
     }
-    n = &ps->stk[top++];
+    n = &stk[top++];
     n->raw = (const char *)p;
     switch (*p) {
     case '{':
     case '[':
-        if (++depth > ps->max_depth) {
+        if (++depth > max_depth) {
             fail(ps, p, LLMIO_E_TOO_BIG, "nesting deeper than the limit");
             return NULL;
         }
@@ -510,7 +519,7 @@ value:
         p = parse_number(ps, p, n);
         break;
     case 't':
-        if (ps->end - p >= 4 && memcmp(p, "true", 4) == 0) {
+        if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
             n->raw_len = 4;
             p += 4;
             break;
@@ -518,7 +527,7 @@ value:
         fail_at(ps, p, "invalid literal");
         return NULL;
     case 'f':
-        if (ps->end - p >= 5 && memcmp(p, "false", 5) == 0) {
+        if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
             n->raw_len = 5;
             p += 5;
             break;
@@ -526,7 +535,7 @@ value:
         fail_at(ps, p, "invalid literal");
         return NULL;
     case 'n':
-        if (ps->end - p >= 4 && memcmp(p, "null", 4) == 0) {
+        if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
             n->raw_len = 4;
             p += 4;
             break;
@@ -544,11 +553,11 @@ value:
 after:
     p = skip_ws(p);
     if (cur == SIZE_MAX) {
-        if (p != ps->end) {
+        if (p != end) {
             fail(ps, p, LLMIO_E_PROTOCOL, "trailing characters after value");
             return NULL;
         }
-        return &ps->stk[0];
+        return &stk[0];
     }
     if (*p == ',') {
         p = skip_ws(p + 1);
@@ -564,7 +573,7 @@ after:
     return NULL;
 
 close : {
-    struct llmio__json *h = &ps->stk[cur];
+    struct llmio__json *h = &stk[cur];
     size_t nk = top - cur - 1;
     struct llmio__json *kids = NULL;
     if (nk > 0) {
@@ -573,7 +582,15 @@ close : {
             fail(ps, p, LLMIO_E_NOMEM, "out of memory");
             return NULL;
         }
-        memcpy(kids, h + 1, nk * sizeof *kids);
+        /* Small containers dominate; a call to memcpy costs more than the
+         * copy itself. */
+        if (nk <= 4) {
+            for (size_t k = 0; k < nk; k++) {
+                kids[k] = h[1 + k];
+            }
+        } else {
+            memcpy(kids, h + 1, nk * sizeof *kids);
+        }
     }
     size_t parent = (size_t)h->u.i;
     h->u.kids = kids;
@@ -584,7 +601,7 @@ close : {
     cur = parent;
     depth--;
     if (cur != SIZE_MAX) {
-        in_obj = ps->stk[cur].raw[0] == '{';
+        in_obj = stk[cur].raw[0] == '{';
     }
     goto after;
 }
@@ -594,11 +611,15 @@ key:
         fail_at(ps, p, "string key expected");
         return NULL;
     }
-    if (top == ps->cap && !grow_stack(ps)) {
-        fail(ps, p, LLMIO_E_NOMEM, "out of memory");
-        return NULL;
+    if (top == cap) {
+        if (!grow_stack(ps)) {
+            fail(ps, p, LLMIO_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        stk = ps->stk;
+        cap = ps->cap;
     }
-    n = &ps->stk[top++];
+    n = &stk[top++];
     n->raw = (const char *)p;
     p = parse_string(ps, p, n);
     if (p == NULL) {
@@ -642,18 +663,24 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
         set_error(err, NULL, max_size, "document larger than the limit");
         return LLMIO_E_TOO_BIG;
     }
-    unsigned char *copy = llmio__arena_alloc_fast(a, len + 1);
-    if (copy == NULL) {
+    /* The raw copy gets a NUL sentinel plus 15 more zero bytes for the
+     * 16-byte string scan; the string copy needs no padding (it is only
+     * written, at offsets inside the strings). */
+    unsigned char *copy = llmio__arena_alloc_fast(a, len + 16);
+    char *strs = llmio__arena_alloc_fast(a, len + 1);
+    if (copy == NULL || strs == NULL) {
         set_error(err, NULL, 0, "out of memory");
         return LLMIO_E_NOMEM;
     }
     if (len > 0) {
         memcpy(copy, p, len);
+        memcpy(strs, p, len);
     }
-    copy[len] = '\0';
+    memset(copy + len, 0, 16);
     ps.arena = a;
     ps.base = copy;
     ps.end = copy + len;
+    ps.strs = strs;
     ps.stk = local;
     ps.cap = LOCAL_NODES;
     ps.stk_heap = false;
