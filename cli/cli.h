@@ -1,0 +1,132 @@
+/*
+ * cli.h - declarations shared by the llmio command-line tool's files.
+ *
+ * The CLI is an ordinary user of the library: it includes only llmio.h
+ * and holds no provider-specific logic (STYLE section 15). Each file has
+ * one job: main.c dispatches commands, args.c parses options, prompt.c
+ * assembles the prompt, output.c prints replies and errors, help.c holds
+ * the usage texts, and one file per command (run.c) does the work.
+ */
+#ifndef LLMIO_CLI_H
+#define LLMIO_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "llmio.h"
+
+/* Exit codes that do not come from the status table. Every other exit
+ * code is llmio_status_exit_code() of the outcome. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_USAGE = 2,        /* bad command line (same as E_INVALID) */
+    CLI_EXIT_INTERRUPTED = 130 /* SIGINT: the request was cancelled */
+};
+
+/* The most -H options one command accepts. */
+#define CLI_MAX_HEADERS 32
+
+/* Options of "llmio run" after parsing. Strings are borrowed from argv. */
+struct cli_run_opts {
+    const char *model;
+    const char *system;
+    const char *base_url;
+    const char *api_key_env;
+    const char *headers[CLI_MAX_HEADERS];
+    size_t nheaders;
+    bool stream;
+    bool json;
+    bool has_max_tokens;
+    int64_t max_tokens;
+    bool has_temperature;
+    double temperature;
+    int64_t timeout_ms; /* 0: library default */
+    /* Prompt words, in order; "-" stands for standard input. */
+    const char *const *words;
+    size_t nwords;
+};
+
+/* One command of the table in main.c. RUN gets the arguments after the
+ * command name and returns the process exit code. */
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    void (*help)(FILE *out);
+};
+
+/* main.c: the command table, for help.c. */
+extern const struct cli_command cli_commands[];
+extern const size_t cli_ncommands;
+const struct cli_command *cli_find_command(const char *name);
+
+/* args.c */
+
+/*
+ * cli_parse_run - parse the arguments of "llmio run" into OPTS.
+ *
+ * Options and prompt words may be mixed; "--" ends the options. On a
+ * usage error it prints one line with a hint to stderr and returns false.
+ * Sets *WANT_HELP (and returns true) for -h/--help.
+ */
+bool cli_parse_run(int argc, char **argv, struct cli_run_opts *opts,
+                   bool *want_help);
+
+/* prompt.c */
+
+/*
+ * cli_build_prompt - join WORDS with single spaces; a word "-" is replaced
+ * by the whole of standard input (allowed once).
+ *
+ * Returns:  [new] the prompt (free() it), or NULL after printing a
+ *           one-line error (stdin unreadable, "-" given twice, no memory).
+ */
+char *cli_build_prompt(const char *const *words, size_t nwords);
+
+/* output.c */
+
+/* Tracks what went to stdout so the reply always ends with exactly one
+ * newline that the CLI adds only when the reply lacks it. */
+struct cli_out {
+    FILE *f;
+    bool wrote_any;
+    char last;
+};
+
+void cli_out_init(struct cli_out *o, FILE *f);
+/* Writes LEN bytes of reply text. */
+void cli_out_text(struct cli_out *o, const char *s, size_t len);
+/* Ends the reply: a newline unless the last byte written was one. */
+void cli_out_end(struct cli_out *o);
+/* Prints a response's tool calls of choice 0, one line each:
+ *   [tool call ID] NAME(ARGUMENTS) */
+void cli_out_tool_calls(struct cli_out *o, const llmio_response *r);
+/* Prints the whole reply of a non-streamed response: the text (or the
+ * refusal), then its tool calls, then the final newline. */
+void cli_out_response(struct cli_out *o, const llmio_response *r);
+
+/*
+ * cli_print_error - print one line to stderr:
+ *   llmio: STATUS_NAME: MESSAGE (http N, PROVIDER_TYPE)
+ * with the parenthesis, or either of its parts, omitted when absent.
+ * Control characters in the message become spaces so it stays one line.
+ */
+void cli_print_error(const llmio_error *err);
+/* The same for a bare status and message (MSG NULL: the status text). */
+void cli_print_status(llmio_status st, const char *msg);
+
+/* Prints "llmio: MESSAGE (try 'llmio help CMD')" and returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* help.c */
+void cli_help_main(FILE *out);
+void cli_help_run(FILE *out);
+void cli_help_exit_codes(FILE *out);
+
+/* run.c */
+int cli_cmd_run(int argc, char **argv);
+
+#endif

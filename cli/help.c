@@ -1,0 +1,101 @@
+/*
+ * help.c - the usage texts of the llmio CLI.
+ *
+ * The exit-code table is generated from LLMIO_STATUS_MAP, the same table
+ * the library's status functions come from, so "llmio --help" cannot
+ * drift from what the CLI really returns. README.md repeats the table and
+ * a test (cli_readme_exit_codes) checks that it matches.
+ */
+#include "cli.h"
+
+void cli_help_main(FILE *out)
+{
+    fprintf(out,
+            "usage: llmio COMMAND [ARGS...]\n"
+            "       llmio --version | --help\n"
+            "\n"
+            "llmio %s: an async C client for LLM APIs, from the shell.\n"
+            "\n"
+            "commands:\n",
+            llmio_version());
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        fprintf(out, "  %-8s %s\n", cli_commands[i].name,
+                cli_commands[i].summary);
+    }
+    fputs("\n"
+          "Run 'llmio help COMMAND' for a command's options.\n"
+          "\n",
+          out);
+    cli_help_exit_codes(out);
+}
+
+void cli_help_run(FILE *out)
+{
+    fputs(
+        "usage: llmio run -m MODEL [options] PROMPT...\n"
+        "\n"
+        "Send one prompt and print the reply. PROMPT words are joined with\n"
+        "spaces; a word '-' is replaced by all of standard input.\n"
+        "\n"
+        "options:\n"
+        "  -m, --model MODEL      'provider/model' or a bare model (openai);\n"
+        "                         for a compatible server whose model names\n"
+        "                         contain '/', write openai/ORG/NAME\n"
+        "  -s, --stream           print the reply as it arrives\n"
+        "      --system TEXT      a system message before the prompt\n"
+        "      --max-tokens N     cap the reply's tokens\n"
+        "  -t, --temperature T    sampling temperature, 0..2\n"
+        "      --json             print the whole response object as JSON\n"
+        "      --timeout SEC      give up after SEC seconds (fractions ok)\n"
+        "      --base-url URL     server base URL, e.g. http://host:8080/v1\n"
+        "      --api-key-env VAR  read the API key from $VAR\n"
+        "  -H, --header 'N: v'    add an HTTP header (repeatable)\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "environment (openai and compatible servers):\n"
+        "  OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID\n"
+        "\n"
+        "Tool calls in a reply print as '[tool call ID] NAME(ARGUMENTS)'.\n"
+        "Errors print one line on stderr:\n"
+        "  llmio: STATUS: message (http N, provider_error_type)\n"
+        "\n",
+        out);
+    cli_help_exit_codes(out);
+}
+
+/* One row of the exit-code table. */
+struct exit_row {
+    int code;
+    const char *name;
+    const char *msg;
+};
+
+void cli_help_exit_codes(FILE *out)
+{
+    static const struct exit_row table[] = {
+#define ROW_(name, retry, exit_code, msg) {exit_code, #name, msg},
+        LLMIO_STATUS_MAP(ROW_)
+#undef ROW_
+    };
+    enum { NROWS = sizeof table / sizeof table[0] };
+    /* Print in exit-code order; the status table is in enum order. */
+    bool done[NROWS] = {false};
+    fputs("exit codes:\n", out);
+    for (size_t k = 0; k < NROWS; k++) {
+        size_t best = NROWS;
+        for (size_t i = 0; i < NROWS; i++) {
+            if (!done[i] && (best == NROWS || table[i].code < table[best].code)) {
+                best = i;
+            }
+        }
+        done[best] = true;
+        const char *msg = table[best].msg;
+        if (table[best].code == CLI_EXIT_USAGE) {
+            msg = "usage error or invalid argument";
+        }
+        fprintf(out, "  %-4d %-14s %s\n", table[best].code, table[best].name,
+                msg);
+    }
+    fputs("  130  -              interrupted (SIGINT cancels the request)\n",
+          out);
+}

@@ -1,0 +1,257 @@
+/*
+ * run.c - "llmio run": send one prompt, print the reply, exit with the
+ * outcome's code from the status table.
+ *
+ * One client, one request, one future. The future is driven with
+ * llmio_future_wait() in short slices so that SIGINT can cancel it: the
+ * request then completes with LLMIO_E_CANCELLED and the CLI exits 130.
+ * Streamed text is written and flushed delta by delta; tool calls are
+ * printed from the assembled response once the stream has finished, so
+ * their arguments print whole rather than as fragments.
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long one wait slice lasts: the worst-case delay between SIGINT and
+ * the cancel. */
+#define WAIT_SLICE_MS 100
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* State shared with the stream callback through the future's user. */
+struct run_state {
+    struct cli_out out;
+    bool json;
+};
+
+static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
+{
+    struct run_state *s = user;
+    (void)f;
+    if (s->json) {
+        return 0;
+    }
+    if (d->kind == LLMIO_DELTA_TEXT || d->kind == LLMIO_DELTA_REFUSAL) {
+        cli_out_text(&s->out, d->text, d->text_len);
+        fflush(s->out.f);
+    }
+    return 0;
+}
+
+/*
+ * provider_of - the provider part of MODEL ("openai" for "openai/gpt-4o",
+ * NULL for a bare model, which the library reads as openai), copied into
+ * BUF. The CLI needs it only to aim --base-url and --api-key-env at the
+ * provider the request will use.
+ */
+static const char *provider_of(const char *model, char *buf, size_t cap)
+{
+    const char *slash = strchr(model, '/');
+    if (slash == NULL || (size_t)(slash - model) >= cap) {
+        return NULL;
+    }
+    memcpy(buf, model, (size_t)(slash - model));
+    buf[slash - model] = '\0';
+    return buf;
+}
+
+/* Applies the client-level options. Returns the exit code (0 on success)
+ * after printing any error. */
+static int configure_client(llmio_client *c, const struct cli_run_opts *o)
+{
+    char pbuf[64];
+    const char *provider = provider_of(o->model, pbuf, sizeof pbuf);
+    llmio_status st;
+    if (o->base_url != NULL) {
+        st = llmio_client_set_base_url(c, provider, o->base_url);
+        if (st != LLMIO_OK) {
+            return cli_usage_error("run",
+                                   "--base-url '%s' refused: %s (http or "
+                                   "https URL, and a known provider)",
+                                   o->base_url, llmio_status_str(st));
+        }
+    }
+    if (o->api_key_env != NULL) {
+        /* The key itself is never printed, not even in this error path:
+         * only the variable's name is. */
+        const char *key = getenv(o->api_key_env);
+        if (key == NULL || key[0] == '\0') {
+            return cli_usage_error("run",
+                                   "--api-key-env: $%s is not set or empty",
+                                   o->api_key_env);
+        }
+        st = llmio_client_set_api_key(c, provider, key);
+        if (st != LLMIO_OK) {
+            cli_print_status(st, "--api-key-env: the key was refused");
+            return llmio_status_exit_code(st);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Builds the request. Setter errors are sticky, so one check at the end
+ * (llmio_request_error) reports the first, naming its field. */
+static llmio_request *build_request(const struct cli_run_opts *o,
+                                    const char *prompt, struct run_state *s)
+{
+    llmio_request *r = llmio_request_new(o->model);
+    if (r == NULL) {
+        return NULL;
+    }
+    if (o->system != NULL) {
+        llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, o->system);
+    }
+    llmio_request_add_message(r, LLMIO_ROLE_USER, prompt);
+    if (o->has_max_tokens) {
+        llmio_request_set_max_tokens(r, o->max_tokens);
+    }
+    if (o->has_temperature) {
+        llmio_request_set_temperature(r, o->temperature);
+    }
+    if (o->timeout_ms > 0) {
+        llmio_request_set_timeout(r, LLMIO_TIMEOUT_TOTAL, o->timeout_ms);
+    }
+    for (size_t i = 0; i < o->nheaders; i++) {
+        llmio_request_add_header(r, o->headers[i]);
+    }
+    if (o->stream) {
+        llmio_request_set_stream(r, on_delta, true);
+    }
+    (void)s;
+    return r;
+}
+
+/* Drives F until it completes, cancelling it on SIGINT. Returns LLMIO_OK
+ * once F is done, or the error that stopped the wait itself. */
+static llmio_status wait_interruptible(llmio_future *f)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    /* A second ^C falls through to the default action and kills us, in
+     * case the cancel itself were ever to hang. */
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    bool cancelled = false;
+    llmio_status st;
+    for (;;) {
+        st = llmio_future_wait(f, WAIT_SLICE_MS);
+        if (st != LLMIO_E_TIMEOUT) {
+            break;
+        }
+        if (interrupted && !cancelled) {
+            llmio_future_cancel(f);
+            cancelled = true;
+        }
+    }
+    sigaction(SIGINT, &old, NULL);
+    return st;
+}
+
+/* Prints the outcome of the completed future F; returns the exit code. */
+static int report(llmio_future *f, struct run_state *s, bool streamed)
+{
+    llmio_status st = llmio_future_status(f);
+    if (st != LLMIO_OK) {
+        if (s->out.wrote_any) {
+            cli_out_end(&s->out);
+        }
+        cli_print_error(llmio_future_error(f));
+        if (st == LLMIO_E_CANCELLED && interrupted) {
+            return CLI_EXIT_INTERRUPTED;
+        }
+        return llmio_status_exit_code(st);
+    }
+    const llmio_response *resp = llmio_future_response(f);
+    if (s->json) {
+        size_t len = 0;
+        const char *json = llmio_response_json(resp, &len);
+        cli_out_text(&s->out, json, json ? len : 0);
+        cli_out_end(&s->out);
+    } else if (streamed) {
+        cli_out_tool_calls(&s->out, resp);
+        cli_out_end(&s->out);
+    } else {
+        cli_out_response(&s->out, resp);
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+    struct cli_run_opts o;
+    bool want_help;
+    if (!cli_parse_run(argc, argv, &o, &want_help)) {
+        return CLI_EXIT_USAGE;
+    }
+    if (want_help) {
+        cli_help_run(stdout);
+        return CLI_EXIT_OK;
+    }
+    char *prompt = cli_build_prompt(o.words, o.nwords);
+    if (prompt == NULL) {
+        return CLI_EXIT_USAGE;
+    }
+
+    int rc;
+    llmio_client *c = NULL;
+    llmio_request *r = NULL;
+    llmio_future *f = NULL;
+    llmio_error err;
+    struct run_state s;
+    cli_out_init(&s.out, stdout);
+    s.json = o.json;
+
+    llmio_status st = llmio_client_new(NULL, &c);
+    if (st != LLMIO_OK) {
+        cli_print_status(st, "cannot create a client");
+        rc = llmio_status_exit_code(st);
+        goto done;
+    }
+    rc = configure_client(c, &o);
+    if (rc != CLI_EXIT_OK) {
+        goto done;
+    }
+    r = build_request(&o, prompt, &s);
+    if (r == NULL) {
+        cli_print_status(LLMIO_E_NOMEM, NULL);
+        rc = llmio_status_exit_code(LLMIO_E_NOMEM);
+        goto done;
+    }
+    memset(&err, 0, sizeof err);
+    st = llmio_submit(c, r, NULL, &s, &f, &err);
+    if (st != LLMIO_OK) {
+        /* A refused submit names the bad field (e.g. temperature). */
+        if (err.code == LLMIO_OK) {
+            err.code = st;
+        }
+        cli_print_error(&err);
+        rc = llmio_status_exit_code(st);
+        goto done;
+    }
+    st = wait_interruptible(f);
+    if (st != LLMIO_OK) {
+        cli_print_status(st, "waiting for the reply failed");
+        rc = llmio_status_exit_code(st);
+        goto done;
+    }
+    rc = report(f, &s, o.stream);
+
+done:
+    llmio_future_free(f);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    llmio_global_cleanup();
+    free(prompt);
+    return rc;
+}

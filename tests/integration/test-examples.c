@@ -1,0 +1,194 @@
+/*
+ * test-examples.c - every program in examples/ built and run against
+ * llmio-mock, its stdout and exit code checked exactly. The examples are
+ * what users copy; a broken one is a broken promise.
+ */
+#include "test.h"
+
+#include <unistd.h>
+
+/* Runs build/bin/examples/NAME with the mock's base URL (and EXTRA, an
+ * optional further argument). Returns the exit code. */
+static int example(struct test_mock *m, const char *name, const char *extra,
+                   const char *extra2, char **out, char **err)
+{
+    char bin[1024], url[128];
+    snprintf(bin, sizeof bin, "%s/examples/%s", test_bindir(), name);
+    snprintf(url, sizeof url, "%s/v1", m->url);
+    const char *argv[] = {bin, url, extra, extra2, NULL};
+    return test_run_cmd(argv, NULL, out, err);
+}
+
+static void start(struct test_mock *m)
+{
+    test_mock_start(m, NULL);
+    setenv("OPENAI_API_KEY", "sk-test-examples", 1);
+    unsetenv("OPENAI_BASE_URL");
+}
+
+/* Runs NAME and expects exit 0 and exactly WANT on stdout. */
+static void expect_output(const char *name, const char *want)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, name, NULL, NULL, &out, &err);
+    if (rc != 0) {
+        fprintf(stderr, "stderr of %s:\n%s\n", name, err);
+    }
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
+
+/* The README's quickstart is examples/one_call.c, verbatim, so the
+ * snippet users paste is the one this suite compiles and runs. */
+TEST(example_readme_quickstart_is_one_call)
+{
+    char *readme = test_read_file("README.md", NULL);
+    char *one = test_read_file("examples/one_call.c", NULL);
+    size_t len = strlen(one) + 16;
+    char *block = malloc(len);
+    snprintf(block, len, "```c\n%s```\n", one);
+    ASSERT_CONTAINS(readme, block);
+    free(block);
+    free(one);
+    free(readme);
+}
+
+TEST(example_one_call)
+{
+    expect_output("one_call", "Hello!\n");
+}
+
+TEST(example_gather)
+{
+    expect_output("gather", "Q: What is Python?\nA: What is Python?\n\n"
+                            "Q: What is Rust?\nA: What is Rust?\n\n"
+                            "Q: What is async programming?\n"
+                            "A: What is async programming?\n\n");
+}
+
+TEST(example_gather_errors)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, "gather_errors", NULL, NULL, &out, &err);
+    ASSERT_EQ(rc, 0);
+    /* Results and errors come back in input order, each typed. */
+    const char *lines[] = {
+        "task 0 succeeded: Question 0\n",
+        "task 1 failed: E_BAD_REQUEST (http 400): ",
+        "task 2 succeeded: Question 2\n",
+        "task 3 failed: E_AUTH (http 401): ",
+        "task 4 succeeded: Question 4\n",
+        "2 of 5 failed\n",
+    };
+    const char *p = out;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        ASSERT_EQ(strncmp(p, lines[i], strlen(lines[i])), 0);
+        p = strchr(p, '\n');
+        ASSERT_NOT_NULL(p);
+        p++;
+    }
+    ASSERT_STR_EQ(p, "");
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
+
+TEST(example_batch)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    const char *n = test_is_valgrind() ? "50" : "500";
+    int rc = example(&m, "batch", n, NULL, &out, &err);
+    char want[64];
+    snprintf(want, sizeof want, "%s requests: %s ok\n", n, n);
+    ASSERT_STR_EQ(out, want);
+    ASSERT_CONTAINS(err, " requests/s\n");
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
+
+TEST(example_worker_queue)
+{
+    expect_output("worker_queue",
+                  "job 0: Question 0\njob 1: Question 1\njob 2: Question 2\n"
+                  "20 jobs, 20 ok, at most 5 in flight (limit 5)\n");
+}
+
+TEST(example_stream)
+{
+    expect_output("stream", "Write a short poem about Python.\n"
+                            "[finish: stop, 6 completion tokens]\n");
+}
+
+TEST(example_stream_pull)
+{
+    expect_output("stream_pull", "Tell a story.\n[finish: stop]\n");
+}
+
+TEST(example_multi_turn)
+{
+    expect_output("multi_turn",
+                  "User: Hello! What can you help me with?\n"
+                  "Assistant: Hello! What can you help me with?\n"
+                  "User: Tell me about async programming.\n"
+                  "Assistant: Tell me about async programming.\n"
+                  "User: Thanks!\nAssistant: Thanks!\n");
+}
+
+TEST(example_timeout)
+{
+    expect_output("timeout",
+                  "Tell a long\n"
+                  "1. stalled stream: E_TIMEOUT (timed out), ended by the "
+                  "500 ms idle timeout\n"
+                  "2. wait(300 ms): E_TIMEOUT; still pending: yes\n"
+                  "   after cancel: E_CANCELLED\n");
+}
+
+TEST(example_cancel)
+{
+    expect_output("cancel",
+                  "1. cancel: E_CANCELLED after 3 text deltas, done "
+                  "callbacks: 1\n"
+                  "2. callback stop: E_ABORTED after 2 text deltas, done "
+                  "callbacks: 1\n"
+                  "3. client free: 10 of 10 E_CANCELLED, done callbacks: 10\n");
+}
+
+TEST(example_poll_loop)
+{
+    expect_output("poll_loop", "0: OK: Question 0\n1: OK: Question 1\n"
+                               "2: OK: Question 2\n");
+}
+
+TEST(example_tools)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, "tools", NULL, NULL, &out, &err);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(strncmp(out, "finish: tool_calls, 1 tool call(s)\ncall ", 40), 0);
+    ASSERT_CONTAINS(out, ": get_weather({\"location\":\"San Francisco\"}) -> "
+                         "{\"location\":\"San Francisco\",\"forecast\":"
+                         "\"sunny\",\"temperature_f\":72}\n"
+                         "finish: stop\nanswer: ");
+    /* The second request carried the assistant's call and the result. */
+    char *log = test_mock_log(&m, NULL);
+    ASSERT_CONTAINS(log, "tool_call_id");
+    free(log);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
