@@ -771,6 +771,37 @@ void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
     }
 }
 
+void mock_tool_args_object(struct mock_call *c, const char *args,
+                           struct mock_buf *out)
+{
+    struct mock_json_error err;
+    const struct mock_json *v =
+        mock_json_parse(c->arena, args, strlen(args), 64, &err);
+    if (v && v->type == MOCK_JSON_OBJECT) {
+        mock_json_write(out, v);
+        return;
+    }
+    mock_buf_puts(out, "{\"_invalid_arguments\":");
+    mock_buf_json_cstr(out, args);
+    mock_buf_putc(out, '}');
+}
+
+bool mock_next_fragment(const char *s, size_t len, size_t *pos, size_t max,
+                        size_t *flen)
+{
+    size_t i = *pos;
+    if (i >= len) {
+        return false;
+    }
+    size_t e = i + max < len ? i + max : len;
+    while (e < len && e > i + 1 && ((unsigned char)s[e] & 0xC0) == 0x80) {
+        e--;
+    }
+    *flen = e - i;
+    *pos = e;
+    return true;
+}
+
 /* ---- auth -------------------------------------------------------------------- */
 
 static bool key_valid(struct mock_ctx *ctx, const char *k, size_t n)
@@ -961,7 +992,7 @@ static void route(const struct mock_http_req *r, struct route *rt)
                (has_prefix(r->path, r->path_len, "/v1/models/") &&
                 memchr(r->path, ':', r->path_len))) {
         rt->provider = MOCK_P_GEMINI;
-        size_t pre = r->path[2] == 'b' ? 15 : 11;
+        size_t pre = r->path[3] == 'b' ? 15 : 11;
         const char *m = r->path + pre;
         size_t ml = r->path_len - pre;
         const char *colon = memchr(m, ':', ml);

@@ -471,6 +471,16 @@ long mock_count_tokens(const char *s, size_t len);
 bool mock_next_piece(const char *text, size_t len, size_t *pos,
                      const char **piece, size_t *plen);
 
+/* Writes tool-call ARGS as a compact JSON object (providers whose wire
+ * format carries an object); text that is not an object is wrapped as
+ * {"_invalid_arguments": "..."}. */
+void mock_tool_args_object(struct mock_call *c, const char *args,
+                           struct mock_buf *out);
+/* Splits S into fragments of at most MAX bytes, never inside a UTF-8
+ * sequence; *FLEN is the fragment ending at the new *POS. */
+bool mock_next_fragment(const char *s, size_t len, size_t *pos, size_t max,
+                        size_t *flen);
+
 /* Plan building helpers. */
 void mock_plan_head(struct mock_call *c, int status, const char *ctype,
                     const char *extra, size_t body_len, bool chunked);

@@ -420,24 +420,6 @@ static void chat_stream_error(struct mock_call *c)
     mock_buf_free(&b);
 }
 
-/* Splits tool arguments into fragments of at most MAX bytes, never inside a
- * UTF-8 sequence. */
-static bool next_fragment(const char *s, size_t len, size_t *pos, size_t max,
-                          size_t *flen)
-{
-    size_t i = *pos;
-    if (i >= len) {
-        return false;
-    }
-    size_t e = i + max < len ? i + max : len;
-    while (e < len && e > i + 1 && ((unsigned char)s[e] & 0xC0) == 0x80) {
-        e--;
-    }
-    *flen = e - i;
-    *pos = e;
-    return true;
-}
-
 static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
                         const struct mock_reply *r)
 {
@@ -503,7 +485,7 @@ static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
         const char *args = r->tools[t].args;
         size_t alen = strlen(args);
         size_t ap = 0, fl;
-        while (next_fragment(args, alen, &ap, 8, &fl)) {
+        while (mock_next_fragment(args, alen, &ap, 8, &fl)) {
             for (int i = 0; i < conv->n; i++) {
                 START();
                 mock_buf_printf(&ev,
