@@ -969,6 +969,256 @@ const char *llmio__json_raw(const struct llmio__json *v, size_t *len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Incremental reader                                                  */
+/* ------------------------------------------------------------------ */
+
+void llmio__json_reader_init(struct llmio__json_reader *r,
+                             const llmio_allocator *alloc,
+                             const struct llmio__json_limits *lim)
+{
+    memset(r, 0, sizeof *r);
+    llmio__buf_init(&r->in, alloc, 0);
+    r->lim.max_depth = LLMIO__JSON_DEFAULT_DEPTH;
+    r->lim.max_size = LLMIO__JSON_DEFAULT_SIZE;
+    if (lim != NULL && lim->max_depth != 0) {
+        r->lim.max_depth = lim->max_depth;
+    }
+    if (lim != NULL && lim->max_size != 0) {
+        r->lim.max_size = lim->max_size;
+    }
+    if (r->lim.max_size > UINT32_MAX - 1) {
+        r->lim.max_size = UINT32_MAX - 1;
+    }
+    r->state = LLMIO__JSCAN_BETWEEN;
+    r->line = 1;
+    r->status = LLMIO_OK;
+}
+
+void llmio__json_reader_cleanup(struct llmio__json_reader *r)
+{
+    llmio__buf_cleanup(&r->in);
+}
+
+llmio_status llmio__json_reader_feed(struct llmio__json_reader *r,
+                                     const char *p, size_t len)
+{
+    if (r->status != LLMIO_OK) {
+        return r->status;
+    }
+    if (r->eof) {
+        return LLMIO_E_STATE;
+    }
+    if (r->start > 0) {
+        /* Everything before the current value has been consumed. */
+        llmio__buf_consume(&r->in, r->start);
+        r->consumed += r->start;
+        r->scan -= r->start;
+        r->start = 0;
+    }
+    llmio_status st = llmio__buf_append(&r->in, p, len);
+    if (st == LLMIO_OK) {
+        /* Zeroed padding after the data lets scan_plain load 16 bytes. */
+        st = llmio__buf_reserve(&r->in, 16);
+        if (st == LLMIO_OK) {
+            memset(r->in.data + r->in.len, 0, 16);
+        }
+    }
+    if (st != LLMIO_OK) {
+        r->status = st;
+        set_error(&r->err, NULL, r->consumed + r->in.len, "out of memory");
+    }
+    return st;
+}
+
+void llmio__json_reader_finish(struct llmio__json_reader *r)
+{
+    r->eof = true;
+}
+
+llmio_status llmio__json_reader_status(const struct llmio__json_reader *r,
+                                       struct llmio__json_error *err)
+{
+    if (err != NULL) {
+        *err = r->err;
+    }
+    return r->status;
+}
+
+static int reader_fail(struct llmio__json_reader *r, llmio_status st,
+                       size_t off, const char *msg)
+{
+    r->status = st;
+    r->err.offset = off;
+    r->err.line = r->vline;
+    r->err.column = r->vcol + (off - (r->consumed + r->start));
+    snprintf(r->err.message, sizeof r->err.message, "%s", msg);
+    return -1;
+}
+
+/* Parses IN[START..END) as one value into A. Errors are moved to stream
+ * coordinates. Returns 1 or -1. */
+static int reader_emit(struct llmio__json_reader *r, size_t end,
+                       struct llmio__arena *a, const struct llmio__json **out)
+{
+    if (end - r->start > r->lim.max_size) {
+        return reader_fail(r, LLMIO_E_TOO_BIG,
+                           r->consumed + r->start + r->lim.max_size,
+                           "value larger than the limit");
+    }
+    struct llmio__json_error e;
+    llmio_status st = llmio__json_parse(a, r->in.data + r->start,
+                                        end - r->start, &r->lim, out, &e);
+    if (st != LLMIO_OK) {
+        r->status = st;
+        r->err = e;
+        r->err.offset = e.offset + r->consumed + r->start;
+        r->err.column = e.line == 1 ? r->vcol + e.column - 1 : e.column;
+        r->err.line = r->vline + e.line - 1;
+        return -1;
+    }
+    r->start = end;
+    r->scan = end;
+    r->state = LLMIO__JSCAN_BETWEEN;
+    return 1;
+}
+
+/* True for bytes that end a top-level number or literal. */
+static inline bool ends_scalar(unsigned char c)
+{
+    switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+    case '"':
+    case ',':
+    case ':':
+        return true;
+    default:
+        return false;
+    }
+}
+
+int llmio__json_reader_next(struct llmio__json_reader *r,
+                            struct llmio__arena *a,
+                            const struct llmio__json **out)
+{
+    *out = NULL;
+    if (r->status != LLMIO_OK) {
+        return -1;
+    }
+    const unsigned char *d = (const unsigned char *)r->in.data;
+    size_t n = r->in.len, i = r->scan;
+    while (i < n) {
+        unsigned char c = d[i];
+        switch (r->state) {
+        case LLMIO__JSCAN_BETWEEN:
+            if (c == '\n') {
+                r->line++;
+                r->line_off = r->consumed + i + 1;
+            }
+            if (is_ws(c)) {
+                i++;
+                continue;
+            }
+            r->start = i;
+            r->vline = r->line;
+            r->vcol = r->consumed + i - r->line_off + 1;
+            if (c == '{' || c == '[') {
+                r->state = LLMIO__JSCAN_CONTAINER;
+                r->depth = 1;
+            } else if (c == '"') {
+                r->state = LLMIO__JSCAN_STRING;
+                r->top_string = true;
+            } else {
+                r->state = LLMIO__JSCAN_SCALAR;
+            }
+            i++;
+            break;
+        case LLMIO__JSCAN_CONTAINER:
+            i++;
+            if (c == '"') {
+                r->state = LLMIO__JSCAN_STRING;
+                r->top_string = false;
+            } else if (c == '{' || c == '[') {
+                r->depth++;
+            } else if (c == '}' || c == ']') {
+                if (--r->depth == 0) {
+                    r->scan = i;
+                    goto value_end;
+                }
+            } else if (c == '\n') {
+                r->line++;
+                r->line_off = r->consumed + i;
+            }
+            break;
+        case LLMIO__JSCAN_STRING: {
+            const unsigned char *q = scan_plain(d + i);
+            i = (size_t)(q - d);
+            if (i >= n) {
+                break;
+            }
+            c = d[i];
+            i++;
+            if (c == '\\') {
+                r->state = LLMIO__JSCAN_ESCAPE;
+            } else if (c == '"') {
+                if (r->top_string) {
+                    r->scan = i;
+                    goto value_end;
+                }
+                r->state = LLMIO__JSCAN_CONTAINER;
+            } else if (c == '\n') {
+                /* Invalid in a string; the parser will say so. */
+                r->line++;
+                r->line_off = r->consumed + i;
+            }
+            break;
+        }
+        case LLMIO__JSCAN_ESCAPE:
+            r->state = LLMIO__JSCAN_STRING;
+            if (c == '\n') {
+                r->line++;
+                r->line_off = r->consumed + i + 1;
+            }
+            i++;
+            break;
+        case LLMIO__JSCAN_SCALAR:
+            if (ends_scalar(c)) {
+                r->scan = i;
+                goto value_end;
+            }
+            i++;
+            break;
+        }
+        if (r->state != LLMIO__JSCAN_BETWEEN &&
+            i - r->start > r->lim.max_size) {
+            return reader_fail(r, LLMIO_E_TOO_BIG,
+                               r->consumed + r->start + r->lim.max_size,
+                               "value larger than the limit");
+        }
+    }
+    r->scan = n;
+    if (r->state == LLMIO__JSCAN_BETWEEN) {
+        r->start = n;
+        return 0;
+    }
+    if (!r->eof) {
+        return 0;
+    }
+    /* End of stream inside a value: a scalar is complete; anything else is
+     * truncated, and the parser reports exactly where. */
+    return reader_emit(r, n, a, out);
+
+value_end:
+    return reader_emit(r, r->scan, a, out);
+}
+
+/* ------------------------------------------------------------------ */
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 

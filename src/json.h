@@ -143,7 +143,10 @@ struct llmio__json_reader {
     size_t start;         /* start of the current value in IN */
     size_t consumed;      /* stream offset of IN[0] */
     size_t depth;         /* container depth while scanning */
-    size_t done_len;      /* bytes of the last value to drop on next call */
+    size_t line;          /* line of IN[SCAN] in the stream (1-based) */
+    size_t line_off;      /* stream offset where that line starts */
+    size_t vline;         /* line and column of the current value's start */
+    size_t vcol;
     struct llmio__json_limits lim;
     enum llmio__json_scan_state state;
     bool top_string; /* the current value is a top-level string */

@@ -800,3 +800,256 @@ TEST(json_torture_writer)
     llmio__arena_cleanup(&src);
     free(doc);
 }
+
+/* ------------------------------------------------------------------ */
+/* Incremental reader                                                  */
+/* ------------------------------------------------------------------ */
+
+#define STREAM_DIR "tests/data/json/stream"
+
+/*
+ * Feeds IN to a reader in pieces (CUT: two feeds split there; SIZE_MAX:
+ * whole; 0 with BYTEWISE: one byte at a time), then finishes it. Returns a
+ * malloc'd transcript: one canonical value per line, then "error STATUS
+ * OFFSET LINE:COL MESSAGE" if the stream failed.
+ */
+static char *reader_run(const char *in, size_t len, size_t cut, bool bytewise,
+                        const struct llmio__json_limits *lim)
+{
+    struct llmio__json_reader r;
+    llmio__json_reader_init(&r, NULL, lim);
+    struct llmio__arena a;
+    llmio__arena_init(&a, NULL, 0);
+    struct llmio__buf out;
+    llmio__buf_init(&out, NULL, 0);
+    llmio__buf_append(&out, "", 0);
+    size_t at = 0;
+    bool failed = false;
+    for (;;) {
+        if (at < len) {
+            size_t next =
+                bytewise ? at + 1 : (at < cut && cut < len ? cut : len);
+            if (llmio__json_reader_feed(&r, in + at, next - at) != LLMIO_OK) {
+                failed = true;
+            }
+            at = next;
+        } else {
+            llmio__json_reader_finish(&r);
+        }
+        const struct llmio__json *v;
+        int rc;
+        while (!failed && (rc = llmio__json_reader_next(&r, &a, &v)) == 1) {
+            struct llmio__jw w;
+            llmio__jw_init(&w, &out);
+            llmio__json_write(&w, v);
+            ASSERT_OK(llmio__jw_finish(&w));
+            llmio__buf_appendc(&out, '\n');
+            llmio__arena_reset(&a);
+        }
+        if (!failed && rc < 0) {
+            failed = true;
+        }
+        if (failed || (at >= len && r.eof)) {
+            break;
+        }
+    }
+    struct llmio__json_error err;
+    llmio_status st = llmio__json_reader_status(&r, &err);
+    if (st != LLMIO_OK) {
+        llmio__buf_appendf(&out, "error %s %zu %zu:%zu %s\n",
+                           llmio_status_name(st), err.offset, err.line,
+                           err.column, err.message);
+    }
+    llmio__json_reader_cleanup(&r);
+    llmio__arena_cleanup(&a);
+    char *s = strdup(out.data);
+    llmio__buf_cleanup(&out);
+    return s;
+}
+
+/* Every split of IN gives WANT. */
+static void reader_every_split(const char *name, const char *in, size_t len,
+                               const char *want)
+{
+    char *got = reader_run(in, len, SIZE_MAX, true, NULL);
+    if (strcmp(got, want) != 0) {
+        test_fail_(__FILE__, __LINE__, "%s bytewise:\n%s--- want\n%s", name,
+                   got, want);
+    }
+    free(got);
+    size_t limit = test_is_valgrind() ? 300 : 3000;
+    size_t step = len <= limit ? 1 : len / 61 + 1;
+    for (size_t cut = 0; cut <= len; cut += step) {
+        got = reader_run(in, len, cut, false, NULL);
+        if (strcmp(got, want) != 0) {
+            test_fail_(__FILE__, __LINE__, "%s split at %zu:\n%s--- want\n%s",
+                       name, cut, got, want);
+        }
+        free(got);
+    }
+}
+
+TEST(json_reader_valid_cases_every_split)
+{
+    size_t n;
+    char **names = list_cases(VALID_DIR, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *in = read_case(VALID_DIR, names[i], "input", &len);
+        char *want = read_case(VALID_DIR, names[i], "expected", NULL);
+        char *whole = reader_run(in, len, SIZE_MAX, false, NULL);
+        ASSERT_STR_EQ(whole, want);
+        reader_every_split(names[i], in, len, want);
+        free(whole);
+        free(want);
+        free(in);
+    }
+    free_cases(names);
+}
+
+TEST(json_reader_invalid_cases_every_split)
+{
+    size_t n;
+    char **names = list_cases(INVALID_DIR, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *in = read_case(INVALID_DIR, names[i], "input", &len);
+        char *whole = reader_run(in, len, SIZE_MAX, false, NULL);
+        reader_every_split(names[i], in, len, whole);
+        /* With no value before the failure, the reader reports what the
+         * one-shot parser reports. */
+        if (strncmp(whole, "error ", 6) == 0) {
+            struct llmio__arena a;
+            llmio__arena_init(&a, NULL, 0);
+            const struct llmio__json *v;
+            struct llmio__json_error err;
+            llmio_status st = llmio__json_parse(&a, in, len, NULL, &v, &err);
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "error %s %zu ",
+                     llmio_status_name(st), err.offset);
+            if (strncmp(whole, prefix, strlen(prefix)) != 0) {
+                test_fail_(__FILE__, __LINE__, "%s: reader %s parser %s%s",
+                           names[i], whole, prefix, err.message);
+            }
+            llmio__arena_cleanup(&a);
+        }
+        free(whole);
+        free(in);
+    }
+    free_cases(names);
+}
+
+TEST(json_reader_stream_cases)
+{
+    size_t n;
+    char **names = list_cases(STREAM_DIR, &n);
+    ASSERT_CMP(n, >=, 5);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *in = read_case(STREAM_DIR, names[i], "input", &len);
+        char *want = read_case(STREAM_DIR, names[i], "expected", NULL);
+        char *got = reader_run(in, len, SIZE_MAX, false, NULL);
+        if (strcmp(got, want) != 0) {
+            test_fail_(__FILE__, __LINE__, "%s:\n%s--- want\n%s", names[i], got,
+                       want);
+        }
+        reader_every_split(names[i], in, len, want);
+        free(got);
+        free(want);
+        free(in);
+    }
+    free_cases(names);
+}
+
+TEST(json_reader_needs_finish_for_scalars)
+{
+    struct llmio__json_reader r;
+    llmio__json_reader_init(&r, NULL, NULL);
+    struct llmio__arena a;
+    llmio__arena_init(&a, NULL, 0);
+    const struct llmio__json *v;
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 0);
+    ASSERT_OK(llmio__json_reader_feed(&r, "{\"a\":1} 12", 10));
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 1);
+    ASSERT_EQ(llmio__json_len(v), 1);
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 0); /* 12 may go on */
+    ASSERT_NULL(v);
+    ASSERT_OK(llmio__json_reader_feed(&r, "3", 1));
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 0);
+    llmio__json_reader_finish(&r);
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 1);
+    int64_t i;
+    ASSERT(llmio__json_int(v, &i) && i == 123);
+    ASSERT_EQ(llmio__json_reader_next(&r, &a, &v), 0);
+    ASSERT_EQ(llmio__json_reader_feed(&r, "1", 1), LLMIO_E_STATE);
+    ASSERT_OK(llmio__json_reader_status(&r, NULL));
+    llmio__json_reader_cleanup(&r);
+    llmio__arena_cleanup(&a);
+}
+
+TEST(json_reader_value_limit)
+{
+    struct llmio__json_limits lim = {0, 16};
+    char *got = reader_run("[1,2,3] \"0123456789abcdef\" [1,2,3,4,5,6,7,8,9]",
+                           46, SIZE_MAX, false, &lim);
+    ASSERT_STR_EQ(got, "[1,2,3]\n"
+                       "error E_TOO_BIG 24 1:25 value larger than the limit\n");
+    free(got);
+    for (size_t cut = 0; cut < 46; cut++) {
+        got = reader_run("[1,2,3] \"0123456789abcdef\" [1,2,3,4,5,6,7,8,9]", 46,
+                         cut, false, &lim);
+        ASSERT_STR_EQ(got,
+                      "[1,2,3]\n"
+                      "error E_TOO_BIG 24 1:25 value larger than the limit\n");
+        free(got);
+    }
+}
+
+TEST(json_reader_torture)
+{
+    size_t len;
+    char *in = read_case(STREAM_DIR, "ollama_ndjson", "input", &len);
+    char *want = read_case(STREAM_DIR, "ollama_ndjson", "expected", NULL);
+    bool ok = false;
+    for (long n = 1; !ok; n++) {
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
+        struct llmio__json_reader r;
+        llmio__json_reader_init(&r, &fa.a, NULL);
+        struct llmio__arena a;
+        llmio__arena_init(&a, &fa.a, 0);
+        struct llmio__buf out;
+        llmio__buf_init(&out, NULL, 0);
+        llmio__buf_append(&out, "", 0);
+        llmio_status st = LLMIO_OK;
+        for (size_t at = 0; at < len && st == LLMIO_OK; at += 50) {
+            size_t k = len - at < 50 ? len - at : 50;
+            st = llmio__json_reader_feed(&r, in + at, k);
+            const struct llmio__json *v;
+            int rc;
+            while (st == LLMIO_OK &&
+                   (rc = llmio__json_reader_next(&r, &a, &v)) == 1) {
+                struct llmio__jw w;
+                llmio__jw_init(&w, &out);
+                llmio__json_write(&w, v);
+                llmio__buf_appendc(&out, '\n');
+            }
+            if (st == LLMIO_OK && rc < 0) {
+                st = llmio__json_reader_status(&r, NULL);
+            }
+        }
+        if (st == LLMIO_OK) {
+            ASSERT_STR_EQ(out.data, want);
+            ok = true;
+        } else {
+            ASSERT_EQ(st, LLMIO_E_NOMEM);
+        }
+        llmio__buf_cleanup(&out);
+        llmio__json_reader_cleanup(&r);
+        llmio__arena_cleanup(&a);
+        ASSERT_EQ(fa.live, 0);
+        ASSERT_CMP(n, <, 500);
+    }
+    free(want);
+    free(in);
+}
