@@ -1,0 +1,97 @@
+/* engine-util.c - helpers of the engine integration tests (engine-util.h). */
+#include "engine-util.h"
+
+#include "support/http.h"
+
+llmio_client *engine_client(const struct test_mock *m)
+{
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m->url);
+    ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
+    ASSERT_OK(llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY));
+    return c;
+}
+
+llmio_request *engine_request(const char *scenario, int stream)
+{
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_NOT_NULL(r);
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hello"));
+    if (scenario != NULL) {
+        char h[1024];
+        snprintf(h, sizeof h, "X-Mock-Scenario: %s", scenario);
+        ASSERT_OK(llmio_request_add_header(r, h));
+    }
+    if (stream == 1) {
+        ASSERT_OK(llmio_request_set_stream(r, engine_stream_cb, true));
+    } else if (stream == 2) {
+        ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+    }
+    return r;
+}
+
+void engine_done_cb(llmio_future *f, void *user)
+{
+    struct engine_rec *rec = user;
+    rec->ndone++;
+    rec->status = llmio_future_status(f);
+    rec->done_ms = test_now_ms();
+    ASSERT(llmio_future_done(f));
+    if (rec->free_in_done) {
+        llmio_future_free(f);
+        /* Still readable: the release waits for this callback to return. */
+        (void)llmio_future_status(f);
+    }
+}
+
+int engine_stream_cb(llmio_future *f, const llmio_delta *d, void *user)
+{
+    struct engine_rec *rec = user;
+    if (rec == NULL) {
+        return 0;
+    }
+    if (rec->ndone > 0) {
+        rec->deltas_after_done++;
+    }
+    rec->ndeltas++;
+    if (d->kind == LLMIO_DELTA_TEXT && d->text != NULL &&
+        rec->text_len + d->text_len < sizeof rec->text) {
+        memcpy(rec->text + rec->text_len, d->text, d->text_len);
+        rec->text_len += d->text_len;
+        rec->text[rec->text_len] = '\0';
+    }
+    if (rec->cancel_after > 0 && rec->ndeltas == rec->cancel_after) {
+        llmio_future_cancel(f);
+    }
+    if (rec->stop_after > 0 && rec->ndeltas >= rec->stop_after) {
+        return 1;
+    }
+    return 0;
+}
+
+int engine_mock_connections(const struct test_mock *m)
+{
+    struct test_http h;
+    test_http_open(&h, m->port);
+    test_http_get(&h, "/mock/stats", "Connection: close\r\n");
+    struct test_http_resp r;
+    ASSERT(test_http_read(&h, &r, 2000));
+    const char *p = strstr(r.body, "\"connections\":");
+    ASSERT_NOT_NULL(p);
+    int n = (int)strtol(p + 14, NULL, 10);
+    test_http_resp_free(&r);
+    test_http_close(&h);
+    return n - 1;
+}
+
+void engine_assert_no_key(const llmio_error *e)
+{
+    ASSERT(strstr(e->message, ENGINE_TEST_KEY) == NULL);
+    ASSERT(strstr(e->provider_type, ENGINE_TEST_KEY) == NULL);
+    ASSERT(strstr(e->provider_code, ENGINE_TEST_KEY) == NULL);
+    ASSERT(strstr(e->request_id, ENGINE_TEST_KEY) == NULL);
+    /* Not even a recognisable part of it. */
+    ASSERT(strstr(e->message, "SECRET-9f8e") == NULL);
+}
