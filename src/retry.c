@@ -76,7 +76,7 @@ int64_t llmio__retry_backoff(const struct llmio__retry_policy *p, int attempt,
     /* Double one step at a time and stop at the cap, so a large attempt
      * number cannot overflow the shift. */
     for (int i = 1; i < attempt && ceiling < cap; i++) {
-        ceiling *= 2;
+        ceiling = ceiling > cap / 2 ? cap : ceiling * 2;
     }
     if (ceiling > cap) {
         ceiling = cap;

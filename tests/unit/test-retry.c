@@ -126,6 +126,12 @@ TEST(retry_backoff_bounds_many_seeds)
     ASSERT_CMP(llmio__retry_backoff(&p, 0, &r), <=, p.base_delay_ms);
     p.base_delay_ms = 0;
     ASSERT_EQ(llmio__retry_backoff(&p, 5, &r), 0);
+    /* Extreme policies: no overflow on the way to the cap. */
+    p.base_delay_ms = INT64_MAX / 3;
+    p.max_delay_ms = INT64_MAX;
+    for (int n = 1; n < 70; n++) {
+        ASSERT_CMP(llmio__retry_backoff(&p, n, &r), >=, 0);
+    }
 }
 
 TEST(retry_backoff_through_decide)
