@@ -56,10 +56,17 @@ static void set_error(llmio_error *err, llmio_status code, const char *fmt,
 /* Secrets                                                             */
 /* ------------------------------------------------------------------ */
 
-static bool key_char(unsigned char c)
+static bool ident_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Key characters include '*' so a masked key ("sk-abc***xyz") is masked
+ * whole; a word boundary does not, so "**sk-...**" is still found. */
+static bool key_char(unsigned char c)
+{
+    return ident_char(c) || c == '*';
 }
 
 /*
@@ -77,7 +84,7 @@ static size_t scrub_secrets(char *s, size_t len)
     size_t o = 0;
     size_t i = 0;
     while (i < len) {
-        bool word_start = i == 0 || !key_char((unsigned char)s[i - 1]);
+        bool word_start = i == 0 || !ident_char((unsigned char)s[i - 1]);
         size_t plen = 0;
         if (word_start) {
             for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0];
