@@ -125,6 +125,7 @@ const struct llmio__provider *llmio__provider_for_model(const char *model,
 /* Each provider's table. */
 extern const struct llmio__provider llmio__provider_openai;
 extern const struct llmio__provider llmio__provider_anthropic;
+extern const struct llmio__provider llmio__provider_gemini;
 
 /* OpenAI's operations, shared by the OpenAI-compatible rows of the
  * registry (groq, together, ...), which differ only in name, base URL and

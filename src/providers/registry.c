@@ -75,6 +75,7 @@ struct row {
 static const struct row rows[] = {
     {"openai", &llmio__provider_openai},
     {"anthropic", &llmio__provider_anthropic},
+    {"gemini", &llmio__provider_gemini},
     {"groq", &groq},
     {"together", &together},
     {"together_ai", &together},

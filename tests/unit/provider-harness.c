@@ -382,15 +382,16 @@ void ph_torture_build(const struct llmio__provider *p,
 /* ------------------------------------------------------------------ */
 
 #define PH_MAX_TOOLS 16
+#define PH_MAX_CHOICES 8
 
 struct rec {
     struct llmio__buf log;
-    struct llmio__buf text, reasoning;
+    struct llmio__buf text[PH_MAX_CHOICES], reasoning[PH_MAX_CHOICES];
     struct llmio__buf tool_args[PH_MAX_TOOLS];
     char tool_id[PH_MAX_TOOLS][64], tool_name[PH_MAX_TOOLS][64];
     int ntools;
     char start[256];
-    char finish[96];
+    char finish[PH_MAX_CHOICES][96];
     char usage[160];
     char error[600];
 };
@@ -399,8 +400,10 @@ static void rec_init(struct rec *r)
 {
     memset(r, 0, sizeof(*r));
     llmio__buf_init(&r->log, NULL, 0);
-    llmio__buf_init(&r->text, NULL, 0);
-    llmio__buf_init(&r->reasoning, NULL, 0);
+    for (int i = 0; i < PH_MAX_CHOICES; i++) {
+        llmio__buf_init(&r->text[i], NULL, 0);
+        llmio__buf_init(&r->reasoning[i], NULL, 0);
+    }
     for (int i = 0; i < PH_MAX_TOOLS; i++) {
         llmio__buf_init(&r->tool_args[i], NULL, 0);
     }
@@ -409,8 +412,10 @@ static void rec_init(struct rec *r)
 static void rec_cleanup(struct rec *r)
 {
     llmio__buf_cleanup(&r->log);
-    llmio__buf_cleanup(&r->text);
-    llmio__buf_cleanup(&r->reasoning);
+    for (int i = 0; i < PH_MAX_CHOICES; i++) {
+        llmio__buf_cleanup(&r->text[i]);
+        llmio__buf_cleanup(&r->reasoning[i]);
+    }
     for (int i = 0; i < PH_MAX_TOOLS; i++) {
         llmio__buf_cleanup(&r->tool_args[i]);
     }
@@ -449,6 +454,7 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
     struct rec *r = ctx;
     struct llmio__buf *b = &r->log;
     const llmio_usage *u;
+    ASSERT(d->choice >= 0 && d->choice < PH_MAX_CHOICES);
     switch (d->kind) {
     case LLMIO_DELTA_START:
         llmio__buf_appendf(b, "START choice=%d id=%s model=%s\n", d->choice,
@@ -464,8 +470,9 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
         quoted(b, d->text, d->text_len);
         llmio__buf_appendc(b, '\n');
         ASSERT(d->text_len > 0);
-        llmio__buf_append(d->kind == LLMIO_DELTA_TEXT ? &r->text
-                                                      : &r->reasoning,
+        llmio__buf_append(d->kind == LLMIO_DELTA_TEXT
+                              ? &r->text[d->choice]
+                              : &r->reasoning[d->choice],
                           d->text, d->text_len);
         break;
     case LLMIO_DELTA_TOOL_CALL:
@@ -494,7 +501,7 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
     case LLMIO_DELTA_FINISH:
         llmio__buf_appendf(b, "FINISH choice=%d %s raw=%s\n", d->choice,
                            finish_name(d->finish), nz(d->finish_raw));
-        snprintf(r->finish, sizeof(r->finish), "%s raw=%s",
+        snprintf(r->finish[d->choice], sizeof(r->finish[0]), "%s raw=%s",
                  finish_name(d->finish), nz(d->finish_raw));
         break;
     case LLMIO_DELTA_USAGE:
@@ -524,18 +531,29 @@ static char *rec_view(struct rec *r)
 {
     struct llmio__buf b;
     llmio__buf_init(&b, NULL, 0);
-    llmio__buf_appendf(&b, "start: %s\ntext: ", r->start);
-    quoted(&b, llmio__buf_cstr(&r->text), r->text.len);
-    llmio__buf_appends(&b, "\nreasoning: ");
-    quoted(&b, llmio__buf_cstr(&r->reasoning), r->reasoning.len);
-    llmio__buf_appendc(&b, '\n');
+    llmio__buf_appendf(&b, "start: %s\n", r->start);
+    for (int c = 0; c < PH_MAX_CHOICES; c++) {
+        if (c > 0 && r->text[c].len == 0 && r->reasoning[c].len == 0 &&
+            r->finish[c][0] == '\0') {
+            continue;
+        }
+        const char *pre = c == 0 ? "" : "choice ";
+        if (c > 0) {
+            llmio__buf_appendf(&b, "choice %d:\n", c);
+        }
+        llmio__buf_appendf(&b, "%stext: ", pre);
+        quoted(&b, llmio__buf_cstr(&r->text[c]), r->text[c].len);
+        llmio__buf_appendf(&b, "\n%sreasoning: ", pre);
+        quoted(&b, llmio__buf_cstr(&r->reasoning[c]), r->reasoning[c].len);
+        llmio__buf_appendf(&b, "\n%sfinish: %s\n", pre, r->finish[c]);
+    }
     for (int i = 0; i < r->ntools; i++) {
         llmio__buf_appendf(&b, "tool %d: id=%s name=%s args=", i,
                            r->tool_id[i], r->tool_name[i]);
         quoted(&b, llmio__buf_cstr(&r->tool_args[i]), r->tool_args[i].len);
         llmio__buf_appendc(&b, '\n');
     }
-    llmio__buf_appendf(&b, "finish: %s\nusage: %s\n", r->finish, r->usage);
+    llmio__buf_appendf(&b, "usage: %s\n", r->usage);
     if (r->error[0] != '\0') {
         llmio__buf_appendf(&b, "error: %s\n", r->error);
     }

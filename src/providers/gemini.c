@@ -1,0 +1,962 @@
+/*
+ * gemini.c - translation between the unified request/delta model and the
+ * Gemini API's generateContent / streamGenerateContent?alt=sse.
+ *
+ * Request: system and developer messages become systemInstruction parts;
+ * the assistant role is "model" and tool results go in user turns, with
+ * consecutive turns of one role merged (the API wants alternation); tool
+ * results are functionResponse parts named by the function of the earlier
+ * assistant call with that id (Gemini matches results by name), their text
+ * as the response object when it is a JSON object, else wrapped as
+ * {"result": text}; tools use parametersJsonSchema and json_schema output
+ * responseJsonSchema, since OpenAI-style schemas are JSON Schema (the older
+ * parameters / responseSchema fields take only an OpenAPI subset and reject
+ * keywords such as additionalProperties).
+ *
+ * Responses and streams: every SSE event is a whole GenerateContentResponse
+ * chunk, translated like a body. Text parts -> TEXT (thought parts ->
+ * REASONING), functionCall parts -> one whole TOOL_CALL each (id from the
+ * part, else synthesized as call_<choice>_<index>, so a stream and a body
+ * give the same ids), finishReason -> FINISH (STOP with a function call is
+ * TOOL_CALLS; safety-type reasons are CONTENT_FILTER), usageMetadata ->
+ * USAGE, a blocked prompt -> FINISH CONTENT_FILTER with the block reason.
+ * The stream has no end marker: ctx->done is set once every started
+ * candidate has a finishReason.
+ *
+ * Invariants: no I/O; events parse into a scratch arena reset per event;
+ * candidates beyond GEM_MAX_CHOICES are a protocol error, not growth.
+ * Owns: the scratch arena in the stream state (released by stream_cleanup).
+ */
+#include "common.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* candidateCount is at most 8 in the API. */
+#define GEM_MAX_CHOICES 8
+
+struct gem_state {
+    struct llmio__arena scratch;
+    bool has_scratch;
+    bool started[GEM_MAX_CHOICES];
+    bool finished[GEM_MAX_CHOICES];
+    bool has_tools[GEM_MAX_CHOICES];
+    int ntools[GEM_MAX_CHOICES];
+};
+
+/* ------------------------------------------------------------------ */
+/* Request                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool is_system(const struct llmio__message *m)
+{
+    return m->role == LLMIO_ROLE_SYSTEM || m->role == LLMIO_ROLE_DEVELOPER;
+}
+
+static bool is_user_turn(const struct llmio__message *m)
+{
+    return m->role == LLMIO_ROLE_USER || m->role == LLMIO_ROLE_TOOL;
+}
+
+static void write_text_part(struct llmio__jw *w, const char *text)
+{
+    if (text == NULL || text[0] == '\0') {
+        return;
+    }
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "text");
+    llmio__jw_strs(w, text);
+    llmio__jw_obj_end(w);
+}
+
+/* The media type implied by a URL's extension, or NULL. fileData works
+ * without one for most URIs, but images are recognised more reliably
+ * with it. */
+static const char *mime_from_url(const char *url)
+{
+    static const struct {
+        const char *ext, *mime;
+    } map[] = {{".png", "image/png"},   {".jpg", "image/jpeg"},
+               {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
+               {".webp", "image/webp"}, {".pdf", "application/pdf"}};
+    size_t n = strcspn(url, "?#");
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        size_t e = strlen(map[i].ext);
+        if (n >= e && strncasecmp(url + n - e, map[i].ext, e) == 0) {
+            return map[i].mime;
+        }
+    }
+    return NULL;
+}
+
+static void write_image_part(struct llmio__jw *w, const char *url)
+{
+    const char *mime, *data;
+    size_t mime_len, data_len;
+    llmio__jw_obj_begin(w);
+    if (llmio__prov_data_url(url, &mime, &mime_len, &data, &data_len)) {
+        llmio__jw_keys(w, "inlineData");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "mimeType");
+        llmio__jw_str(w, mime, mime_len);
+        llmio__jw_keys(w, "data");
+        llmio__jw_str(w, data, data_len);
+        llmio__jw_obj_end(w);
+    } else {
+        llmio__jw_keys(w, "fileData");
+        llmio__jw_obj_begin(w);
+        const char *m = mime_from_url(url);
+        if (m != NULL) {
+            llmio__jw_keys(w, "mimeType");
+            llmio__jw_strs(w, m);
+        }
+        llmio__jw_keys(w, "fileUri");
+        llmio__jw_strs(w, url);
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_obj_end(w);
+}
+
+/* Appends the text of M (content, then its text parts) to B. */
+static llmio_status append_text(struct llmio__buf *b,
+                                const struct llmio__message *m)
+{
+    llmio_status st = LLMIO_OK;
+    if (m->content != NULL) {
+        st = llmio__buf_appends(b, m->content);
+    }
+    for (size_t i = 0; st == LLMIO_OK && i < m->nparts; i++) {
+        if (m->parts[i].type == LLMIO__PART_TEXT && m->parts[i].text) {
+            st = llmio__buf_appends(b, m->parts[i].text);
+        }
+    }
+    return st;
+}
+
+static llmio_status write_tool_result(const struct llmio_request *req,
+                                      size_t mi, struct llmio__jw *w,
+                                      struct llmio__arena *scratch,
+                                      struct llmio__buf *tmp,
+                                      llmio_error *err)
+{
+    const struct llmio__message *m = &req->messages[mi];
+    const char *name = llmio__prov_tool_name(req, mi, m->tool_call_id);
+    if (name == NULL) {
+        name = m->name;
+    }
+    if (name == NULL) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "messages[%zu].tool_call_id: no earlier assistant "
+                         "tool call has this id (gemini needs the function "
+                         "name)",
+                         mi);
+        return LLMIO_E_INVALID;
+    }
+    llmio__buf_reset(tmp);
+    llmio_status st = append_text(tmp, m);
+    const struct llmio__json *v = NULL;
+    if (st == LLMIO_OK) {
+        st = llmio__prov_try_json(scratch, llmio__buf_cstr(tmp), &v);
+    }
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "functionResponse");
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "name");
+    llmio__jw_strs(w, name);
+    llmio__jw_keys(w, "response");
+    if (llmio__json_type(v) == LLMIO__JSON_OBJECT) {
+        llmio__json_write(w, v);
+    } else {
+        /* The API wants an object; wrap anything else as the SDK does:
+         * other JSON values as they are, plain text as a string. */
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "result");
+        if (v != NULL) {
+            llmio__json_write(w, v);
+        } else {
+            llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
+        }
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_obj_end(w);
+    llmio__jw_obj_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status write_parts(const struct llmio_request *req, size_t mi,
+                                struct llmio__jw *w,
+                                struct llmio__arena *scratch,
+                                struct llmio__buf *tmp, llmio_error *err)
+{
+    const struct llmio__message *m = &req->messages[mi];
+    if (m->role == LLMIO_ROLE_TOOL) {
+        return write_tool_result(req, mi, w, scratch, tmp, err);
+    }
+    write_text_part(w, m->content);
+    for (size_t i = 0; i < m->nparts; i++) {
+        const struct llmio__part *p = &m->parts[i];
+        if (p->type == LLMIO__PART_TEXT) {
+            write_text_part(w, p->text);
+        } else if (p->type == LLMIO__PART_IMAGE_URL && p->url != NULL) {
+            write_image_part(w, p->url);
+        }
+    }
+    for (size_t i = 0; i < m->ntool_calls; i++) {
+        const struct llmio__tool_call_in *tc = &m->tool_calls[i];
+        const struct llmio__json *args = NULL;
+        llmio_status st = llmio__prov_try_json(scratch, tc->arguments, &args);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+        bool empty = tc->arguments == NULL || tc->arguments[0] == '\0';
+        if (!empty && llmio__json_type(args) != LLMIO__JSON_OBJECT) {
+            llmio__prov_errf(err, LLMIO_E_INVALID,
+                             "messages[%zu].tool_calls[%zu].arguments: not "
+                             "a JSON object",
+                             mi, i);
+            return LLMIO_E_INVALID;
+        }
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "functionCall");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "name");
+        llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
+        llmio__jw_keys(w, "args");
+        if (empty) {
+            llmio__jw_raw(w, "{}", 2);
+        } else {
+            llmio__json_write(w, args);
+        }
+        llmio__jw_obj_end(w);
+        llmio__jw_obj_end(w);
+    }
+    return LLMIO_OK;
+}
+
+/* Writes "contents": runs of same-role messages (system ones skipped) as
+ * one Content each. */
+static llmio_status write_contents(const struct llmio_request *req,
+                                   struct llmio__jw *w,
+                                   struct llmio__arena *scratch,
+                                   struct llmio__buf *tmp, llmio_error *err)
+{
+    llmio__jw_keys(w, "contents");
+    llmio__jw_arr_begin(w);
+    size_t i = 0;
+    while (i < req->nmessages) {
+        if (is_system(&req->messages[i])) {
+            i++;
+            continue;
+        }
+        bool user = is_user_turn(&req->messages[i]);
+        size_t end = i + 1;
+        while (end < req->nmessages &&
+               (is_system(&req->messages[end]) ||
+                is_user_turn(&req->messages[end]) == user)) {
+            end++;
+        }
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "role");
+        llmio__jw_strs(w, user ? "user" : "model");
+        llmio__jw_keys(w, "parts");
+        llmio__jw_arr_begin(w);
+        for (size_t k = i; k < end; k++) {
+            if (is_system(&req->messages[k])) {
+                continue;
+            }
+            llmio_status st = write_parts(req, k, w, scratch, tmp, err);
+            if (st != LLMIO_OK) {
+                return st;
+            }
+        }
+        llmio__jw_arr_end(w);
+        llmio__jw_obj_end(w);
+        i = end;
+    }
+    llmio__jw_arr_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status write_tools(const struct llmio_request *req,
+                                struct llmio__jw *w,
+                                struct llmio__arena *scratch,
+                                llmio_error *err)
+{
+    if (req->ntools > 0 && !llmio__request_has_raw(req, "tools")) {
+        llmio__jw_keys(w, "tools");
+        llmio__jw_arr_begin(w);
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "functionDeclarations");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < req->ntools; i++) {
+            const struct llmio__tool_def *t = &req->tools[i];
+            const struct llmio__json *schema = NULL;
+            llmio_status st =
+                llmio__prov_try_json(scratch, t->parameters, &schema);
+            if (st != LLMIO_OK) {
+                return st;
+            }
+            if (t->parameters != NULL &&
+                llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
+                llmio__prov_errf(err, LLMIO_E_INVALID,
+                                 "tools[%zu].parameters: not a JSON object",
+                                 i);
+                return LLMIO_E_INVALID;
+            }
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "name");
+            llmio__jw_strs(w, t->name != NULL ? t->name : "");
+            if (t->description != NULL) {
+                llmio__jw_keys(w, "description");
+                llmio__jw_strs(w, t->description);
+            }
+            if (schema != NULL) {
+                llmio__jw_keys(w, "parametersJsonSchema");
+                llmio__json_write(w, schema);
+            }
+            llmio__jw_obj_end(w);
+        }
+        llmio__jw_arr_end(w);
+        llmio__jw_obj_end(w);
+        llmio__jw_arr_end(w);
+    }
+    if (req->tool_choice != NULL &&
+        !llmio__request_has_raw(req, "toolConfig")) {
+        const char *c = req->tool_choice;
+        bool named = strcmp(c, "auto") != 0 && strcmp(c, "none") != 0 &&
+                     strcmp(c, "required") != 0;
+        llmio__jw_keys(w, "toolConfig");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "functionCallingConfig");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "mode");
+        llmio__jw_strs(w, strcmp(c, "auto") == 0   ? "AUTO"
+                          : strcmp(c, "none") == 0 ? "NONE"
+                                                   : "ANY");
+        if (named) {
+            llmio__jw_keys(w, "allowedFunctionNames");
+            llmio__jw_arr_begin(w);
+            llmio__jw_strs(w, c);
+            llmio__jw_arr_end(w);
+        }
+        llmio__jw_obj_end(w);
+        llmio__jw_obj_end(w);
+    }
+    return LLMIO_OK;
+}
+
+static llmio_status write_generation_config(const struct llmio_request *req,
+                                            struct llmio__jw *w,
+                                            struct llmio__arena *scratch,
+                                            llmio_error *err)
+{
+    if (llmio__request_has_raw(req, "generationConfig")) {
+        return LLMIO_OK;
+    }
+    const struct llmio__json *schema = NULL;
+    const char *rf = req->response_format_type;
+    bool json_mode = rf != NULL && (strcmp(rf, "json_object") == 0 ||
+                                    strcmp(rf, "json_schema") == 0);
+    if (rf != NULL && strcmp(rf, "json_schema") == 0) {
+        llmio_status st =
+            llmio__prov_try_json(scratch, req->response_format_schema, &schema);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+        if (llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
+            llmio__prov_errf(err, LLMIO_E_INVALID,
+                             "response_format.schema: not a JSON object");
+            return LLMIO_E_INVALID;
+        }
+    }
+    bool has_max = req->has_max_completion_tokens || req->has_max_tokens;
+    if (!req->has_temperature && !req->has_top_p && !has_max &&
+        req->nstop == 0 && !req->has_n && !req->has_seed && !json_mode) {
+        return LLMIO_OK;
+    }
+    llmio__jw_keys(w, "generationConfig");
+    llmio__jw_obj_begin(w);
+    if (req->has_temperature) {
+        llmio__jw_keys(w, "temperature");
+        llmio__jw_dbl(w, req->temperature);
+    }
+    if (req->has_top_p) {
+        llmio__jw_keys(w, "topP");
+        llmio__jw_dbl(w, req->top_p);
+    }
+    if (req->has_n) {
+        llmio__jw_keys(w, "candidateCount");
+        llmio__jw_int(w, req->n);
+    }
+    if (has_max) {
+        llmio__jw_keys(w, "maxOutputTokens");
+        llmio__jw_int(w, req->has_max_completion_tokens
+                             ? req->max_completion_tokens
+                             : req->max_tokens);
+    }
+    if (req->nstop > 0) {
+        llmio__jw_keys(w, "stopSequences");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < req->nstop; i++) {
+            llmio__jw_strs(w, req->stop[i]);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (req->has_seed) {
+        llmio__jw_keys(w, "seed");
+        llmio__jw_int(w, req->seed);
+    }
+    if (json_mode) {
+        llmio__jw_keys(w, "responseMimeType");
+        llmio__jw_strs(w, "application/json");
+    }
+    if (schema != NULL) {
+        llmio__jw_keys(w, "responseJsonSchema");
+        llmio__json_write(w, schema);
+    }
+    llmio__jw_obj_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status write_body(const struct llmio_request *req,
+                               struct llmio__jw *w,
+                               struct llmio__arena *scratch,
+                               struct llmio__buf *tmp, llmio_error *err)
+{
+    llmio__jw_obj_begin(w);
+    bool has_system = false;
+    for (size_t i = 0; i < req->nmessages; i++) {
+        has_system = has_system || is_system(&req->messages[i]);
+    }
+    if (has_system && !llmio__request_has_raw(req, "systemInstruction")) {
+        llmio__jw_keys(w, "systemInstruction");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "parts");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < req->nmessages; i++) {
+            const struct llmio__message *m = &req->messages[i];
+            if (!is_system(m)) {
+                continue;
+            }
+            llmio__buf_reset(tmp);
+            llmio_status st = append_text(tmp, m);
+            if (st != LLMIO_OK) {
+                return st;
+            }
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "text");
+            llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
+            llmio__jw_obj_end(w);
+        }
+        llmio__jw_arr_end(w);
+        llmio__jw_obj_end(w);
+    }
+    llmio_status st = LLMIO_OK;
+    if (!llmio__request_has_raw(req, "contents")) {
+        st = write_contents(req, w, scratch, tmp, err);
+    }
+    if (st == LLMIO_OK) {
+        st = write_tools(req, w, scratch, err);
+    }
+    if (st == LLMIO_OK) {
+        st = write_generation_config(req, w, scratch, err);
+    }
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < req->nraw; i++) {
+        llmio__jw_keys(w, req->raw[i].key);
+        llmio__jw_raw(w, req->raw[i].json, strlen(req->raw[i].json));
+    }
+    llmio__jw_obj_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status check_params(const struct llmio_request *req,
+                                 const char *model, llmio_error *err)
+{
+    if (req->error != LLMIO_OK) {
+        llmio__prov_errf(err, req->error, "%s", req->error_msg);
+        return req->error;
+    }
+    if (model == NULL || model[0] == '\0') {
+        llmio__prov_errf(err, LLMIO_E_INVALID, "model: required");
+        return LLMIO_E_INVALID;
+    }
+    if (req->has_n && (req->n < 1 || req->n > GEM_MAX_CHOICES)) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "n: gemini accepts 1 to %d candidates",
+                         GEM_MAX_CHOICES);
+        return LLMIO_E_INVALID;
+    }
+    if (req->has_logprobs && req->logprobs) {
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "logprobs: not translated for gemini");
+        return LLMIO_E_UNSUPPORTED;
+    }
+    return LLMIO_OK;
+}
+
+static llmio_status gem_build_request(const struct llmio_request *req,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err)
+{
+    llmio_status st = check_params(req, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__arena scratch;
+    struct llmio__buf tmp;
+    llmio__arena_init(&scratch, req->alloc, 0);
+    llmio__buf_init(&tmp, req->alloc, 0);
+
+    /* "gemini-2.5-flash" is a model id; "models/..." and "tunedModels/..."
+     * are already resource names. */
+    bool resource = strncmp(model, "models/", 7) == 0 ||
+                    strncmp(model, "tunedModels/", 12) == 0;
+    st = llmio__prov_url(out, cfg->base_url, resource ? "/" : "/models/",
+                         model,
+                         req->stream ? ":streamGenerateContent?alt=sse"
+                                     : ":generateContent",
+                         err);
+    if (st != LLMIO_OK) {
+        goto fail;
+    }
+    if (cfg->api_key != NULL && cfg->api_key[0] != '\0') {
+        st = llmio__prov_header(out, "x-goog-api-key", cfg->api_key);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__prov_header(out, "content-type", "application/json");
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__prov_header(out, "accept",
+                                req->stream ? "text/event-stream"
+                                            : "application/json");
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st,
+                         st == LLMIO_E_INVALID
+                             ? "api_key: contains a line break"
+                             : "building the request headers");
+        goto fail;
+    }
+    struct llmio__jw w;
+    llmio__jw_init(&w, &out->body);
+    st = write_body(req, &w, &scratch, &tmp, err);
+    if (st == LLMIO_OK) {
+        st = llmio__jw_finish(&w);
+        if (st != LLMIO_OK) {
+            llmio__prov_errf(err, st,
+                             st == LLMIO_E_INVALID
+                                 ? "request holds invalid UTF-8 or a "
+                                   "non-finite number"
+                                 : "building the request body");
+        }
+    } else if (st == LLMIO_E_NOMEM) {
+        llmio__prov_errf(err, st, "building the request body");
+    }
+fail:
+    llmio__buf_cleanup(&tmp);
+    llmio__arena_cleanup(&scratch);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses and streams                                                */
+/* ------------------------------------------------------------------ */
+
+static llmio_finish_reason map_finish(const char *s, bool has_tools)
+{
+    static const char *const filtered[] = {
+        "SAFETY",      "RECITATION",   "BLOCKLIST",
+        "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"};
+    if (strcmp(s, "STOP") == 0) {
+        /* A function call also ends with STOP; there is no tool reason. */
+        return has_tools ? LLMIO_FINISH_TOOL_CALLS : LLMIO_FINISH_STOP;
+    }
+    if (strcmp(s, "MAX_TOKENS") == 0) {
+        return LLMIO_FINISH_LENGTH;
+    }
+    for (size_t i = 0; i < sizeof(filtered) / sizeof(filtered[0]); i++) {
+        if (strcmp(s, filtered[i]) == 0) {
+            return LLMIO_FINISH_CONTENT_FILTER;
+        }
+    }
+    return LLMIO_FINISH_OTHER;
+}
+
+/* The status a google.rpc status name means, or FALLBACK. */
+static llmio_status map_status(const char *s, const char *reason,
+                               llmio_status fallback)
+{
+    if (reason != NULL && (strcmp(reason, "API_KEY_INVALID") == 0 ||
+                           strcmp(reason, "API_KEY_SERVICE_BLOCKED") == 0)) {
+        /* An invalid key is a 400 INVALID_ARGUMENT here, not a 401. */
+        return LLMIO_E_AUTH;
+    }
+    if (s == NULL) {
+        return fallback;
+    }
+    if (strcmp(s, "RESOURCE_EXHAUSTED") == 0) {
+        return LLMIO_E_RATE_LIMIT;
+    }
+    if (strcmp(s, "UNAVAILABLE") == 0) {
+        return LLMIO_E_OVERLOADED;
+    }
+    if (strcmp(s, "UNAUTHENTICATED") == 0 ||
+        strcmp(s, "PERMISSION_DENIED") == 0) {
+        return LLMIO_E_AUTH;
+    }
+    if (strcmp(s, "INTERNAL") == 0 || strcmp(s, "DEADLINE_EXCEEDED") == 0 ||
+        strcmp(s, "UNKNOWN") == 0) {
+        return LLMIO_E_SERVER;
+    }
+    if (strcmp(s, "INVALID_ARGUMENT") == 0 || strcmp(s, "NOT_FOUND") == 0 ||
+        strcmp(s, "FAILED_PRECONDITION") == 0 ||
+        strcmp(s, "OUT_OF_RANGE") == 0) {
+        return LLMIO_E_BAD_REQUEST;
+    }
+    return fallback;
+}
+
+/* Fills ERR from {"error":{"code","message","status","details"}} (or an
+ * array holding one, which a stream request without alt=sse returns); true
+ * when ROOT had that shape. */
+static bool fill_error(const struct llmio__json *root, llmio_status fallback,
+                       llmio_error *err)
+{
+    if (llmio__json_type(root) == LLMIO__JSON_ARRAY) {
+        root = llmio__json_at(root, 0);
+    }
+    const struct llmio__json *e = llmio__json_get(root, "error");
+    if (llmio__json_type(e) != LLMIO__JSON_OBJECT) {
+        return false;
+    }
+    size_t len = 0;
+    const char *status = llmio__prov_gets(e, "status", &len);
+    llmio__prov_copy(err->provider_type, sizeof(err->provider_type), status,
+                     len);
+    const char *msg = llmio__prov_gets(e, "message", &len);
+    if (msg != NULL) {
+        llmio__prov_copy(err->message, sizeof(err->message), msg, len);
+    }
+    const char *reason = NULL;
+    const struct llmio__json *details = llmio__json_get(e, "details");
+    for (size_t i = 0; i < llmio__json_len(details); i++) {
+        const struct llmio__json *d = llmio__json_at(details, i);
+        const char *type = llmio__prov_gets(d, "@type", NULL);
+        if (type == NULL) {
+            continue;
+        }
+        if (strstr(type, "google.rpc.ErrorInfo") != NULL && reason == NULL) {
+            reason = llmio__prov_gets(d, "reason", &len);
+            llmio__prov_copy(err->provider_code, sizeof(err->provider_code),
+                             reason, len);
+        } else if (strstr(type, "google.rpc.RetryInfo") != NULL &&
+                   err->retry_after_ms < 0) {
+            /* A header wins; the body's hint is used only without one. */
+            const char *delay = llmio__prov_gets(d, "retryDelay", &len);
+            if (delay != NULL) {
+                err->retry_after_ms = llmio__http_parse_duration(delay, len);
+            }
+        }
+    }
+    int64_t code;
+    if (err->provider_code[0] == '\0' &&
+        llmio__json_int(llmio__json_get(e, "code"), &code)) {
+        snprintf(err->provider_code, sizeof(err->provider_code), "%lld",
+                 (long long)code);
+    }
+    err->code = map_status(status, reason, fallback);
+    return true;
+}
+
+static llmio_status emit_usage(struct llmio__stream_ctx *ctx,
+                               const struct llmio__json *um)
+{
+    llmio_usage u;
+    llmio__prov_usage_init(&u);
+    int64_t prompt = llmio__prov_geti(um, "promptTokenCount");
+    int64_t cand = llmio__prov_geti(um, "candidatesTokenCount");
+    int64_t thoughts = llmio__prov_geti(um, "thoughtsTokenCount");
+    int64_t tool = llmio__prov_geti(um, "toolUsePromptTokenCount");
+    if (prompt >= 0) {
+        /* Tool-use prompt tokens are input the model read; counting them
+         * keeps prompt + completion = total. */
+        u.prompt_tokens = prompt + (tool > 0 ? tool : 0);
+    }
+    if (cand >= 0 || thoughts >= 0) {
+        u.completion_tokens = (cand > 0 ? cand : 0) +
+                              (thoughts > 0 ? thoughts : 0);
+    }
+    u.total_tokens = llmio__prov_geti(um, "totalTokenCount");
+    u.cached_tokens = llmio__prov_geti(um, "cachedContentTokenCount");
+    u.reasoning_tokens = thoughts;
+    llmio_delta d = {.kind = LLMIO_DELTA_USAGE, .usage = &u};
+    return llmio__prov_emit(ctx, &d);
+}
+
+static llmio_status emit_start(struct llmio__stream_ctx *ctx,
+                               struct gem_state *s, int choice,
+                               const struct llmio__json *root)
+{
+    if (s->started[choice]) {
+        return LLMIO_OK;
+    }
+    s->started[choice] = true;
+    llmio_delta d = {.kind = LLMIO_DELTA_START, .choice = choice};
+    d.id = llmio__prov_gets(root, "responseId", NULL);
+    d.model = llmio__prov_gets(root, "modelVersion", NULL);
+    return llmio__prov_emit(ctx, &d);
+}
+
+static llmio_status emit_call(struct llmio__stream_ctx *ctx,
+                              struct gem_state *s, int choice,
+                              const struct llmio__json *fc)
+{
+    char idbuf[48];
+    int k = s->ntools[choice]++;
+    s->has_tools[choice] = true;
+    llmio_delta d = {.kind = LLMIO_DELTA_TOOL_CALL,
+                     .choice = choice,
+                     .tool_index = k};
+    d.tool_name = llmio__prov_gets(fc, "name", NULL);
+    d.tool_id = llmio__prov_gets(fc, "id", NULL);
+    if (d.tool_id == NULL || d.tool_id[0] == '\0') {
+        /* Deterministic, so a stream and a body give the same ids and a
+         * later tool result can refer to the call. */
+        snprintf(idbuf, sizeof(idbuf), "call_%d_%d", choice, k);
+        d.tool_id = idbuf;
+    }
+    d.text = llmio__json_raw(llmio__json_get(fc, "args"), &d.text_len);
+    if (d.text == NULL) {
+        d.text = "{}"; /* a call without arguments may omit args */
+        d.text_len = 2;
+    }
+    return llmio__prov_emit(ctx, &d);
+}
+
+static llmio_status on_candidate(struct llmio__stream_ctx *ctx,
+                                 struct gem_state *s, size_t pos,
+                                 const struct llmio__json *cand,
+                                 const struct llmio__json *root,
+                                 llmio_error *err)
+{
+    int64_t idx = llmio__prov_geti(cand, "index");
+    if (idx < 0) {
+        idx = (int64_t)pos;
+    }
+    if (idx >= GEM_MAX_CHOICES) {
+        llmio__prov_errf(err, LLMIO_E_PROTOCOL,
+                         "candidate index %lld out of range", (long long)idx);
+        return LLMIO_E_PROTOCOL;
+    }
+    int choice = (int)idx;
+    llmio_status st = emit_start(ctx, s, choice, root);
+    const struct llmio__json *parts =
+        llmio__json_get(llmio__json_get(cand, "content"), "parts");
+    for (size_t i = 0; st == LLMIO_OK && i < llmio__json_len(parts); i++) {
+        const struct llmio__json *p = llmio__json_at(parts, i);
+        const struct llmio__json *fc = llmio__json_get(p, "functionCall");
+        size_t n = 0;
+        const char *t = llmio__prov_gets(p, "text", &n);
+        if (fc != NULL) {
+            if (s->ntools[choice] >= 4096) {
+                llmio__prov_errf(err, LLMIO_E_TOO_BIG, "too many calls");
+                return LLMIO_E_TOO_BIG;
+            }
+            st = emit_call(ctx, s, choice, fc);
+        } else if (t != NULL && n > 0) {
+            bool thought = false;
+            llmio__json_bool(llmio__json_get(p, "thought"), &thought);
+            llmio_delta d = {.kind = thought ? LLMIO_DELTA_REASONING
+                                             : LLMIO_DELTA_TEXT,
+                             .choice = choice,
+                             .text = t,
+                             .text_len = n};
+            st = llmio__prov_emit(ctx, &d);
+        }
+    }
+    const char *reason = llmio__prov_gets(cand, "finishReason", NULL);
+    if (st == LLMIO_OK && reason != NULL && !s->finished[choice]) {
+        s->finished[choice] = true;
+        llmio_delta d = {.kind = LLMIO_DELTA_FINISH,
+                         .choice = choice,
+                         .finish = map_finish(reason, s->has_tools[choice]),
+                         .finish_raw = reason};
+        st = llmio__prov_emit(ctx, &d);
+    }
+    return st;
+}
+
+/* Translates one GenerateContentResponse (a body or a stream chunk). */
+static llmio_status on_chunk(struct llmio__stream_ctx *ctx,
+                             struct gem_state *s,
+                             const struct llmio__json *root,
+                             llmio_error *err)
+{
+    if (llmio__json_get(root, "error") != NULL) {
+        err->provider_type[0] = '\0';
+        err->provider_code[0] = '\0';
+        err->message[0] = '\0';
+        if (!fill_error(root, LLMIO_E_SERVER, err)) {
+            err->code = LLMIO_E_SERVER;
+        }
+        llmio__prov_error_finish(err, 200, false);
+        llmio_delta d = {.kind = LLMIO_DELTA_ERROR,
+                         .text = err->message,
+                         .text_len = strlen(err->message),
+                         .error_type = err->provider_type};
+        llmio_status st = llmio__prov_emit(ctx, &d);
+        return st != LLMIO_OK ? st : err->code;
+    }
+    if (llmio__json_type(root) != LLMIO__JSON_OBJECT) {
+        llmio__prov_errf(err, LLMIO_E_PROTOCOL,
+                         "response is not a JSON object");
+        return LLMIO_E_PROTOCOL;
+    }
+    llmio_status st = LLMIO_OK;
+    const struct llmio__json *cands = llmio__json_get(root, "candidates");
+    size_t n = llmio__json_len(cands);
+    for (size_t i = 0; st == LLMIO_OK && i < n; i++) {
+        st = on_candidate(ctx, s, i, llmio__json_at(cands, i), root, err);
+    }
+    const char *block = llmio__prov_gets(
+        llmio__json_get(root, "promptFeedback"), "blockReason", NULL);
+    if (st == LLMIO_OK && n == 0 && block != NULL && !s->finished[0]) {
+        /* A blocked prompt: 200 with no candidates. */
+        st = emit_start(ctx, s, 0, root);
+        s->finished[0] = true;
+        llmio_delta d = {.kind = LLMIO_DELTA_FINISH,
+                         .finish = LLMIO_FINISH_CONTENT_FILTER,
+                         .finish_raw = block};
+        if (st == LLMIO_OK) {
+            st = llmio__prov_emit(ctx, &d);
+        }
+    }
+    const struct llmio__json *um = llmio__json_get(root, "usageMetadata");
+    if (st == LLMIO_OK && um != NULL) {
+        if (n == 0) {
+            st = emit_start(ctx, s, 0, root);
+        }
+        if (st == LLMIO_OK) {
+            st = emit_usage(ctx, um);
+        }
+    }
+    return st;
+}
+
+static bool all_finished(const struct gem_state *s)
+{
+    bool any = false;
+    for (int i = 0; i < GEM_MAX_CHOICES; i++) {
+        if (s->started[i] && !s->finished[i]) {
+            return false;
+        }
+        any = any || s->finished[i];
+    }
+    return any;
+}
+
+static llmio_status gem_parse_body(struct llmio__stream_ctx *ctx,
+                                   const char *body, size_t len,
+                                   llmio_error *err)
+{
+    struct gem_state s;
+    memset(&s, 0, sizeof(s));
+    struct llmio__arena a;
+    llmio__arena_init(&a, ctx->arena->alloc, 0);
+    const struct llmio__json *root = NULL;
+    llmio_status st =
+        llmio__prov_parse(&a, body, len, "response body", &root, err);
+    if (st == LLMIO_OK) {
+        st = on_chunk(ctx, &s, root, err);
+    }
+    llmio__arena_cleanup(&a);
+    return st;
+}
+
+static llmio_status gem_parse_event(struct llmio__stream_ctx *ctx,
+                                    const char *type, size_t type_len,
+                                    const char *data, size_t data_len,
+                                    llmio_error *err)
+{
+    struct gem_state *s = ctx->state;
+    if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+        /* Gemini sends no sentinel, but proxies in front of it may. */
+        ctx->done = true;
+        return LLMIO_OK;
+    }
+    if (!s->has_scratch) {
+        llmio__arena_init(&s->scratch, ctx->arena->alloc, 0);
+        s->has_scratch = true;
+    }
+    llmio__arena_reset(&s->scratch);
+    const struct llmio__json *root = NULL;
+    llmio_status st = llmio__prov_parse(&s->scratch, data, data_len,
+                                        "stream event", &root, err);
+    if (st == LLMIO_OK) {
+        st = on_chunk(ctx, s, root, err);
+    }
+    if (st == LLMIO_OK && all_finished(s)) {
+        ctx->done = true;
+    }
+    return st;
+}
+
+static void gem_stream_cleanup(struct llmio__stream_ctx *ctx)
+{
+    struct gem_state *s = ctx->state;
+    if (s != NULL && s->has_scratch) {
+        llmio__arena_cleanup(&s->scratch);
+        s->has_scratch = false;
+    }
+}
+
+static void gem_parse_error(int http_status, const char *body, size_t len,
+                            llmio_error *err)
+{
+    if (err == NULL) {
+        return;
+    }
+    err->provider_type[0] = '\0';
+    err->provider_code[0] = '\0';
+    err->message[0] = '\0';
+    _Alignas(16) char mem[48 * 1024];
+    struct llmio__prov_stack_heap h;
+    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
+    struct llmio__arena a;
+    llmio__arena_init(&a, &sa, 0);
+    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
+    if (!fill_error(root, err->code, err)) {
+        llmio__prov_body_message(err, body, len);
+    }
+    llmio__arena_cleanup(&a);
+    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+}
+
+const struct llmio__provider llmio__provider_gemini = {
+    .name = "gemini",
+    .default_base_url = "https://generativelanguage.googleapis.com/v1beta",
+    .api_key_env = "GEMINI_API_KEY",
+    .base_url_env = "GEMINI_BASE_URL",
+    .framing = LLMIO__FRAMING_SSE,
+    .state_size = sizeof(struct gem_state),
+    .build_request = gem_build_request,
+    .parse_body = gem_parse_body,
+    .parse_event = gem_parse_event,
+    .parse_error = gem_parse_error,
+    .stream_cleanup = gem_stream_cleanup,
+};

@@ -1,0 +1,377 @@
+/* test-gemini.c - Gemini generateContent translation (src/providers/
+ * gemini.c): golden requests, recorded bodies and SSE chunks (split at
+ * every offset), Google error bodies with RetryInfo, allocation torture.
+ * Data in tests/data/providers/gemini/<case>/. */
+#include "provider-harness.h"
+
+#define P (&llmio__provider_gemini)
+
+static const char *const weather_schema =
+    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
+    "\"required\":[\"city\"],\"additionalProperties\":false}";
+
+/* The reference conversation: system prompt, an image, a parallel tool
+ * call and its results (issue 5, "done when"). */
+static struct llmio_request *conversation(void)
+{
+    struct llmio_request *r = ph_req_new("gemini/gemini-2.5-flash");
+    ph_msg(r, LLMIO_ROLE_SYSTEM, "You are a terse travel assistant.");
+    struct llmio__message *u = ph_msg(r, LLMIO_ROLE_USER, NULL);
+    ph_part_text(u, "What's the weather in Lisbon and Porto? Also describe "
+                    "these images.");
+    ph_part_image(u, "data:image/png;base64,iVBORw0KGgo=");
+    ph_part_image(u, "https://example.com/photos/cat.JPG?size=large");
+    struct llmio__message *a =
+        ph_msg(r, LLMIO_ROLE_ASSISTANT, "Checking both cities.");
+    ph_tool_call(a, "call_0_0", "lookup_weather", "{\"city\": \"Lisbon\"}");
+    ph_tool_call(a, "call_0_1", "lookup_weather", "{\"city\":\"Porto\"}");
+    struct llmio__message *t1 =
+        ph_msg(r, LLMIO_ROLE_TOOL, "{\"temp_c\":21,\"sky\":\"clear\"}");
+    t1->tool_call_id = (char *)"call_0_0";
+    struct llmio__message *t2 = ph_msg(r, LLMIO_ROLE_TOOL, "18C, cloudy");
+    t2->tool_call_id = (char *)"call_0_1";
+    ph_tool(r, "lookup_weather", "Current weather for a city",
+            weather_schema);
+    r->tool_choice = (char *)"auto";
+    return r;
+}
+
+TEST(gemini_build_conversation)
+{
+    struct llmio_request *r = conversation();
+    ph_check_build(P, r, NULL, "conversation");
+    ph_req_free(r);
+}
+
+TEST(gemini_build_basic)
+{
+    /* No parameters: no generationConfig at all; a base URL override;
+     * consecutive user messages merged into one turn. */
+    struct llmio_request *r = ph_req_new("gemini/gemini-2.5-pro");
+    ph_msg(r, LLMIO_ROLE_USER, "Hello");
+    ph_msg(r, LLMIO_ROLE_USER, "Are you there?");
+    ph_check_build(P, r, "http://127.0.0.1:9999/v1beta", "basic");
+    ph_req_free(r);
+}
+
+TEST(gemini_build_stream_params)
+{
+    /* Stream URL with alt=sse; every generationConfig field; json_schema
+     * -> responseMimeType + responseJsonSchema; a named tool choice ->
+     * ANY + allowedFunctionNames; a developer message joins
+     * systemInstruction; a tool without parameters; a tool result whose
+     * call id is unknown but which names its function. */
+    struct llmio_request *r = ph_req_new("gemini/models/gemini-2.5-flash");
+    ph_msg(r, LLMIO_ROLE_SYSTEM, "Be brief.");
+    ph_msg(r, LLMIO_ROLE_USER, "Summarise.");
+    ph_msg(r, LLMIO_ROLE_DEVELOPER, "Use JSON.");
+    struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT, NULL);
+    ph_tool_call(a, "c1", "now", "");
+    struct llmio__message *t = ph_msg(r, LLMIO_ROLE_TOOL, "\"12:00\"");
+    t->tool_call_id = (char *)"elsewhere";
+    t->name = (char *)"now";
+    ph_tool(r, "now", "The time", NULL);
+    r->tool_choice = (char *)"now";
+    r->stream = true;
+    r->has_temperature = true;
+    r->temperature = 0.25;
+    r->has_top_p = true;
+    r->top_p = 0.95;
+    r->has_max_tokens = true;
+    r->max_tokens = 512;
+    r->stop[0] = (char *)"###";
+    r->stop[1] = (char *)"END";
+    r->nstop = 2;
+    r->has_n = true;
+    r->n = 2;
+    r->has_seed = true;
+    r->seed = 7;
+    r->response_format_type = (char *)"json_schema";
+    r->response_format_schema =
+        (char *)"{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":"
+                "\"string\"}}}";
+    ph_check_build(P, r, NULL, "stream-params");
+    ph_req_free(r);
+}
+
+TEST(gemini_build_json_mode_raw)
+{
+    /* json_object -> responseMimeType only; tool_choice none; a raw field
+     * adds safetySettings; required -> ANY. */
+    struct llmio_request *r = ph_req_new("gemini/tunedModels/my-model-42");
+    ph_msg(r, LLMIO_ROLE_USER, "List three colours as JSON.");
+    r->response_format_type = (char *)"json_object";
+    r->tool_choice = (char *)"none";
+    ph_raw(r, "safetySettings",
+           "[{\"category\":\"HARM_CATEGORY_HARASSMENT\",\"threshold\":"
+           "\"BLOCK_ONLY_HIGH\"}]");
+    ph_check_build(P, r, NULL, "json-mode-raw");
+    r->tool_choice = (char *)"required";
+    r->response_format_type = NULL;
+    r->nraw = 0;
+    ph_check_build(P, r, NULL, "tool-choice-required");
+    ph_req_free(r);
+}
+
+TEST(gemini_build_errors)
+{
+    struct llmio_request *r = ph_req_new("gemini/gemini-2.5-flash");
+    ph_msg(r, LLMIO_ROLE_USER, "x");
+    r->has_n = true;
+    r->n = 9;
+    ph_check_build_error(P, r, LLMIO_E_INVALID, "n:");
+    r->has_n = false;
+    r->has_logprobs = true;
+    r->logprobs = true;
+    ph_check_build_error(P, r, LLMIO_E_UNSUPPORTED, "logprobs");
+    r->has_logprobs = false;
+    r->response_format_type = (char *)"json_schema";
+    r->response_format_schema = (char *)"[";
+    ph_check_build_error(P, r, LLMIO_E_INVALID, "response_format.schema");
+    r->response_format_type = NULL;
+    struct llmio__message *t = ph_msg(r, LLMIO_ROLE_TOOL, "result");
+    t->tool_call_id = (char *)"call_unknown";
+    ph_check_build_error(P, r, LLMIO_E_INVALID, "messages[1].tool_call_id");
+    ph_req_free(r);
+
+    r = ph_req_new("gemini/gemini?key=x");
+    ph_msg(r, LLMIO_ROLE_USER, "x");
+    ph_check_build_error(P, r, LLMIO_E_INVALID, "model");
+    ph_req_free(r);
+
+    r = ph_req_new("gemini/gemini-2.5-flash");
+    struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT, NULL);
+    ph_tool_call(a, "c", "f", "\"text\"");
+    ph_check_build_error(P, r, LLMIO_E_INVALID, "arguments");
+    ph_req_free(r);
+}
+
+TEST(gemini_build_torture)
+{
+    struct llmio_request *r = conversation();
+    ph_torture_build(P, r);
+    ph_req_free(r);
+}
+
+static void check_body_and_stream(const char *name)
+{
+    char *log, *view, *slog, *sview;
+    bool done;
+    ASSERT_OK(ph_run_body(P, name, &log, &view, NULL));
+    ph_expect_file(P, name, "expected-body-deltas", log);
+    ph_expect_file(P, name, "expected-view", view);
+    ASSERT_OK(ph_run_stream(P, name, &slog, &sview, &done, NULL));
+    ASSERT(done);
+    ph_expect_file(P, name, "expected-stream-deltas", slog);
+    ASSERT_STR_EQ(sview, view);
+    free(log);
+    free(view);
+    free(slog);
+    free(sview);
+}
+
+TEST(gemini_response_text)
+{
+    /* The reference stream (CRLF framing), usage from the last chunk. */
+    check_body_and_stream("resp-text");
+}
+
+TEST(gemini_response_tools)
+{
+    /* Thought text -> REASONING, parallel function calls with synthesized
+     * ids (one with its own id, one without args), STOP -> TOOL_CALLS,
+     * usage with thoughts and cache. */
+    check_body_and_stream("resp-tools");
+}
+
+TEST(gemini_response_blocked_prompt)
+{
+    check_body_and_stream("resp-blocked");
+}
+
+TEST(gemini_response_safety_stop)
+{
+    check_body_and_stream("resp-safety");
+}
+
+TEST(gemini_response_two_candidates)
+{
+    /* candidateCount 2: the stream is done only when both finished. */
+    check_body_and_stream("resp-multi");
+}
+
+TEST(gemini_response_finish_reasons)
+{
+    static const struct {
+        const char *raw;
+        const char *want;
+    } cases[] = {
+        {"STOP", "STOP"},
+        {"MAX_TOKENS", "LENGTH"},
+        {"SAFETY", "CONTENT_FILTER"},
+        {"RECITATION", "CONTENT_FILTER"},
+        {"BLOCKLIST", "CONTENT_FILTER"},
+        {"PROHIBITED_CONTENT", "CONTENT_FILTER"},
+        {"SPII", "CONTENT_FILTER"},
+        {"IMAGE_SAFETY", "CONTENT_FILTER"},
+        {"MALFORMED_FUNCTION_CALL", "OTHER"},
+        {"LANGUAGE", "OTHER"},
+        {"OTHER", "OTHER"},
+        {"FINISH_REASON_UNSPECIFIED", "OTHER"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char ev[256], want[128];
+        char *log;
+        snprintf(ev, sizeof(ev),
+                 "data: {\"candidates\":[{\"finishReason\":\"%s\","
+                 "\"index\":0}]}\r\n\r\n",
+                 cases[i].raw);
+        ASSERT_OK(ph_feed_log(P, ev, strlen(ev), &log));
+        snprintf(want, sizeof(want), "FINISH choice=0 %s raw=%s\n",
+                 cases[i].want, cases[i].raw);
+        ASSERT_CONTAINS(log, want);
+        free(log);
+    }
+}
+
+TEST(gemini_stream_error_chunk)
+{
+    char *log, *view;
+    bool done;
+    llmio_error err;
+    llmio_status st =
+        ph_run_stream(P, "stream-error", &log, &view, &done, &err);
+    ASSERT_EQ(st, LLMIO_E_OVERLOADED);
+    ASSERT(!done);
+    ASSERT_STR_EQ(err.provider_type, "UNAVAILABLE");
+    ASSERT_STR_EQ(err.message, "The model is overloaded. Please try again "
+                               "later.");
+    ph_expect_file(P, "stream-error", "expected-stream-deltas", log);
+    free(log);
+    free(view);
+}
+
+TEST(gemini_stream_edges)
+{
+    /* No finishReason yet: not done. A [DONE] from a proxy ends it. A
+     * chunk without candidates but with usage is fine. Malformed JSON and
+     * a candidate index out of range are protocol errors. */
+    const char *s = "data: {\"candidates\":[{\"content\":{\"parts\":[{"
+                    "\"text\":\"Hi\"}]}}]}\n\n"
+                    "data: {\"usageMetadata\":{\"promptTokenCount\":3}}\n\n";
+    char *log;
+    ASSERT_OK(ph_feed_log(P, s, strlen(s), &log));
+    ASSERT_CONTAINS(log, "TEXT choice=0 \"Hi\"");
+    ASSERT_CONTAINS(log, "USAGE prompt=3 completion=-1");
+    free(log);
+    ASSERT_OK(ph_feed_bytes(P, "data: [DONE]\n\n", 14));
+    s = "data: {\"candidates\":[\n\n";
+    ASSERT_EQ(ph_feed_bytes(P, s, strlen(s)), LLMIO_E_PROTOCOL);
+    s = "data: {\"candidates\":[{\"index\":8}]}\n\n";
+    ASSERT_EQ(ph_feed_bytes(P, s, strlen(s)), LLMIO_E_PROTOCOL);
+    s = "data: [1,2]\n\n";
+    ASSERT_EQ(ph_feed_bytes(P, s, strlen(s)), LLMIO_E_PROTOCOL);
+}
+
+TEST(gemini_stream_torture)
+{
+    ph_torture_stream(P, "resp-text");
+    ph_torture_stream(P, "resp-tools");
+    ph_torture_stream(P, "resp-multi");
+    ph_torture_stream(P, "stream-error");
+}
+
+TEST(gemini_error_bodies)
+{
+    llmio_error e;
+    ph_parse_error(P, 400,
+                   "{\"error\":{\"code\":400,\"message\":\"API key not valid."
+                   " Please pass a valid API key.\",\"status\":"
+                   "\"INVALID_ARGUMENT\",\"details\":[{\"@type\":\"type."
+                   "googleapis.com/google.rpc.ErrorInfo\",\"reason\":"
+                   "\"API_KEY_INVALID\",\"domain\":\"googleapis.com\"}]}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_AUTH);
+    ASSERT_STR_EQ(e.provider_type, "INVALID_ARGUMENT");
+    ASSERT_STR_EQ(e.provider_code, "API_KEY_INVALID");
+    ASSERT_STR_EQ(e.message,
+                  "API key not valid. Please pass a valid API key.");
+
+    const char *quota =
+        "{\"error\": {\"code\": 429, \"message\": \"You exceeded your "
+        "current quota.\",\n  \"status\": \"RESOURCE_EXHAUSTED\",\n  "
+        "\"details\": [\n    {\"@type\": \"type.googleapis.com/google.rpc."
+        "QuotaFailure\", \"violations\": [{\"quotaId\": \"PerMinute\"}]},\n"
+        "    {\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", "
+        "\"retryDelay\": \"27s\"}\n  ]}}";
+    ph_parse_error(P, 429, quota, &e);
+    ASSERT_EQ(e.code, LLMIO_E_RATE_LIMIT);
+    ASSERT_STR_EQ(e.provider_type, "RESOURCE_EXHAUSTED");
+    ASSERT_STR_EQ(e.provider_code, "429");
+    ASSERT_EQ(e.retry_after_ms, 27000);
+
+    /* A Retry-After header (already in the error) wins over the body. */
+    memset(&e, 0, sizeof(e));
+    e.code = LLMIO_E_RATE_LIMIT;
+    e.retry_after_ms = 5000;
+    P->parse_error(429, quota, strlen(quota), &e);
+    ASSERT_EQ(e.retry_after_ms, 5000);
+
+    ph_parse_error(P, 429,
+                   "{\"error\":{\"code\":429,\"message\":\"q\",\"status\":"
+                   "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type."
+                   "googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":"
+                   "\"12.5s\"}]}}",
+                   &e);
+    ASSERT_EQ(e.retry_after_ms, 12500);
+
+    ph_parse_error(P, 404,
+                   "{\"error\":{\"code\":404,\"message\":\"models/x is not "
+                   "found for API version v1beta\",\"status\":\"NOT_FOUND\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_BAD_REQUEST);
+    ASSERT_STR_EQ(e.provider_type, "NOT_FOUND");
+    ASSERT_EQ(e.retry_after_ms, -1);
+
+    ph_parse_error(P, 403,
+                   "{\"error\":{\"code\":403,\"message\":\"denied\","
+                   "\"status\":\"PERMISSION_DENIED\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_AUTH);
+    ph_parse_error(P, 503,
+                   "{\"error\":{\"code\":503,\"message\":\"overloaded\","
+                   "\"status\":\"UNAVAILABLE\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_OVERLOADED);
+    ph_parse_error(P, 500,
+                   "{\"error\":{\"code\":500,\"message\":\"internal\","
+                   "\"status\":\"INTERNAL\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_SERVER);
+    ph_parse_error(P, 504,
+                   "{\"error\":{\"code\":504,\"message\":\"slow\","
+                   "\"status\":\"DEADLINE_EXCEEDED\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_SERVER);
+
+    /* A stream request without alt=sse answers errors as an array. */
+    ph_parse_error(P, 400,
+                   "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"
+                   "\"INVALID_ARGUMENT\"}}]",
+                   &e);
+    ASSERT_STR_EQ(e.message, "bad");
+    ASSERT_EQ(e.code, LLMIO_E_BAD_REQUEST);
+
+    /* A key echoed by a proxy is masked. */
+    ph_parse_error(P, 400,
+                   "{\"error\":{\"message\":\"bad key AIzaSyA-0123456789abc"
+                   "\",\"status\":\"INVALID_ARGUMENT\"}}",
+                   &e);
+    ASSERT_STR_EQ(e.message, "bad key AIza***");
+
+    ph_parse_error(P, 502, "<html><title>502</title></html>", &e);
+    ASSERT_EQ(e.code, LLMIO_E_SERVER);
+    ASSERT_STR_EQ(e.message, "<html><title>502</title></html>");
+    ph_parse_error(P, 500, "", &e);
+    ASSERT_CONTAINS(e.message, "empty body");
+}
