@@ -9,6 +9,9 @@
 #define LLMIO_UTF8_H
 
 #include <stddef.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * llmio__utf8_seq - classify the sequence starting at P (N >= 1 bytes
@@ -57,19 +60,46 @@ static inline int llmio__utf8_seq(const unsigned char *p, size_t n)
     return need + 1;
 }
 
-/* True when P[0..N) is entirely valid UTF-8. ASCII runs are checked eight
- * bytes at a time because stream payloads are overwhelmingly ASCII. */
+/* True when P[0..N) is entirely valid UTF-8. ASCII runs are checked 32
+ * then 8 bytes at a time because stream payloads are overwhelmingly ASCII. */
 static inline int llmio__utf8_valid(const unsigned char *p, size_t n)
 {
+    const unsigned long long hi = 0x8080808080808080ull;
     size_t i = 0;
     while (i < n) {
-        if (i + 8 <= n) {
+#ifdef __SSE2__
+        while (i + 64 <= n) {
+            const __m128i *v = (const __m128i *)(const void *)(p + i);
+            __m128i x = _mm_or_si128(
+                _mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+            if (_mm_movemask_epi8(x) != 0) {
+                break;
+            }
+            i += 64;
+        }
+#endif
+        while (i + 32 <= n) {
+            unsigned long long w[4];
+            __builtin_memcpy(w, p + i, 32);
+            if (((w[0] | w[1] | w[2] | w[3]) & hi) != 0) {
+                break;
+            }
+            i += 32;
+        }
+        while (i + 8 <= n) {
             unsigned long long w;
             __builtin_memcpy(&w, p + i, 8);
-            if ((w & 0x8080808080808080ull) == 0) {
-                i += 8;
-                continue;
+            if ((w & hi) != 0) {
+                break;
             }
+            i += 8;
+        }
+        while (i < n && p[i] < 0x80) {
+            i++;
+        }
+        if (i == n) {
+            break;
         }
         int k = llmio__utf8_seq(p + i, n - i);
         if (k < 0) {
