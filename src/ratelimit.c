@@ -138,6 +138,12 @@ static int64_t bucket_wait_units(const struct llmio__bucket *b, int64_t now_ms,
         int64_t missing = need - b->tokens;
         int64_t w = missing / b->refill_per_ms +
                     (missing % b->refill_per_ms != 0 ? 1 : 0);
+        /* A caller whose clock is behind the bucket's (another process
+         * read it a moment earlier) gets no refill until it passes
+         * LAST_MS, so the wait counts from there and stays exact. */
+        if (now_ms < b->last_ms) {
+            w += b->last_ms - now_ms;
+        }
         if (w > wait) {
             wait = w;
         }

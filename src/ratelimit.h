@@ -62,8 +62,9 @@ void llmio__bucket_set_limit(struct llmio__bucket *b, int64_t now_ms,
 /*
  * llmio__bucket_wait - ms until COST tokens could be taken (0: now),
  * taking nothing. A COST above the burst is granted when the bucket is
- * full, leaving it in debt, so no request waits forever. Time before
- * LAST_MS (another process's clock read, a caller bug) refills nothing.
+ * full, leaving it in debt, so no request waits forever. A NOW_MS behind
+ * LAST_MS (another process read the shared clock a moment later) refills
+ * nothing, and the wait counts from LAST_MS, so it stays exact.
  */
 int64_t llmio__bucket_wait(struct llmio__bucket *b, int64_t now_ms,
                            int64_t cost);
