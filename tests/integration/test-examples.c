@@ -192,3 +192,30 @@ TEST(example_tools)
     free(err);
     test_mock_stop(&m);
 }
+
+TEST(example_retry)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, "retry", NULL, NULL, &out, &err);
+    ASSERT_STR_EQ(out, "attempt 1: E_OVERLOADED (http 503), retrying in 50 "
+                       "ms (Retry-After)\n"
+                       "attempt 2: E_OVERLOADED (http 503), retrying in 50 "
+                       "ms (Retry-After)\n"
+                       "attempt 3: Hello\n");
+    ASSERT_EQ(rc, 0);
+    /* Three requests reached the server, no more. */
+    char *log = test_mock_log(&m, NULL);
+    int n = 0;
+    const char *p = strstr(log, "\"/v1/chat/completions\"");
+    while (p != NULL) {
+        n++;
+        p = strstr(p + 1, "\"/v1/chat/completions\"");
+    }
+    ASSERT_EQ(n, 3);
+    free(log);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
