@@ -633,3 +633,34 @@ TEST(ratelimit_init_bounds_and_nomem)
     ASSERT_EQ(llmio__ratelimit_init(&rl, &failing, 4, 1, 1), LLMIO_E_NOMEM);
     llmio__ratelimit_cleanup(&rl); /* safe after a failed init */
 }
+
+TEST(ratelimit_reset_go_durations)
+{
+    /* OpenAI's x-ratelimit-reset-* and Gemini's retryDelay are parsed by
+     * http.c (one parser per format); these are the values the limiter
+     * and the retry policy receive. */
+    struct {
+        const char *v;
+        int64_t ms;
+    } cases[] = {
+        {"6m0s", 360000}, {"17.4s", 17400},
+        {"12ms", 12},     {"1h2m3s", 3723000},
+        {"1s", 1000},     {"27s", 27000},
+        {"3.700s", 3700}, {"0.5ms", 1},
+        {"soon", -1},     {"", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t got =
+            llmio__http_parse_duration(cases[i].v, strlen(cases[i].v));
+        if (got != cases[i].ms) {
+            test_fail_(__FILE__, __LINE__, "\"%s\": %" PRId64 " != %" PRId64,
+                       cases[i].v, got, cases[i].ms);
+        }
+    }
+    /* A 17.4 s reset with nothing left, inside a minute: the bucket's own
+     * refill paces requests; no pause. */
+    struct llmio__bucket b;
+    llmio__bucket_init(&b, 60, 0);
+    llmio__bucket_sync(&b, 0, 0, llmio__http_parse_duration("17.4s", 5));
+    ASSERT_EQ(llmio__bucket_reserve(&b, 0, 1), 1112);
+}
