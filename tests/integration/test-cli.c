@@ -106,8 +106,14 @@ TEST(cli_readme_exit_codes)
                      msg);                                                     \
             ASSERT_CONTAINS(out, row);                                         \
         }                                                                      \
-        snprintf(row, sizeof row, "| %d | `%s` |", exit_code, #name);          \
-        ASSERT_CONTAINS(readme, row);                                          \
+        snprintf(row, sizeof row, "\n| %d | `%s` | ", exit_code, #name);       \
+        const char *line = strstr(readme, row);                                \
+        ASSERT_NOT_NULL(line);                                                 \
+        const char *eol = strchr(line + 1, '\n');                              \
+        const char *want = exit_code == 0 ? " | - |" : retry ? " | yes |"       \
+                                                             : " | no |";      \
+        ASSERT_NOT_NULL(eol);                                                  \
+        ASSERT_EQ(strncmp(eol - strlen(want), want, strlen(want)), 0);         \
     } while (0);
     LLMIO_STATUS_MAP(CHECK_)
 #undef CHECK_
