@@ -126,6 +126,7 @@ const struct llmio__provider *llmio__provider_for_model(const char *model,
 extern const struct llmio__provider llmio__provider_openai;
 extern const struct llmio__provider llmio__provider_anthropic;
 extern const struct llmio__provider llmio__provider_gemini;
+extern const struct llmio__provider llmio__provider_ollama;
 
 /* OpenAI's operations, shared by the OpenAI-compatible rows of the
  * registry (groq, together, ...), which differ only in name, base URL and

@@ -76,6 +76,7 @@ static const struct row rows[] = {
     {"openai", &llmio__provider_openai},
     {"anthropic", &llmio__provider_anthropic},
     {"gemini", &llmio__provider_gemini},
+    {"ollama", &llmio__provider_ollama},
     {"groq", &groq},
     {"together", &together},
     {"together_ai", &together},

@@ -1,0 +1,704 @@
+/*
+ * ollama.c - translation between the unified request/delta model and
+ * Ollama's native chat API (POST <host>/api/chat, NDJSON streams).
+ *
+ * Request: content is a plain string (text parts joined with a newline);
+ * images go in "images" as bare base64 (only data: URLs can be sent, Ollama
+ * fetches nothing); tool-call arguments become objects; tool results carry
+ * "tool_name", looked up from the earlier assistant call with the same id;
+ * parameters go in "options" (num_predict is the token limit); "stream" is
+ * always written, because Ollama streams when it is absent.
+ *
+ * Responses and streams: each NDJSON line (or the one body) is a chat
+ * object: message.content -> TEXT, message.thinking -> REASONING, each
+ * whole message.tool_calls entry -> one TOOL_CALL (arguments object as raw
+ * JSON text; id from the call, else call_<index>), the done:true object ->
+ * FINISH (done_reason stop -> STOP, or TOOL_CALLS after a tool call;
+ * length -> LENGTH) and USAGE (prompt_eval_count, eval_count), and sets
+ * ctx->done. {"error": "..."} mid-stream is an in-band error.
+ *
+ * Invariants: no I/O; each line parses into a scratch arena reset per line.
+ * Owns: the scratch arena in the stream state (released by stream_cleanup).
+ */
+#include "common.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct oll_state {
+    struct llmio__arena scratch;
+    bool has_scratch;
+    bool started;
+    bool has_tools;
+    bool finished;
+    int ntools;
+};
+
+/* ------------------------------------------------------------------ */
+/* Request                                                              */
+/* ------------------------------------------------------------------ */
+
+static const char *role_name(llmio_role r)
+{
+    switch (r) {
+    case LLMIO_ROLE_SYSTEM:
+    case LLMIO_ROLE_DEVELOPER:
+        return "system"; /* Ollama has no developer role */
+    case LLMIO_ROLE_USER:
+        return "user";
+    case LLMIO_ROLE_ASSISTANT:
+        return "assistant";
+    case LLMIO_ROLE_TOOL:
+        return "tool";
+    }
+    return NULL;
+}
+
+static llmio_status write_message(const struct llmio_request *req, size_t mi,
+                                  struct llmio__jw *w,
+                                  struct llmio__arena *scratch,
+                                  struct llmio__buf *tmp, llmio_error *err)
+{
+    const struct llmio__message *m = &req->messages[mi];
+    const char *role = role_name(m->role);
+    if (role == NULL) {
+        llmio__prov_errf(err, LLMIO_E_INVALID, "messages[%zu].role: invalid",
+                         mi);
+        return LLMIO_E_INVALID;
+    }
+    llmio__buf_reset(tmp);
+    llmio_status st = LLMIO_OK;
+    bool has_image = false;
+    if (m->content != NULL) {
+        st = llmio__buf_appends(tmp, m->content);
+    }
+    for (size_t i = 0; st == LLMIO_OK && i < m->nparts; i++) {
+        const struct llmio__part *p = &m->parts[i];
+        if (p->type == LLMIO__PART_TEXT && p->text != NULL) {
+            if (tmp->len > 0) {
+                st = llmio__buf_appendc(tmp, '\n');
+            }
+            if (st == LLMIO_OK) {
+                st = llmio__buf_appends(tmp, p->text);
+            }
+        } else if (p->type == LLMIO__PART_IMAGE_URL) {
+            has_image = true;
+        }
+    }
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "role");
+    llmio__jw_strs(w, role);
+    llmio__jw_keys(w, "content");
+    llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
+    if (has_image) {
+        llmio__jw_keys(w, "images");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < m->nparts; i++) {
+            const struct llmio__part *p = &m->parts[i];
+            const char *mime, *data;
+            size_t mime_len, data_len;
+            if (p->type != LLMIO__PART_IMAGE_URL) {
+                continue;
+            }
+            if (!llmio__prov_data_url(p->url, &mime, &mime_len, &data,
+                                      &data_len)) {
+                llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                                 "messages[%zu].parts[%zu]: ollama takes "
+                                 "only base64 images (data: URLs)",
+                                 mi, i);
+                return LLMIO_E_UNSUPPORTED;
+            }
+            llmio__jw_str(w, data, data_len);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (m->ntool_calls > 0) {
+        llmio__jw_keys(w, "tool_calls");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < m->ntool_calls; i++) {
+            const struct llmio__tool_call_in *tc = &m->tool_calls[i];
+            const struct llmio__json *args = NULL;
+            st = llmio__prov_try_json(scratch, tc->arguments, &args);
+            if (st != LLMIO_OK) {
+                return st;
+            }
+            bool empty = tc->arguments == NULL || tc->arguments[0] == '\0';
+            if (!empty && llmio__json_type(args) != LLMIO__JSON_OBJECT) {
+                llmio__prov_errf(err, LLMIO_E_INVALID,
+                                 "messages[%zu].tool_calls[%zu].arguments: "
+                                 "not a JSON object",
+                                 mi, i);
+                return LLMIO_E_INVALID;
+            }
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "function");
+            llmio__jw_obj_begin(w);
+            llmio__jw_keys(w, "name");
+            llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
+            llmio__jw_keys(w, "arguments");
+            if (empty) {
+                llmio__jw_raw(w, "{}", 2);
+            } else {
+                llmio__json_write(w, args);
+            }
+            llmio__jw_obj_end(w);
+            llmio__jw_obj_end(w);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (m->role == LLMIO_ROLE_TOOL) {
+        const char *name = llmio__prov_tool_name(req, mi, m->tool_call_id);
+        if (name == NULL) {
+            name = m->name;
+        }
+        /* Older servers match results by order; without a known name the
+         * field is left out rather than guessed. */
+        if (name != NULL) {
+            llmio__jw_keys(w, "tool_name");
+            llmio__jw_strs(w, name);
+        }
+    }
+    llmio__jw_obj_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status write_tools(const struct llmio_request *req,
+                                struct llmio__jw *w,
+                                struct llmio__arena *scratch,
+                                llmio_error *err)
+{
+    bool none = req->tool_choice != NULL &&
+                strcmp(req->tool_choice, "none") == 0;
+    /* Ollama has no tool_choice: "none" is honoured by not offering the
+     * tools at all. */
+    if (req->ntools == 0 || none || llmio__request_has_raw(req, "tools")) {
+        return LLMIO_OK;
+    }
+    llmio__jw_keys(w, "tools");
+    llmio__jw_arr_begin(w);
+    for (size_t i = 0; i < req->ntools; i++) {
+        const struct llmio__tool_def *t = &req->tools[i];
+        const struct llmio__json *schema = NULL;
+        llmio_status st = llmio__prov_try_json(scratch, t->parameters, &schema);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+        if (t->parameters != NULL &&
+            llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
+            llmio__prov_errf(err, LLMIO_E_INVALID,
+                             "tools[%zu].parameters: not a JSON object", i);
+            return LLMIO_E_INVALID;
+        }
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "type");
+        llmio__jw_strs(w, "function");
+        llmio__jw_keys(w, "function");
+        llmio__jw_obj_begin(w);
+        llmio__jw_keys(w, "name");
+        llmio__jw_strs(w, t->name != NULL ? t->name : "");
+        if (t->description != NULL) {
+            llmio__jw_keys(w, "description");
+            llmio__jw_strs(w, t->description);
+        }
+        llmio__jw_keys(w, "parameters");
+        if (schema != NULL) {
+            llmio__json_write(w, schema);
+        } else {
+            static const char empty[] =
+                "{\"type\":\"object\",\"properties\":{}}";
+            llmio__jw_raw(w, empty, sizeof(empty) - 1);
+        }
+        llmio__jw_obj_end(w);
+        llmio__jw_obj_end(w);
+    }
+    llmio__jw_arr_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status write_format(const struct llmio_request *req,
+                                 struct llmio__jw *w,
+                                 struct llmio__arena *scratch,
+                                 llmio_error *err)
+{
+    const char *rf = req->response_format_type;
+    if (rf == NULL || strcmp(rf, "text") == 0 ||
+        llmio__request_has_raw(req, "format")) {
+        return LLMIO_OK;
+    }
+    if (strcmp(rf, "json_object") == 0) {
+        llmio__jw_keys(w, "format");
+        llmio__jw_strs(w, "json");
+        return LLMIO_OK;
+    }
+    const struct llmio__json *schema = NULL;
+    llmio_status st =
+        llmio__prov_try_json(scratch, req->response_format_schema, &schema);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "response_format.schema: not a JSON object");
+        return LLMIO_E_INVALID;
+    }
+    llmio__jw_keys(w, "format");
+    llmio__json_write(w, schema);
+    return LLMIO_OK;
+}
+
+static void write_options(const struct llmio_request *req,
+                          struct llmio__jw *w)
+{
+    bool has_max = req->has_max_completion_tokens || req->has_max_tokens;
+    if (llmio__request_has_raw(req, "options") ||
+        (!req->has_temperature && !req->has_top_p && !has_max &&
+         req->nstop == 0 && !req->has_seed)) {
+        return;
+    }
+    llmio__jw_keys(w, "options");
+    llmio__jw_obj_begin(w);
+    if (req->has_temperature) {
+        llmio__jw_keys(w, "temperature");
+        llmio__jw_dbl(w, req->temperature);
+    }
+    if (req->has_top_p) {
+        llmio__jw_keys(w, "top_p");
+        llmio__jw_dbl(w, req->top_p);
+    }
+    if (has_max) {
+        llmio__jw_keys(w, "num_predict");
+        llmio__jw_int(w, req->has_max_completion_tokens
+                             ? req->max_completion_tokens
+                             : req->max_tokens);
+    }
+    if (req->nstop > 0) {
+        llmio__jw_keys(w, "stop");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < req->nstop; i++) {
+            llmio__jw_strs(w, req->stop[i]);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (req->has_seed) {
+        llmio__jw_keys(w, "seed");
+        llmio__jw_int(w, req->seed);
+    }
+    llmio__jw_obj_end(w);
+}
+
+static llmio_status write_body(const struct llmio_request *req,
+                               const char *model, struct llmio__jw *w,
+                               struct llmio__arena *scratch,
+                               struct llmio__buf *tmp, llmio_error *err)
+{
+    llmio__jw_obj_begin(w);
+    if (!llmio__request_has_raw(req, "model")) {
+        llmio__jw_keys(w, "model");
+        llmio__jw_strs(w, model);
+    }
+    llmio_status st = LLMIO_OK;
+    if (!llmio__request_has_raw(req, "messages")) {
+        llmio__jw_keys(w, "messages");
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; st == LLMIO_OK && i < req->nmessages; i++) {
+            st = write_message(req, i, w, scratch, tmp, err);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (st == LLMIO_OK) {
+        st = write_tools(req, w, scratch, err);
+    }
+    if (st == LLMIO_OK) {
+        st = write_format(req, w, scratch, err);
+    }
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    write_options(req, w);
+    if (!llmio__request_has_raw(req, "stream")) {
+        llmio__jw_keys(w, "stream");
+        llmio__jw_bool(w, req->stream);
+    }
+    for (size_t i = 0; i < req->nraw; i++) {
+        llmio__jw_keys(w, req->raw[i].key);
+        llmio__jw_raw(w, req->raw[i].json, strlen(req->raw[i].json));
+    }
+    llmio__jw_obj_end(w);
+    return LLMIO_OK;
+}
+
+static llmio_status check_params(const struct llmio_request *req,
+                                 const char *model, llmio_error *err)
+{
+    if (req->error != LLMIO_OK) {
+        llmio__prov_errf(err, req->error, "%s", req->error_msg);
+        return req->error;
+    }
+    if (model == NULL || model[0] == '\0') {
+        llmio__prov_errf(err, LLMIO_E_INVALID, "model: required");
+        return LLMIO_E_INVALID;
+    }
+    if (req->has_n && req->n > 1) {
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "n: ollama returns one choice per request");
+        return LLMIO_E_UNSUPPORTED;
+    }
+    if (req->has_logprobs && req->logprobs) {
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "logprobs: not translated for ollama");
+        return LLMIO_E_UNSUPPORTED;
+    }
+    const char *c = req->tool_choice;
+    if (c != NULL && strcmp(c, "auto") != 0 && strcmp(c, "none") != 0) {
+        /* Forcing a call cannot be expressed; failing beats a request
+         * that silently means something else. */
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "tool_choice: ollama supports only auto and none");
+        return LLMIO_E_UNSUPPORTED;
+    }
+    return LLMIO_OK;
+}
+
+static llmio_status oll_build_request(const struct llmio_request *req,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err)
+{
+    llmio_status st = check_params(req, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__arena scratch;
+    struct llmio__buf tmp;
+    llmio__arena_init(&scratch, req->alloc, 0);
+    llmio__buf_init(&tmp, req->alloc, 0);
+
+    /* OLLAMA_HOST is often a bare "host:port" (Ollama's own default is
+     * 127.0.0.1:11434); a URL needs the scheme. */
+    const char *base = cfg->base_url;
+    if (strstr(base, "://") == NULL) {
+        st = llmio__buf_appends(&out->url, "http://");
+        if (st != LLMIO_OK) {
+            llmio__prov_errf(err, st, "building the request URL");
+            goto fail;
+        }
+    }
+    size_t blen = strlen(base);
+    while (blen > 0 && base[blen - 1] == '/') {
+        blen--;
+    }
+    st = llmio__buf_append(&out->url, base, blen);
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(&out->url, "/api/chat");
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st, "building the request URL");
+        goto fail;
+    }
+    st = llmio__prov_header(out, "content-type", "application/json");
+    if (st == LLMIO_OK) {
+        st = llmio__prov_header(out, "accept",
+                                req->stream ? "application/x-ndjson"
+                                            : "application/json");
+    }
+    /* A local server needs no key; ollama.com takes a bearer token. */
+    if (st == LLMIO_OK && cfg->api_key != NULL && cfg->api_key[0] != '\0') {
+        if (strpbrk(cfg->api_key, "\r\n") != NULL) {
+            st = LLMIO_E_INVALID;
+        } else {
+            st = llmio__buf_appends(&tmp, "Bearer ");
+            if (st == LLMIO_OK) {
+                st = llmio__buf_appends(&tmp, cfg->api_key);
+            }
+            if (st == LLMIO_OK) {
+                st = llmio__prov_header(out, "authorization",
+                                        llmio__buf_cstr(&tmp));
+            }
+            llmio__secure_zero(tmp.data, tmp.len);
+            llmio__buf_reset(&tmp);
+        }
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st,
+                         st == LLMIO_E_INVALID
+                             ? "api_key: contains a line break"
+                             : "building the request headers");
+        goto fail;
+    }
+    struct llmio__jw w;
+    llmio__jw_init(&w, &out->body);
+    st = write_body(req, model, &w, &scratch, &tmp, err);
+    if (st == LLMIO_OK) {
+        st = llmio__jw_finish(&w);
+        if (st != LLMIO_OK) {
+            llmio__prov_errf(err, st,
+                             st == LLMIO_E_INVALID
+                                 ? "request holds invalid UTF-8 or a "
+                                   "non-finite number"
+                                 : "building the request body");
+        }
+    } else if (st == LLMIO_E_NOMEM) {
+        llmio__prov_errf(err, st, "building the request body");
+    }
+fail:
+    if (tmp.data != NULL) {
+        llmio__secure_zero(tmp.data, tmp.cap);
+    }
+    llmio__buf_cleanup(&tmp);
+    llmio__arena_cleanup(&scratch);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses and streams                                                */
+/* ------------------------------------------------------------------ */
+
+static llmio_status emit_text(struct llmio__stream_ctx *ctx,
+                              llmio_delta_kind kind,
+                              const struct llmio__json *msg, const char *key)
+{
+    size_t n = 0;
+    const char *t = llmio__prov_gets(msg, key, &n);
+    if (t == NULL || n == 0) {
+        return LLMIO_OK; /* the final object often has empty content */
+    }
+    llmio_delta d = {.kind = kind, .text = t, .text_len = n};
+    return llmio__prov_emit(ctx, &d);
+}
+
+static llmio_status emit_calls(struct llmio__stream_ctx *ctx,
+                               struct oll_state *s,
+                               const struct llmio__json *calls,
+                               llmio_error *err)
+{
+    llmio_status st = LLMIO_OK;
+    for (size_t i = 0; st == LLMIO_OK && i < llmio__json_len(calls); i++) {
+        const struct llmio__json *c = llmio__json_at(calls, i);
+        const struct llmio__json *fn = llmio__json_get(c, "function");
+        if (s->ntools >= 4096) {
+            llmio__prov_errf(err, LLMIO_E_TOO_BIG, "too many tool calls");
+            return LLMIO_E_TOO_BIG;
+        }
+        char idbuf[32];
+        int k = s->ntools++;
+        s->has_tools = true;
+        llmio_delta d = {.kind = LLMIO_DELTA_TOOL_CALL, .tool_index = k};
+        d.tool_name = llmio__prov_gets(fn, "name", NULL);
+        d.tool_id = llmio__prov_gets(c, "id", NULL);
+        if (d.tool_id == NULL || d.tool_id[0] == '\0') {
+            /* Older servers send no id; a deterministic one keeps a
+             * stream and a body identical and lets results refer back. */
+            snprintf(idbuf, sizeof(idbuf), "call_%d", k);
+            d.tool_id = idbuf;
+        }
+        const struct llmio__json *args = llmio__json_get(fn, "arguments");
+        if (llmio__json_type(args) == LLMIO__JSON_STRING) {
+            d.text = llmio__json_str(args, &d.text_len); /* /v1-style */
+        } else {
+            d.text = llmio__json_raw(args, &d.text_len);
+        }
+        if (d.text == NULL) {
+            d.text = "{}";
+            d.text_len = 2;
+        }
+        st = llmio__prov_emit(ctx, &d);
+    }
+    return st;
+}
+
+static llmio_finish_reason map_done(const char *r, bool has_tools)
+{
+    if (r == NULL || strcmp(r, "stop") == 0 || strcmp(r, "load") == 0 ||
+        strcmp(r, "unload") == 0) {
+        return has_tools ? LLMIO_FINISH_TOOL_CALLS : LLMIO_FINISH_STOP;
+    }
+    if (strcmp(r, "length") == 0) {
+        return LLMIO_FINISH_LENGTH;
+    }
+    return LLMIO_FINISH_OTHER;
+}
+
+/* Fills ERR from {"error": "text"} (native) or {"error": {"message",
+ * "type"}} (the /v1 shape some proxies use); true when ROOT had one. */
+static bool fill_error(const struct llmio__json *root, llmio_error *err)
+{
+    const struct llmio__json *e = llmio__json_get(root, "error");
+    size_t len = 0;
+    const char *msg = llmio__json_str(e, &len);
+    if (msg == NULL && llmio__json_type(e) == LLMIO__JSON_OBJECT) {
+        msg = llmio__prov_gets(e, "message", &len);
+        size_t tl = 0;
+        const char *type = llmio__prov_gets(e, "type", &tl);
+        llmio__prov_copy(err->provider_type, sizeof(err->provider_type),
+                         type, tl);
+    }
+    if (e == NULL) {
+        return false;
+    }
+    llmio__prov_copy(err->message, sizeof(err->message), msg, len);
+    return true;
+}
+
+static llmio_status on_object(struct llmio__stream_ctx *ctx,
+                              struct oll_state *s,
+                              const struct llmio__json *root,
+                              llmio_error *err)
+{
+    if (llmio__json_get(root, "error") != NULL) {
+        err->provider_type[0] = '\0';
+        err->provider_code[0] = '\0';
+        err->message[0] = '\0';
+        fill_error(root, err);
+        err->code = LLMIO_E_SERVER;
+        llmio__prov_error_finish(err, 200, false);
+        llmio_delta d = {.kind = LLMIO_DELTA_ERROR,
+                         .text = err->message,
+                         .text_len = strlen(err->message),
+                         .error_type = err->provider_type[0] != '\0'
+                                           ? err->provider_type
+                                           : NULL};
+        llmio_status st = llmio__prov_emit(ctx, &d);
+        return st != LLMIO_OK ? st : err->code;
+    }
+    if (llmio__json_type(root) != LLMIO__JSON_OBJECT) {
+        llmio__prov_errf(err, LLMIO_E_PROTOCOL,
+                         "response is not a JSON object");
+        return LLMIO_E_PROTOCOL;
+    }
+    llmio_status st = LLMIO_OK;
+    if (!s->started) {
+        s->started = true;
+        llmio_delta d = {.kind = LLMIO_DELTA_START};
+        d.model = llmio__prov_gets(root, "model", NULL);
+        st = llmio__prov_emit(ctx, &d);
+    }
+    const struct llmio__json *msg = llmio__json_get(root, "message");
+    if (st == LLMIO_OK) {
+        st = emit_text(ctx, LLMIO_DELTA_REASONING, msg, "thinking");
+    }
+    if (st == LLMIO_OK) {
+        st = emit_text(ctx, LLMIO_DELTA_TEXT, msg, "content");
+    }
+    if (st == LLMIO_OK) {
+        st = emit_calls(ctx, s, llmio__json_get(msg, "tool_calls"), err);
+    }
+    bool done = false;
+    llmio__json_bool(llmio__json_get(root, "done"), &done);
+    if (st != LLMIO_OK || !done || s->finished) {
+        return st;
+    }
+    s->finished = true;
+    const char *reason = llmio__prov_gets(root, "done_reason", NULL);
+    llmio_delta fd = {.kind = LLMIO_DELTA_FINISH,
+                      .finish = map_done(reason, s->has_tools),
+                      .finish_raw = reason};
+    st = llmio__prov_emit(ctx, &fd);
+    if (st == LLMIO_OK) {
+        llmio_usage u;
+        llmio__prov_usage_init(&u);
+        /* Ollama omits counts that are zero (e.g. a fully cached
+         * prompt), so absent means 0 on the final object. */
+        int64_t p = llmio__prov_geti(root, "prompt_eval_count");
+        int64_t c = llmio__prov_geti(root, "eval_count");
+        u.prompt_tokens = p >= 0 ? p : 0;
+        u.completion_tokens = c >= 0 ? c : 0;
+        u.total_tokens = u.prompt_tokens + u.completion_tokens;
+        llmio_delta ud = {.kind = LLMIO_DELTA_USAGE, .usage = &u};
+        st = llmio__prov_emit(ctx, &ud);
+    }
+    return st;
+}
+
+static llmio_status oll_parse_body(struct llmio__stream_ctx *ctx,
+                                   const char *body, size_t len,
+                                   llmio_error *err)
+{
+    struct oll_state s;
+    memset(&s, 0, sizeof(s));
+    struct llmio__arena a;
+    llmio__arena_init(&a, ctx->arena->alloc, 0);
+    const struct llmio__json *root = NULL;
+    llmio_status st =
+        llmio__prov_parse(&a, body, len, "response body", &root, err);
+    if (st == LLMIO_OK) {
+        st = on_object(ctx, &s, root, err);
+    }
+    llmio__arena_cleanup(&a);
+    return st;
+}
+
+static llmio_status oll_parse_event(struct llmio__stream_ctx *ctx,
+                                    const char *type, size_t type_len,
+                                    const char *data, size_t data_len,
+                                    llmio_error *err)
+{
+    struct oll_state *s = ctx->state;
+    if (!s->has_scratch) {
+        llmio__arena_init(&s->scratch, ctx->arena->alloc, 0);
+        s->has_scratch = true;
+    }
+    llmio__arena_reset(&s->scratch);
+    const struct llmio__json *root = NULL;
+    llmio_status st = llmio__prov_parse(&s->scratch, data, data_len,
+                                        "stream line", &root, err);
+    if (st == LLMIO_OK) {
+        st = on_object(ctx, s, root, err);
+    }
+    if (st == LLMIO_OK && s->finished) {
+        ctx->done = true;
+    }
+    return st;
+}
+
+static void oll_stream_cleanup(struct llmio__stream_ctx *ctx)
+{
+    struct oll_state *s = ctx->state;
+    if (s != NULL && s->has_scratch) {
+        llmio__arena_cleanup(&s->scratch);
+        s->has_scratch = false;
+    }
+}
+
+static void oll_parse_error(int http_status, const char *body, size_t len,
+                            llmio_error *err)
+{
+    if (err == NULL) {
+        return;
+    }
+    err->provider_type[0] = '\0';
+    err->provider_code[0] = '\0';
+    err->message[0] = '\0';
+    _Alignas(16) char mem[48 * 1024];
+    struct llmio__prov_stack_heap h;
+    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
+    struct llmio__arena a;
+    llmio__arena_init(&a, &sa, 0);
+    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
+    if (!fill_error(root, err)) {
+        llmio__prov_body_message(err, body, len);
+    }
+    llmio__arena_cleanup(&a);
+    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+}
+
+const struct llmio__provider llmio__provider_ollama = {
+    .name = "ollama",
+    .default_base_url = "http://127.0.0.1:11434",
+    .api_key_env = "OLLAMA_API_KEY",
+    .base_url_env = "OLLAMA_HOST",
+    .framing = LLMIO__FRAMING_NDJSON,
+    .state_size = sizeof(struct oll_state),
+    .build_request = oll_build_request,
+    .parse_body = oll_parse_body,
+    .parse_event = oll_parse_event,
+    .parse_error = oll_parse_error,
+    .stream_cleanup = oll_stream_cleanup,
+};
