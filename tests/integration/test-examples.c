@@ -219,3 +219,23 @@ TEST(example_retry)
     free(err);
     test_mock_stop(&m);
 }
+
+TEST(example_libuv_app)
+{
+#ifdef LLMIO_HAVE_LIBUV
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, "libuv_app", NULL, NULL, &out, &err);
+    ASSERT_STR_EQ(out, "0: OK: What is async programming?\n"
+                       "1: OK: What is concurrency?\n"
+                       "2: OK: What is parallelism?\n");
+    /* The app's own timer kept running while the streams did. */
+    ASSERT_CONTAINS(err, "the app's timer ticked ");
+    ASSERT_NULL(strstr(err, "ticked 0 times"));
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+#endif
+}
