@@ -624,10 +624,52 @@ static llmio_finish_reason map_finish(const char *s)
     return LLMIO_FINISH_OTHER;
 }
 
+/*
+ * Where a value sits, for error messages ("choices[0].delta.tool_calls[1]
+ * .function"). Formatted only when an error is reported: building the
+ * string for every chunk cost a fifth of the stream path.
+ */
+struct path {
+    long choice;     /* -1: the root ("$") */
+    const char *msg; /* "message" / "delta", or NULL */
+    long tool;       /* -1: none */
+    const char *sub; /* "function", or NULL */
+};
+
+static const char *fmt_path(const struct path *p, char *out, size_t cap)
+{
+    if (p->choice < 0) {
+        snprintf(out, cap, "$");
+        return out;
+    }
+    int n = snprintf(out, cap, "choices[%ld]", p->choice);
+    if (p->msg != NULL && n >= 0 && (size_t)n < cap) {
+        n += snprintf(out + n, cap - (size_t)n, ".%s", p->msg);
+    }
+    if (p->tool >= 0 && n >= 0 && (size_t)n < cap) {
+        n += snprintf(out + n, cap - (size_t)n, ".tool_calls[%ld]", p->tool);
+    }
+    if (p->sub != NULL && n >= 0 && (size_t)n < cap) {
+        snprintf(out + n, cap - (size_t)n, ".%s", p->sub);
+    }
+    return out;
+}
+
+/* Sets ERR to "<path>[.<key>]: <what>" as LLMIO_E_PROTOCOL. */
+static llmio_status shape_error(llmio_error *err, const struct path *p,
+                                const char *key, const char *what)
+{
+    char buf[96];
+    fmt_path(p, buf, sizeof buf);
+    set_error(err, LLMIO_E_PROTOCOL, "%s%s%s: %s", buf, key ? "." : "",
+              key ? key : "", what);
+    return LLMIO_E_PROTOCOL;
+}
+
 /* A member that must be a string or null/absent. *S is NULL unless it is a
  * string; returns false (and sets ERR naming PATH.KEY) on another type. */
 static bool opt_str(const struct llmio__json *obj, const char *key,
-                    const char *path, const char **s, size_t *len,
+                    const struct path *path, const char **s, size_t *len,
                     llmio_error *err)
 {
     const struct llmio__json *v = llmio__json_get(obj, key);
@@ -638,8 +680,7 @@ static bool opt_str(const struct llmio__json *obj, const char *key,
         return true;
     }
     if (t != LLMIO__JSON_STRING) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s.%s: expected a string", path,
-                  key);
+        shape_error(err, path, key, "expected a string");
         return false;
     }
     *s = llmio__json_str(v, len);
@@ -716,7 +757,7 @@ static bool tool_args(const struct llmio__json *fn, const char **s,
 
 static llmio_status emit_tool_calls(struct llmio__stream_ctx *ctx, int choice,
                                     const struct llmio__json *calls,
-                                    bool stream, const char *path,
+                                    bool stream, const struct path *mpath,
                                     llmio_error *err)
 {
     enum llmio__json_type t = llmio__json_type(calls);
@@ -724,17 +765,15 @@ static llmio_status emit_tool_calls(struct llmio__stream_ctx *ctx, int choice,
         return LLMIO_OK;
     }
     if (t != LLMIO__JSON_ARRAY) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s.tool_calls: expected an array",
-                  path);
-        return LLMIO_E_PROTOCOL;
+        return shape_error(err, mpath, "tool_calls", "expected an array");
     }
     size_t n = llmio__json_len(calls);
     for (size_t i = 0; i < n; i++) {
+        struct path tp = *mpath;
+        tp.tool = (long)i;
         const struct llmio__json *c = llmio__json_at(calls, i);
         if (llmio__json_type(c) != LLMIO__JSON_OBJECT) {
-            set_error(err, LLMIO_E_PROTOCOL,
-                      "%s.tool_calls[%zu]: expected an object", path, i);
-            return LLMIO_E_PROTOCOL;
+            return shape_error(err, &tp, NULL, "expected an object");
         }
         llmio_delta d;
         memset(&d, 0, sizeof d);
@@ -745,9 +784,7 @@ static llmio_status emit_tool_calls(struct llmio__stream_ctx *ctx, int choice,
             d.tool_index = (int)i;
         } else if (llmio__json_int(llmio__json_get(c, "index"), &idx)) {
             if (idx < 0 || idx >= LLMIO__MAX_TOOL_CALLS) {
-                set_error(err, LLMIO_E_PROTOCOL,
-                          "%s.tool_calls[%zu].index: out of range", path, i);
-                return LLMIO_E_PROTOCOL;
+                return shape_error(err, &tp, "index", "out of range");
             }
             d.tool_index = (int)idx;
         } else {
@@ -757,16 +794,14 @@ static llmio_status emit_tool_calls(struct llmio__stream_ctx *ctx, int choice,
         }
         size_t len;
         const struct llmio__json *fn = llmio__json_get(c, "function");
-        if (!opt_str(c, "id", path, &d.tool_id, &len, err) ||
-            !opt_str(fn, "name", path, &d.tool_name, &len, err)) {
+        struct path fp = tp;
+        fp.sub = "function";
+        if (!opt_str(c, "id", &tp, &d.tool_id, &len, err) ||
+            !opt_str(fn, "name", &fp, &d.tool_name, &len, err)) {
             return LLMIO_E_PROTOCOL;
         }
         if (!tool_args(fn, &d.text, &d.text_len)) {
-            set_error(err, LLMIO_E_PROTOCOL,
-                      "%s.tool_calls[%zu].function.arguments: expected a "
-                      "string",
-                      path, i);
-            return LLMIO_E_PROTOCOL;
+            return shape_error(err, &fp, "arguments", "expected a string");
         }
         llmio_status st = emit(ctx, &d);
         if (st != LLMIO_OK) {
@@ -821,22 +856,17 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
                                 bool stream, struct openai_state *state,
                                 const struct ident *ident, llmio_error *err)
 {
-    char path[48];
-    snprintf(path, sizeof path, "choices[%zu]", pos);
+    struct path path = {(long)pos, NULL, -1, NULL};
     if (llmio__json_type(ch) != LLMIO__JSON_OBJECT) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s: expected an object", path);
-        return LLMIO_E_PROTOCOL;
+        return shape_error(err, &path, NULL, "expected an object");
     }
     int64_t idx = (int64_t)pos;
     const struct llmio__json *iv = llmio__json_get(ch, "index");
     if (iv != NULL && !llmio__json_int(iv, &idx)) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s.index: expected an integer",
-                  path);
-        return LLMIO_E_PROTOCOL;
+        return shape_error(err, &path, "index", "expected an integer");
     }
     if (idx < 0 || idx >= LLMIO__MAX_CHOICES) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s.index: out of range", path);
-        return LLMIO_E_PROTOCOL;
+        return shape_error(err, &path, "index", "out of range");
     }
     int choice = (int)idx;
     const char *mkey = stream ? "delta" : "message";
@@ -844,12 +874,10 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     enum llmio__json_type mt = llmio__json_type(msg);
     if (mt != LLMIO__JSON_OBJECT && mt != LLMIO__JSON_NONE &&
         mt != LLMIO__JSON_NULL) {
-        set_error(err, LLMIO_E_PROTOCOL, "%s.%s: expected an object", path,
-                  mkey);
-        return LLMIO_E_PROTOCOL;
+        return shape_error(err, &path, mkey, "expected an object");
     }
-    char mpath[64];
-    snprintf(mpath, sizeof mpath, "%s.%s", path, mkey);
+    struct path mp = {(long)pos, mkey, -1, NULL};
+    const struct path *mpath = &mp;
     llmio_status st;
     llmio_delta d;
 
@@ -923,7 +951,7 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     if (st != LLMIO_OK) {
         return st;
     }
-    if (!opt_str(ch, "finish_reason", path, &s, &len, err)) {
+    if (!opt_str(ch, "finish_reason", &path, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
     if (s != NULL && len > 0) {
@@ -1094,8 +1122,9 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
     struct ident ident;
     size_t len;
     memset(&ident, 0, sizeof ident);
-    if (!opt_str(root, "id", "$", &ident.id, &len, err) ||
-        !opt_str(root, "model", "$", &ident.model, &len, err)) {
+    static const struct path root_path = {-1, NULL, -1, NULL};
+    if (!opt_str(root, "id", &root_path, &ident.id, &len, err) ||
+        !opt_str(root, "model", &root_path, &ident.model, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
     const struct llmio__json *cv = llmio__json_get(root, "created");

@@ -185,6 +185,21 @@ TEST(openai_body_bad_shapes)
         {"{\"choices\":[{\"message\":{\"tool_calls\":{}}}]}",
          "choices[0].message.tool_calls: expected an array"},
         {"{\"id\":1,\"choices\":[]}", "$.id: expected a string"},
+        {"{\"choices\":[{\"message\":{\"tool_calls\":[{\"function\":"
+         "{\"name\":5}}]}}]}",
+         "choices[0].message.tool_calls[0].function.name: expected a "
+         "string"},
+        {"{\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":[],"
+         "\"function\":{}}]}}]}",
+         "choices[0].message.tool_calls[0].id: expected a string"},
+        {"{\"choices\":[{\"message\":{\"tool_calls\":[{\"function\":"
+         "{\"arguments\":true}}]}}]}",
+         "choices[0].message.tool_calls[0].function.arguments: expected a "
+         "string"},
+        {"{\"choices\":[{\"message\":[]}]}",
+         "choices[0].message: expected an object"},
+        {"{\"choices\":[{\"finish_reason\":1}]}",
+         "choices[0].finish_reason: expected a string"},
         {"{\"choices\":[]", "body: invalid JSON at offset"},
         {"", "body: invalid JSON"},
     };
