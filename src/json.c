@@ -1332,7 +1332,11 @@ static void jw_string(struct llmio__jw *w, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    if (len > 0 && !llmio__utf8_valid(u, len)) {
+    if (len == 0) {
+        jw_put(w, "\"\"", 2); /* S may be NULL */
+        return;
+    }
+    if (!llmio__utf8_valid(u, len)) {
         jw_fail(w, LLMIO_E_INVALID);
         return;
     }

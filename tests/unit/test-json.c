@@ -434,12 +434,14 @@ TEST(json_writer_basic)
     llmio__jw_keys(&w, "e");
     llmio__jw_obj_begin(&w);
     llmio__jw_obj_end(&w);
+    llmio__jw_key(&w, NULL, 0);
+    llmio__jw_str(&w, NULL, 0);
     llmio__jw_obj_end(&w);
     ASSERT_OK(llmio__jw_finish(&w));
     ASSERT_STR_EQ(b.data,
                   "{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\"},"
                   "-7,0.25,true,false,null,{\"a\": [1]},[]],"
-                  "\"e\":{}}");
+                  "\"e\":{},\"\":\"\"}");
     llmio__buf_cleanup(&b);
 }
 
