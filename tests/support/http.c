@@ -107,6 +107,7 @@ long test_http_recv_more(struct test_http *h, int timeout_ms)
     if (h->len + 65536 + 1 > h->cap) {
         h->cap = (h->len + 65536 + 1) * 2;
         h->buf = realloc(h->buf, h->cap);
+        h->buf[h->len] = '\0';
     }
     ssize_t r = recv(h->fd, h->buf + h->len, 65536, 0);
     if (r < 0) {
