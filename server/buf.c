@@ -176,10 +176,16 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 void mock_buf_json_str(struct mock_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
     mock_buf_reserve(b, n + 2);
     mock_buf_putc(b, '"');
+    mock_buf_json_esc(b, s, n);
+    mock_buf_putc(b, '"');
+}
+
+void mock_buf_json_esc(struct mock_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         /* Copy runs of plain bytes in one go: this is the hot path. */
@@ -232,7 +238,6 @@ void mock_buf_json_str(struct mock_buf *b, const char *s, size_t n)
             }
         }
     }
-    mock_buf_putc(b, '"');
 }
 
 void mock_buf_json_cstr(struct mock_buf *b, const char *s)

@@ -1055,8 +1055,7 @@ static bool secret_header(const struct mock_http_header *h)
 static void log_query(struct mock_buf *b, const char *q, size_t n)
 {
     /* The query with every key= value replaced by ***. */
-    struct mock_buf t;
-    mock_buf_init(&t);
+    mock_buf_putc(b, '"');
     size_t i = 0;
     while (i < n) {
         size_t s = i;
@@ -1064,17 +1063,16 @@ static void log_query(struct mock_buf *b, const char *q, size_t n)
             i++;
         }
         if (s) {
-            mock_buf_putc(&t, '&');
+            mock_buf_putc(b, '&');
         }
         if (i - s >= 4 && memcmp(q + s, "key=", 4) == 0) {
-            mock_buf_puts(&t, "key=***");
+            mock_buf_puts(b, "key=***");
         } else {
-            mock_buf_append(&t, q + s, i - s);
+            mock_buf_json_esc(b, q + s, i - s);
         }
         i++;
     }
-    mock_buf_json_str(b, t.data ? t.data : "", t.len);
-    mock_buf_free(&t);
+    mock_buf_putc(b, '"');
 }
 
 static void write_log(struct mock_call *c)
@@ -1114,34 +1112,33 @@ static void write_log(struct mock_call *c)
         }
         mock_buf_puts(b, i ? "," : "");
         mock_buf_json_str(b, name, nl);
-        mock_buf_putc(b, ':');
-        struct mock_buf v;
-        mock_buf_init(&v);
+        mock_buf_puts(b, ":\"");
+        bool first = true;
         for (size_t j = i; j < r->nheaders; j++) {
             const struct mock_http_header *o = &r->headers[j];
             if (o->name_len != h->name_len ||
                 strncasecmp(o->name, h->name, h->name_len) != 0) {
                 continue;
             }
-            if (v.len) {
-                mock_buf_puts(&v, ", ");
+            if (!first) {
+                mock_buf_puts(b, ", ");
             }
+            first = false;
             if (secret_header(o)) {
                 /* Keep an auth scheme word, never any part of the key. */
                 const char *sp = memchr(o->value, ' ', o->value_len);
                 if (sp && strncasecmp(o->name, "x-", 2) != 0 &&
                     sp - o->value < 16) {
-                    mock_buf_append(&v, o->value, (size_t)(sp - o->value));
-                    mock_buf_puts(&v, " ***");
+                    mock_buf_json_esc(b, o->value, (size_t)(sp - o->value));
+                    mock_buf_puts(b, " ***");
                 } else {
-                    mock_buf_puts(&v, "***");
+                    mock_buf_puts(b, "***");
                 }
             } else {
-                mock_buf_append(&v, o->value, o->value_len);
+                mock_buf_json_esc(b, o->value, o->value_len);
             }
         }
-        mock_buf_json_str(b, v.data ? v.data : "", v.len);
-        mock_buf_free(&v);
+        mock_buf_putc(b, '"');
     }
     /* "body" embeds a JSON body as an object (compact), "raw_body" is the
      * exact bytes as a string, so tests can match either way. */
@@ -1493,4 +1490,20 @@ void mock_handle_bad_http(struct mock_ctx *ctx, int status, const char *msg,
     add_seg(plan, 0, d->len, 0, MOCK_SEG_HEAD, false);
     plan->status = status;
     mock_stats_count(ctx, MOCK_EP_OTHER, status);
+    if (ctx->log) {
+        /* The request never parsed: log what is known. */
+        uint64_t id = ++ctx->seq;
+        struct mock_buf b;
+        mock_buf_init(&b);
+        mock_buf_printf(&b, "{\"seq\":%llu,\"ts\":\"", (unsigned long long)id);
+        mock_rfc3339(&b, ctx->now_ms());
+        mock_buf_printf(&b, "\",\"method\":null,\"status\":%d,\"endpoint\":"
+                            "\"other\",\"error\":",
+                        status);
+        mock_buf_json_cstr(&b, msg);
+        mock_buf_puts(&b, "}\n");
+        fwrite(b.data, 1, b.len, ctx->log);
+        fflush(ctx->log);
+        mock_buf_free(&b);
+    }
 }

@@ -49,6 +49,8 @@ void mock_buf_reset(struct mock_buf *b);
 /* Appends S (N bytes) as a quoted JSON string; invalid UTF-8 bytes become
  * U+FFFD so the output is always valid JSON. */
 void mock_buf_json_str(struct mock_buf *b, const char *s, size_t n);
+/* The same without the quotes, for building one string from pieces. */
+void mock_buf_json_esc(struct mock_buf *b, const char *s, size_t n);
 /* Appends a NUL-terminated string as a quoted JSON string. */
 void mock_buf_json_cstr(struct mock_buf *b, const char *s);
 

@@ -354,6 +354,15 @@ static void on_readable(struct server *s, struct conn *c)
     pump(s, c);
 }
 
+/* Resumes reading once input that was held back can be consumed again. */
+static void want_read(struct server *s, struct conn *c)
+{
+    if (!(c->mask & EPOLLIN) && !c->peer_closed && !c->closing &&
+        c->in.len < MAX_HEAD + s->ctx.max_body + READ_CHUNK) {
+        set_mask(s, c, c->mask | EPOLLIN | EPOLLRDHUP);
+    }
+}
+
 /* Ends the current plan and moves on to the next buffered request. */
 static void plan_done(struct server *s, struct conn *c)
 {
@@ -364,10 +373,8 @@ static void plan_done(struct server *s, struct conn *c)
     }
     /* Keep small plans for reuse; drop big buffers. */
     mock_plan_clear(c->plan);
-    if (!(c->mask & EPOLLIN) && !c->peer_closed) {
-        set_mask(s, c, c->mask | EPOLLIN | EPOLLRDHUP);
-    }
     process(s, c);
+    want_read(s, c);
 }
 
 /* Sends what can be sent now; arms the timer or EPOLLOUT otherwise. */
@@ -487,6 +494,7 @@ static void pump(struct server *s, struct conn *c)
                     continue;
                 }
             }
+            want_read(s, c);
             return;
         }
         struct mock_plan *p = c->plan;
