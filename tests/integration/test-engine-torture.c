@@ -1,0 +1,138 @@
+/* test-engine-torture.c - allocation torture of a whole request against
+ * llmio-mock: the Nth allocation of the client's allocator fails, for N
+ * from 1 until a request succeeds; every run must end in LLMIO_E_NOMEM or
+ * success, with nothing leaked (the allocator counts live blocks; ASan and
+ * valgrind check the rest). */
+#include "engine-util.h"
+
+struct chaos {
+    long n;      /* allocations so far */
+    long fail_at; /* this one fails (1-based); 0 never */
+    long live;   /* blocks currently allocated */
+};
+
+static bool chaos_should_fail(struct chaos *ch)
+{
+    ch->n++;
+    if (ch->fail_at != 0 && ch->n == ch->fail_at) {
+        return true;
+    }
+    return false;
+}
+
+static void *chaos_malloc(size_t size, void *user)
+{
+    struct chaos *ch = user;
+    if (chaos_should_fail(ch)) {
+        return NULL;
+    }
+    void *p = malloc(size);
+    if (p != NULL) {
+        ch->live++;
+    }
+    return p;
+}
+
+static void *chaos_realloc(void *ptr, size_t size, void *user)
+{
+    struct chaos *ch = user;
+    if (chaos_should_fail(ch)) {
+        return NULL;
+    }
+    void *p = realloc(ptr, size);
+    if (p != NULL && ptr == NULL) {
+        ch->live++;
+    }
+    return p;
+}
+
+static void chaos_free(void *ptr, void *user)
+{
+    struct chaos *ch = user;
+    ch->live--;
+    free(ptr);
+}
+
+/* One full request with the Nth allocation failing. Returns true when the
+ * request made fewer than FAIL_AT allocations (so every allocation site
+ * has had its turn); it must then have succeeded. */
+static bool one_run(const struct test_mock *m, long fail_at, int stream)
+{
+    struct chaos ch = {.fail_at = fail_at};
+    llmio_allocator a = {chaos_malloc, chaos_realloc, chaos_free, &ch,
+                         {NULL, NULL, NULL, NULL}};
+    llmio_client *c = NULL;
+    llmio_status st = llmio_client_new(&a, &c);
+    if (st != LLMIO_OK) {
+        ASSERT_EQ(st, LLMIO_E_NOMEM);
+        ASSERT_NULL(c);
+        ASSERT_EQ(ch.live, 0);
+        return false;
+    }
+    bool reached = false;
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m->url);
+    st = llmio_client_set_base_url(c, NULL, url);
+    if (st == LLMIO_OK) {
+        st = llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio_client_add_header(c, "X-Torture: 1");
+    }
+    llmio_future *f = NULL;
+    struct engine_rec rec = {0};
+    if (st == LLMIO_OK) {
+        llmio_request *r = engine_request("text=torture test reply", stream);
+        llmio_error err;
+        st = llmio_submit(c, r, engine_done_cb, &rec,
+                          &f, &err);
+        llmio_request_free(r);
+        if (st != LLMIO_OK) {
+            ASSERT_NULL(f);
+            ASSERT_EQ(err.code, st);
+        }
+    }
+    if (st == LLMIO_OK) {
+        ASSERT_OK(llmio_future_wait(f, 10000));
+        st = llmio_future_status(f);
+        if (st == LLMIO_OK) {
+            ASSERT_STR_EQ(
+                llmio_response_text(llmio_future_response(f), 0, NULL),
+                "torture test reply");
+        }
+    }
+    if (st != LLMIO_OK && st != LLMIO_E_NOMEM) {
+        test_fail_(__FILE__, __LINE__,
+                   "allocation %ld (stream %d) failed: %s (%s)", fail_at,
+                   stream, llmio_status_name(st),
+                   f ? llmio_future_error(f)->message : "submit");
+    }
+    /* Success despite an injected failure is fine: the arena falls back
+     * to a smaller block when a large one cannot be had. */
+    llmio_future_free(f);
+    llmio_client_free(c);
+    ASSERT_EQ(ch.live, 0);
+    reached = ch.fail_at != 0 && ch.n >= ch.fail_at;
+    if (!reached) {
+        ASSERT_OK(st);
+    }
+    return !reached;
+}
+
+TEST(engine_alloc_torture)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    for (int stream = 0; stream <= 2; stream++) {
+        long n = 1;
+        while (!one_run(&m, n, stream)) {
+            n++;
+            ASSERT_CMP(n, <, 5000);
+        }
+        /* And without any failure it works, too. */
+        ASSERT(one_run(&m, 0, stream));
+        /* The loop did cover the allocation sites. */
+        ASSERT_CMP(n, >, 20);
+    }
+    test_mock_stop(&m);
+}
