@@ -213,9 +213,13 @@ static llmio_status on_line(struct llmio__sse_parser *p, size_t start,
     if (line[0] == ':') {
         return LLMIO_OK; /* comment */
     }
-    const char *colon = memchr(line, ':', len);
-    size_t nlen = colon != NULL ? (size_t)(colon - line) : len;
-    size_t voff = colon != NULL ? nlen + 1 : len;
+    /* The colon is a few bytes in ("data:"), so a plain loop beats a
+     * memchr call. */
+    size_t nlen = 0;
+    while (nlen < len && line[nlen] != ':') {
+        nlen++;
+    }
+    size_t voff = nlen < len ? nlen + 1 : len;
     if (voff < len && line[voff] == ' ') {
         voff++;
     }
@@ -315,6 +319,18 @@ int llmio__sse_next(struct llmio__sse_parser *p, struct llmio__sse_event *ev)
             p->skip_lf = false;
         }
         size_t start = p->pos;
+        if (start < end && buf[start] == '\n') {
+            /* Blank line (LF): the end of nearly every event; skip the
+             * line-end searches. */
+            p->pos = start + 1;
+            p->scan = p->pos;
+            if (p->data_mode != 0) {
+                dispatch(p, ev);
+                return 1;
+            }
+            p->has_type = false;
+            continue;
+        }
         if (p->scan < start) {
             p->scan = start;
         }
