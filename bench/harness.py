@@ -207,7 +207,7 @@ class Bench:
             argv += ["--expect-bytes", str(e[key + "_BYTES"])]
         env = dict(os.environ)
         env.update(CLIENT_ENV.get(name, {}))
-        limit = (duration + warmup) * 2 + 90 if not count else 240
+        limit = (duration + warmup) * 2 + 90 if not count else 180
         try:
             p = subprocess.run(argv, capture_output=True, text=True, env=env,
                                timeout=limit)

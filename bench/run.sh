@@ -50,15 +50,17 @@ done
 # llmio-mock for paced streams, when it is built and works.
 MOCK_PORT=0
 if [ -x build/bin/llmio-mock ]; then
-    $PIN0 build/bin/llmio-mock --port 0 --quiet \
-        --scenario "$(python3 bench/harness.py --mock-scenario)" >"$OUT/mock.out" 2>"$OUT/mock.err" &
+    SCENARIO=$(python3 bench/harness.py --mock-scenario)
+    rm -f "$OUT/mock.out"
+    $PIN0 build/bin/llmio-mock --port 0 --scenario "$SCENARIO" \
+        >"$OUT/mock.out" 2>"$OUT/mock.err" &
     MOCK_PID=$!
     i=0
-    while [ $i -lt 30 ] && ! [ -s "$OUT/mock.out" ] && kill -0 "$MOCK_PID" 2>/dev/null; do
+    while [ $i -lt 50 ] && ! [ -s "$OUT/mock.out" ] && kill -0 "$MOCK_PID" 2>/dev/null; do
         sleep 0.1; i=$((i + 1))
     done
     MOCK_PORT=$(head -1 "$OUT/mock.out" 2>/dev/null | tr -dc 0-9)
-    [ -n "$MOCK_PORT" ] || { MOCK_PORT=0; MOCK_PID=""; echo "bench: llmio-mock not usable; paced streams skipped" >&2; }
+    [ -n "$MOCK_PORT" ] || { MOCK_PORT=0; echo "bench: llmio-mock not usable; paced streams skipped" >&2; }
 fi
 
 QUICK=""
