@@ -41,6 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mock_ctx_init(&ctx);
     ctx.now_ms = fixed_now;
     ctx.max_body = 1 << 20;
+    /* Exercise the request log too (masking, re-serialisation). */
+    ctx.log = fopen("/dev/null", "w");
     struct mock_plan plan;
     mock_plan_init(&plan);
     struct mock_buf scratch, in;
@@ -94,6 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mock_buf_free(&scratch);
     mock_plan_free(&plan);
     mock_arena_free(&arena);
+    if (ctx.log) {
+        fclose(ctx.log);
+    }
     mock_ctx_cleanup(&ctx);
     return 0;
 }

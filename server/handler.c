@@ -1248,6 +1248,20 @@ static void body_model(const struct mock_json *body, const char **m,
     }
 }
 
+/* True if the scenario asks for anything beyond headers and keys (so a
+ * bare "fail-first=K" can imply a 500). */
+static bool has_behaviour(const struct mock_scenario *s)
+{
+    return s->status || s->reset || s->close_after_events >= 0 ||
+           s->close_after_bytes >= 0 || s->stall_after_events >= 0 ||
+           s->error_after_events >= 0 || s->malformed_event >= 0 ||
+           s->ttft_ms >= 0 || s->tps >= 0 || s->header_delay_ms >= 0 ||
+           s->slow_headers_ms >= 0 || s->write_size >= 0 ||
+           s->write_gap_ms >= 0 || s->split_utf8 || s->big_event >= 0 ||
+           s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 ||
+           s->finish;
+}
+
 /* ---- entry points ------------------------------------------------------------ */
 
 void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
@@ -1338,7 +1352,7 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
             goto done;
         }
         c.scenario_applied = true;
-        if (c.scn.fail_first > 0) {
+        if (c.scn.fail_first > 0 || c.scn.nfail_seq > 0) {
             const char *key = c.scn.key;
             size_t kl = key ? strlen(key) : 0;
             if (key == NULL) {
@@ -1348,12 +1362,24 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
                 kl = kh ? kh->value_len : 0;
             }
             c.attempt = mock_ctx_attempt(ctx, key, kl);
-            /* Past the first K attempts the request is served plainly. */
-            c.scenario_applied = c.attempt <= c.scn.fail_first;
-            if (c.scenario_applied && c.scn.status == 0 && !c.scn.reset &&
-                c.scn.close_after_bytes < 0 && c.scn.close_after_events < 0 &&
-                c.scn.stall_after_events < 0 && !c.scn.has_raw) {
-                c.scn.status = 500;
+            if (c.scn.nfail_seq > 0) {
+                /* fail-seq: attempt N gets entry N, later ones succeed. */
+                c.scenario_applied = c.attempt <= c.scn.nfail_seq;
+                if (c.scenario_applied) {
+                    int st = c.scn.fail_seq[c.attempt - 1];
+                    if (st < 0) {
+                        c.scn.reset = true;
+                    } else {
+                        c.scn.status = st;
+                    }
+                }
+            } else {
+                /* Past the first K attempts the request is served
+                 * plainly. */
+                c.scenario_applied = c.attempt <= c.scn.fail_first;
+                if (c.scenario_applied && !has_behaviour(&c.scn)) {
+                    c.scn.status = 500;
+                }
             }
         }
     }

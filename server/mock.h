@@ -227,6 +227,8 @@ struct mock_scenario {
     const char *spec; /* the directive text applied, for the log */
     int status;
     int fail_first;
+    int fail_seq[16]; /* fail-seq: status per attempt, -1 = reset */
+    int nfail_seq;
     const char *key;
     const char *retry_after;
     long retry_after_ms;

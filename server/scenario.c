@@ -227,6 +227,32 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
         s->fail_first = (int)x;
         return true;
     }
+    if (is_key(k, kl, "fail-seq")) {
+        /* Comma-separated statuses (or "reset") for attempts 1, 2, ... */
+        s->nfail_seq = 0;
+        char *p = v;
+        while (*p) {
+            char *comma = strchr(p, ',');
+            if (comma) {
+                *comma = '\0';
+            }
+            if (s->nfail_seq == 16) {
+                return set_err(s, "too many entries in '%s'", k, kl);
+            }
+            if (strcmp(p, "reset") == 0) {
+                s->fail_seq[s->nfail_seq++] = -1;
+            } else if (parse_long(p, 100, 599, &x)) {
+                s->fail_seq[s->nfail_seq++] = (int)x;
+            } else {
+                return set_err(s, "bad value for '%s'", k, kl);
+            }
+            if (!comma) {
+                break;
+            }
+            p = comma + 1;
+        }
+        return true;
+    }
     NUM("retry-after-ms", retry_after_ms, 0, 86400000L)
     NUM("ttft", ttft_ms, 0, 600000)
     NUM("tps", tps, 1, 1000000)

@@ -402,3 +402,48 @@ TEST(mock_scenario_files_and_models)
     test_http_close(&h);
     test_mock_stop(&m);
 }
+
+TEST(mock_fault_fail_seq)
+{
+    struct test_mock m;
+    start(&m);
+    const char *hdrs = "X-Mock-Scenario: fail-seq=429,503,reset;"
+                       "retry-after=1\r\nX-Mock-Key: seq\r\n" AUTH;
+    int want[5] = {429, 503, 0, 200, 200};
+    for (int i = 0; i < 5; i++) {
+        struct test_http h;
+        test_http_open(&h, m.port);
+        ASSERT(test_http_post(&h, "/v1/chat/completions", hdrs, plain_body));
+        struct test_http_resp r;
+        bool ok = test_http_read(&h, &r, 2000);
+        if (want[i] == 0) {
+            ASSERT(!ok);
+            ASSERT(h.reset);
+        } else {
+            ASSERT(ok);
+            ASSERT_EQ(r.status, want[i]);
+        }
+        test_http_resp_free(&r);
+        test_http_close(&h);
+    }
+    /* A bare fail-first implies 500; fail-first with only pacing is slow
+     * first, then fast, never an error. */
+    struct test_http h;
+    test_http_open(&h, m.port);
+    struct test_http_resp r;
+    ASSERT(test_http_post(&h, "/v1/chat/completions",
+                          "X-Mock-Scenario: fail-first=1;key=bare\r\n" AUTH,
+                          plain_body));
+    ASSERT(test_http_read(&h, &r, 2000));
+    ASSERT_EQ(r.status, 500);
+    test_http_resp_free(&r);
+    ASSERT(test_http_post(&h, "/v1/chat/completions",
+                          "X-Mock-Scenario: fail-first=1;key=slow;"
+                          "header-delay=50\r\n" AUTH,
+                          plain_body));
+    ASSERT(test_http_read(&h, &r, 2000));
+    ASSERT_EQ(r.status, 200);
+    test_http_resp_free(&r);
+    test_http_close(&h);
+    test_mock_stop(&m);
+}
