@@ -295,15 +295,17 @@ static size_t decode_escape(struct parser *ps, const unsigned char *p,
 }
 
 /*
- * Parses the string whose opening quote is at P into N. The decoded string
- * lives in the second copy (STRS) at the same offset as its source: it is
+ * Parses the string whose opening quote is at P into N (the general case:
+ * escapes, UTF-8 validation, errors). The decoded string lives in the
+ * second copy (STRS) at the same offset as its source: it is
  * already there unless an escape shifts it, and it is never longer than its
  * source, so it is decoded in place and NUL-terminated at most at its
  * closing quote. Returns the byte after the closing quote, or NULL with the
  * error set.
  */
-static inline const unsigned char *
-parse_string(struct parser *ps, const unsigned char *p, struct llmio__json *n)
+__attribute__((noinline)) static const unsigned char *
+parse_string_slow(struct parser *ps, const unsigned char *p,
+                  struct llmio__json *n)
 {
     const unsigned char *s = p + 1, *q = s;
     char *d0 = ps->strs + (s - ps->base);
@@ -352,6 +354,27 @@ parse_string(struct parser *ps, const unsigned char *p, struct llmio__json *n)
     n->len = (uint32_t)len;
     n->raw_len = (uint32_t)(q + 1 - p);
     return q + 1;
+}
+
+/*
+ * Parses the string whose opening quote is at P into N; the common case (no
+ * escapes, ASCII) inline, everything else in parse_string_slow.
+ */
+static inline const unsigned char *
+parse_string(struct parser *ps, const unsigned char *p, struct llmio__json *n)
+{
+    const unsigned char *s = p + 1;
+    const unsigned char *q = scan_plain(s);
+    if (__builtin_expect(*q == '"', 1)) {
+        size_t len = (size_t)(q - s);
+        char *d0 = ps->strs + (s - ps->base);
+        d0[len] = '\0';
+        n->u.str = d0;
+        n->len = (uint32_t)len;
+        n->raw_len = (uint32_t)(len + 2);
+        return q + 1;
+    }
+    return parse_string_slow(ps, p, n);
 }
 
 /* Parses the number at P into N (text, and the int64 when exact). */
