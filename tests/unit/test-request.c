@@ -48,8 +48,8 @@ TEST(request_validation_messages)
         "messages[1].role: invalid (9)",
         "messages: no message to add a text part to",
         "messages[0].content[1]: images are only allowed in user messages",
-        "messages[0].content[0].image_url.url: must be an http(s) or data: "
-        "URL",
+        ("messages[0].content[0].image_url.url: must be an http(s) or "
+         "data: URL"),
         "messages[0].content[0].image_url.detail: must be auto, low or high",
         "messages[0].tool_calls: only assistant messages carry tool calls",
         "messages[0].tool_calls[0].arguments: not valid JSON",
