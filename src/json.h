@@ -37,7 +37,7 @@ struct llmio__json {
         const struct llmio__json *kids; /* array: n values; object: 2n */
         int64_t i;                      /* number: value when IS_INT */
     } u;
-    uint32_t len;     /* string bytes / member count / number: 1 if int */
+    uint32_t len;     /* string bytes / elements / members / number: is-int */
     uint32_t raw_len; /* bytes of RAW */
 };
 
@@ -118,8 +118,8 @@ bool llmio__json_is_null(const struct llmio__json *v);
 /* A number's source text (not NUL-terminated); NULL if not a number. */
 const char *llmio__json_number_text(const struct llmio__json *v, size_t *len);
 
-/* The exact source bytes of any value (not NUL-terminated unless it is the
- * whole document); NULL for NULL. */
+/* The exact source bytes of any value (not NUL-terminated: the next source
+ * byte follows); valid as long as the arena. NULL for NULL. */
 const char *llmio__json_raw(const struct llmio__json *v, size_t *len);
 
 /* Byte-wise equality of two strings values with S[0..LEN). */
