@@ -1,0 +1,83 @@
+/* test-gemini.c (integration) - the Gemini provider through the public
+ * API against llmio-mock: non-streaming, streaming (alt=sse, CRLF),
+ * function calls in both, Google error bodies, in-band stream errors. */
+#include "native-util.h"
+
+#define RUN(scn, tools, stream, out)                                           \
+    native_run(&m, "gemini", "/v1beta", "gemini/gemini-2.5-flash", scn,      \
+               tools, stream, out)
+
+TEST(gemini_mock_text)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct native_result r, s;
+    RUN(NULL, false, false, &r);
+    ASSERT_OK(r.status);
+    ASSERT_STR_EQ(r.text, "hello there");
+    ASSERT_STR_EQ(r.provider, "gemini");
+    ASSERT_EQ(r.finish, LLMIO_FINISH_STOP);
+    ASSERT_STR_EQ(r.finish_raw, "STOP");
+    ASSERT_EQ(r.usage.completion_tokens, 2);
+    ASSERT_CMP(r.usage.prompt_tokens, >, 0);
+
+    RUN(NULL, false, true, &s);
+    ASSERT_OK(s.status);
+    ASSERT_STR_EQ(s.streamed, "hello there");
+    ASSERT_STR_EQ(s.text, r.text);
+    ASSERT_EQ(s.finish, r.finish);
+    ASSERT_EQ(s.usage.prompt_tokens, r.usage.prompt_tokens);
+    ASSERT_EQ(s.usage.completion_tokens, r.usage.completion_tokens);
+    ASSERT_EQ(s.usage.total_tokens, r.usage.total_tokens);
+
+    RUN("finish=length", false, true, &s);
+    ASSERT_EQ(s.finish, LLMIO_FINISH_LENGTH);
+    ASSERT_STR_EQ(s.finish_raw, "MAX_TOKENS");
+    test_mock_stop(&m);
+}
+
+TEST(gemini_mock_tool_calls)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    const char *scn = "tool=lookup:{\"city\":\"Lisbon\"};"
+                      "tool=lookup:{\"city\":\"Porto\"}";
+    for (int stream = 0; stream < 2; stream++) {
+        struct native_result r;
+        RUN(scn, true, stream == 1, &r);
+        ASSERT_OK(r.status);
+        ASSERT_EQ(r.finish, LLMIO_FINISH_TOOL_CALLS);
+        ASSERT_EQ(r.ntools, 2);
+        ASSERT_STR_EQ(r.tool_name[1], "lookup");
+        ASSERT_STR_EQ(r.tool_args[0], "{\"city\":\"Lisbon\"}");
+        ASSERT_STR_EQ(r.tool_args[1], "{\"city\":\"Porto\"}");
+        ASSERT(r.tool_id[0][0] != '\0');
+    }
+    test_mock_stop(&m);
+}
+
+TEST(gemini_mock_errors)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct native_result r;
+    RUN("status=429;retry-after=27", false, false, &r);
+    ASSERT_EQ(r.status, LLMIO_E_RATE_LIMIT);
+    ASSERT_STR_EQ(r.err.provider_type, "RESOURCE_EXHAUSTED");
+    ASSERT_EQ(r.err.retry_after_ms, 27000);
+    RUN("status=503", false, true, &r);
+    ASSERT_EQ(r.status, LLMIO_E_OVERLOADED);
+    ASSERT_STR_EQ(r.err.provider_type, "UNAVAILABLE");
+    RUN("status=404", false, false, &r);
+    ASSERT_EQ(r.status, LLMIO_E_BAD_REQUEST);
+    ASSERT_STR_EQ(r.err.provider_type, "NOT_FOUND");
+    RUN("status=500", false, false, &r);
+    ASSERT_EQ(r.status, LLMIO_E_SERVER);
+    ASSERT_STR_EQ(r.err.provider_type, "INTERNAL");
+
+    RUN("lorem=6;error-after-events=2", false, true, &r);
+    ASSERT_EQ(r.status, LLMIO_E_SERVER);
+    ASSERT_EQ(r.nerror_deltas, 1);
+    ASSERT_STR_EQ(r.streamed, "Lorem ipsum");
+    test_mock_stop(&m);
+}
