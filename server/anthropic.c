@@ -17,10 +17,16 @@
         return false;                                                          \
     } while (0)
 
-static const char *const block_types[] = {
-    "text",     "image",          "document",  "search_result",
-    "thinking", "redacted_thinking", "tool_use", "tool_result",
-    "server_tool_use", "web_search_tool_result"};
+static const char *const block_types[] = {"text",
+                                          "image",
+                                          "document",
+                                          "search_result",
+                                          "thinking",
+                                          "redacted_thinking",
+                                          "tool_use",
+                                          "tool_result",
+                                          "server_tool_use",
+                                          "web_search_tool_result"};
 
 /* Appends the text of a tool_result content (string or blocks). */
 static void tool_result_text(const struct mock_json *content,
@@ -48,33 +54,35 @@ static void tool_result_text(const struct mock_json *content,
 }
 
 /* Validates content blocks of message I and collects their text. */
-static bool blocks(struct mock_call *c, const struct mock_json *content,
-                   int i, struct mock_buf *text, bool *tool_result)
+static bool blocks(struct mock_call *c, const struct mock_json *content, int i,
+                   struct mock_buf *text, bool *tool_result)
 {
     int j = 0;
     for (const struct mock_json *b = content->child; b; b = b->next, j++) {
         if (b->type != MOCK_JSON_OBJECT) {
-            BAD(c, "messages.%d.content.%d: Input should be a valid "
-                   "dictionary or object to extract fields from",
+            BAD(c,
+                "messages.%d.content.%d: Input should be a valid "
+                "dictionary or object to extract fields from",
                 i, j);
         }
         const struct mock_json *t = mock_json_get(b, "type");
         if (t == NULL) {
-            BAD(c, "messages.%d.content.%d: Unable to extract tag using "
-                   "discriminator 'type'",
+            BAD(c,
+                "messages.%d.content.%d: Unable to extract tag using "
+                "discriminator 'type'",
                 i, j);
         }
         bool known = false;
-        for (size_t k = 0; k < sizeof block_types / sizeof *block_types;
-             k++) {
+        for (size_t k = 0; k < sizeof block_types / sizeof *block_types; k++) {
             known = known || mock_json_streq(t, block_types[k]);
         }
         if (!known) {
-            BAD(c, "messages.%d.content.%d: Input tag '%.*s' found using "
-                   "'type' does not match any of the expected tags: 'text', "
-                   "'image', 'document', 'search_result', 'thinking', "
-                   "'redacted_thinking', 'tool_use', 'tool_result', "
-                   "'server_tool_use', 'web_search_tool_result'",
+            BAD(c,
+                "messages.%d.content.%d: Input tag '%.*s' found using "
+                "'type' does not match any of the expected tags: 'text', "
+                "'image', 'document', 'search_result', 'thinking', "
+                "'redacted_thinking', 'tool_use', 'tool_result', "
+                "'server_tool_use', 'web_search_tool_result'",
                 i, j,
                 t->type == MOCK_JSON_STRING ? (int)(t->len > 64 ? 64 : t->len)
                                             : 1,
@@ -86,8 +94,9 @@ static bool blocks(struct mock_call *c, const struct mock_json *content,
                 BAD(c, "messages.%d.content.%d.text: Field required", i, j);
             }
             if (tx->type != MOCK_JSON_STRING) {
-                BAD(c, "messages.%d.content.%d.text: Input should be a valid "
-                       "string",
+                BAD(c,
+                    "messages.%d.content.%d.text: Input should be a valid "
+                    "string",
                     i, j);
             }
             if (text->len) {
@@ -227,9 +236,8 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         conv->has_tool_result = conv->has_tool_result || tr;
         conv->prompt_tokens += mock_count_tokens(text.data, text.len);
         if (user) {
-            conv->echo =
-                mock_arena_strndup(c->arena, text.data ? text.data : "",
-                                   text.len);
+            conv->echo = mock_arena_strndup(
+                c->arena, text.data ? text.data : "", text.len);
             conv->echo_len = text.len;
         }
     }

@@ -245,7 +245,8 @@ void mock_buf_json_cstr(struct mock_buf *b, const char *s)
     mock_buf_json_str(b, s, strlen(s));
 }
 
-/* ---- arena ---------------------------------------------------------------- */
+/* ---- arena ----------------------------------------------------------------
+ */
 
 struct mock_arena_block {
     struct mock_arena_block *next;
@@ -330,7 +331,8 @@ void mock_arena_free(struct mock_arena *a)
     a->total = 0;
 }
 
-/* ---- encoders ------------------------------------------------------------- */
+/* ---- encoders -------------------------------------------------------------
+ */
 
 void mock_base64(struct mock_buf *b, const unsigned char *p, size_t n)
 {
@@ -361,9 +363,9 @@ void mock_rfc3339(struct mock_buf *b, int64_t wall_ms)
     time_t t = (time_t)(wall_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    mock_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                    tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+    mock_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    (int)(wall_ms % 1000));
 }
 
 int64_t mock_wall_ms(void)

@@ -229,6 +229,5 @@ void mock_stats_json(struct mock_ctx *c, struct mock_buf *b)
                     "\"accepted\":%llu,\"keys\":%zu,\"time\":%lld}",
                     (unsigned long long)s->connections,
                     (unsigned long long)s->peak_connections,
-                    (unsigned long long)s->accepted, c->nkeys,
-                    (long long)sec);
+                    (unsigned long long)s->accepted, c->nkeys, (long long)sec);
 }

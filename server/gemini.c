@@ -19,30 +19,45 @@
     } while (0)
 
 /* Member NAME, or its snake_case twin SNAKE. */
-static const struct mock_json *get2(const struct mock_json *o,
-                                    const char *name, const char *snake)
+static const struct mock_json *get2(const struct mock_json *o, const char *name,
+                                    const char *snake)
 {
     const struct mock_json *v = mock_json_get(o, name);
     return v ? v : mock_json_get(o, snake);
 }
 
-static const char *const top_fields[] = {
-    "contents",          "systemInstruction", "system_instruction",
-    "tools",             "toolConfig",        "tool_config",
-    "safetySettings",    "safety_settings",   "generationConfig",
-    "generation_config", "cachedContent",     "cached_content",
-    "serviceTier",       "service_tier",      "labels",
-    "model"};
+static const char *const top_fields[] = {"contents",
+                                         "systemInstruction",
+                                         "system_instruction",
+                                         "tools",
+                                         "toolConfig",
+                                         "tool_config",
+                                         "safetySettings",
+                                         "safety_settings",
+                                         "generationConfig",
+                                         "generation_config",
+                                         "cachedContent",
+                                         "cached_content",
+                                         "serviceTier",
+                                         "service_tier",
+                                         "labels",
+                                         "model"};
 
-static const char *const part_fields[] = {
-    "text",          "inlineData",          "inline_data",
-    "fileData",      "file_data",           "functionCall",
-    "function_call", "functionResponse",    "function_response",
-    "executableCode", "executable_code",    "codeExecutionResult",
-    "code_execution_result"};
+static const char *const part_fields[] = {"text",
+                                          "inlineData",
+                                          "inline_data",
+                                          "fileData",
+                                          "file_data",
+                                          "functionCall",
+                                          "function_call",
+                                          "functionResponse",
+                                          "function_response",
+                                          "executableCode",
+                                          "executable_code",
+                                          "codeExecutionResult",
+                                          "code_execution_result"};
 
-static bool key_in(const struct mock_json *m, const char *const *list,
-                   size_t n)
+static bool key_in(const struct mock_json *m, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (strlen(list[i]) == m->keylen &&
@@ -130,9 +145,8 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         int j = 0;
         for (const struct mock_json *p = parts->child; p; p = p->next, j++) {
             int ndata = 0;
-            for (const struct mock_json *m = p->type == MOCK_JSON_OBJECT
-                                                 ? p->child
-                                                 : NULL;
+            for (const struct mock_json *m =
+                     p->type == MOCK_JSON_OBJECT ? p->child : NULL;
                  m; m = m->next) {
                 ndata += key_in(m, part_fields,
                                 sizeof part_fields / sizeof *part_fields);
@@ -187,9 +201,8 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         }
         conv->prompt_tokens += mock_count_tokens(text.data, text.len);
         if (!model_role) {
-            conv->echo = mock_arena_strndup(c->arena,
-                                            text.data ? text.data : "",
-                                            text.len);
+            conv->echo = mock_arena_strndup(
+                c->arena, text.data ? text.data : "", text.len);
             conv->echo_len = text.len;
         }
     }
@@ -198,8 +211,8 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
     if (!ok) {
         return false;
     }
-    const struct mock_json *gc = get2(b, "generationConfig",
-                                      "generation_config");
+    const struct mock_json *gc =
+        get2(b, "generationConfig", "generation_config");
     if (gc && gc->type == MOCK_JSON_OBJECT) {
         const struct mock_json *mo =
             get2(gc, "maxOutputTokens", "max_output_tokens");
@@ -240,8 +253,8 @@ static const char *finish(enum mock_finish f)
 
 /* Appends the parts array content for the reply (text and/or calls). */
 static void parts_json(struct mock_call *c, struct mock_buf *b,
-                       const char *text, size_t len,
-                       const struct mock_reply *r, bool calls)
+                       const char *text, size_t len, const struct mock_reply *r,
+                       bool calls)
 {
     bool any = false;
     if (len > 0 || !calls || r->ntools == 0) {
@@ -312,8 +325,7 @@ static void stream_error(struct mock_call *c)
                                ? c->scn.error_message
                                : "An internal error has occurred.");
     mock_buf_puts(&b, ",\"status\":");
-    mock_buf_json_cstr(&b, c->scn.error_type ? c->scn.error_type
-                                             : "INTERNAL");
+    mock_buf_json_cstr(&b, c->scn.error_type ? c->scn.error_type : "INTERNAL");
     mock_buf_puts(&b, g_sse ? "}}\r\n\r\n" : "}}]");
     g_first = false;
     mock_plan_error_event(c, b.data, b.len);
@@ -329,8 +341,9 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
     g_first = true;
     mock_set_stream_error(c, stream_error);
     mock_plan_head(c, 200,
-                   g_sse ? "text/event-stream" : "application/json; "
-                                                 "charset=UTF-8",
+                   g_sse ? "text/event-stream"
+                         : "application/json; "
+                           "charset=UTF-8",
                    NULL, 0, true);
     struct mock_buf o;
     mock_buf_init(&o);
@@ -416,8 +429,7 @@ void mock_gemini_generate(struct mock_call *c, const char *model,
 static bool content_text(const struct mock_json *content, struct mock_buf *t)
 {
     const struct mock_json *parts = mock_json_get(content, "parts");
-    if (parts == NULL || parts->type != MOCK_JSON_ARRAY ||
-        parts->count == 0) {
+    if (parts == NULL || parts->type != MOCK_JSON_ARRAY || parts->count == 0) {
         return false;
     }
     for (const struct mock_json *p = parts->child; p; p = p->next) {
@@ -453,8 +465,8 @@ static bool dims_of(struct mock_call *c, const struct mock_json *req,
     return true;
 }
 
-void mock_gemini_embed(struct mock_call *c, const char *model,
-                       size_t model_len, bool batch)
+void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,
+                       bool batch)
 {
     (void)model;
     (void)model_len;

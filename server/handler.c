@@ -15,7 +15,8 @@
 #include <strings.h>
 #include <time.h>
 
-/* ---- plans ----------------------------------------------------------------- */
+/* ---- plans -----------------------------------------------------------------
+ */
 
 void mock_plan_init(struct mock_plan *p)
 {
@@ -77,13 +78,14 @@ static void add_seg(struct mock_plan *p, size_t off, size_t len, long delay,
     }
 }
 
-/* ---- per-request state kept across helper calls ----------------------------- */
+/* ---- per-request state kept across helper calls -----------------------------
+ */
 
 /* Extra per-call state that does not belong in the public struct. */
 struct call_ext {
-    long events;           /* stream events written so far */
-    bool stream_over;      /* error-after-events fired */
-    long gen_tokens;       /* for non-stream pacing */
+    long events;      /* stream events written so far */
+    bool stream_over; /* error-after-events fired */
+    long gen_tokens;  /* for non-stream pacing */
     void (*stream_error)(struct mock_call *c);
 };
 
@@ -100,9 +102,8 @@ static const char *date_header(struct mock_ctx *ctx, int64_t now_ms)
     if (sec != cached_sec) {
         static const char *days[] = {"Sun", "Mon", "Tue", "Wed",
                                      "Thu", "Fri", "Sat"};
-        static const char *mons[] = {"Jan", "Feb", "Mar", "Apr",
-                                     "May", "Jun", "Jul", "Aug",
-                                     "Sep", "Oct", "Nov", "Dec"};
+        static const char *mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
         time_t t = (time_t)sec;
         struct tm tm;
         gmtime_r(&t, &tm);
@@ -145,8 +146,8 @@ static void ratelimit_headers(struct mock_call *c, struct mock_buf *b,
                             lim);
         }
         if (rem[0]) {
-            mock_buf_printf(b, "anthropic-ratelimit-%s-remaining: %s\r\n",
-                            what, rem);
+            mock_buf_printf(b, "anthropic-ratelimit-%s-remaining: %s\r\n", what,
+                            rem);
         }
         if (rst[0]) {
             mock_buf_printf(b, "anthropic-ratelimit-%s-reset: ", what);
@@ -369,8 +370,7 @@ void mock_plan_error_event(struct mock_call *c, const char *data, size_t len)
     raw_event(c, data, len, 0, false);
 }
 
-void mock_set_stream_error(struct mock_call *c,
-                           void (*fn)(struct mock_call *c))
+void mock_set_stream_error(struct mock_call *c, void (*fn)(struct mock_call *c))
 {
     ext_of(c)->stream_error = fn;
 }
@@ -387,7 +387,8 @@ void mock_respond(struct mock_call *c, int status, const char *ctype,
     mock_plan_body(c, body, len);
 }
 
-/* ---- errors ------------------------------------------------------------------ */
+/* ---- errors
+ * ------------------------------------------------------------------ */
 
 static const char *openai_type(int status)
 {
@@ -488,10 +489,11 @@ static void error_body(struct mock_call *c, struct mock_buf *b, int status,
                 double secs = c->scn.retry_after_ms >= 0
                                   ? (double)c->scn.retry_after_ms / 1000.0
                                   : strtod(c->scn.retry_after, NULL);
-                mock_buf_printf(b,
-                                "%s{\"@type\":\"type.googleapis.com/"
-                                "google.rpc.RetryInfo\",\"retryDelay\":\"%gs\"}",
-                                first ? "" : ",", secs);
+                mock_buf_printf(
+                    b,
+                    "%s{\"@type\":\"type.googleapis.com/"
+                    "google.rpc.RetryInfo\",\"retryDelay\":\"%gs\"}",
+                    first ? "" : ",", secs);
             }
             mock_buf_putc(b, ']');
         }
@@ -620,7 +622,8 @@ static void raw_stream(struct mock_call *c)
     add_seg(c->plan, off, 5, delay, MOCK_SEG_EVENT, false);
 }
 
-/* ---- reply rules ------------------------------------------------------------- */
+/* ---- reply rules
+ * ------------------------------------------------------------- */
 
 static bool is_space(char c)
 {
@@ -670,20 +673,29 @@ bool mock_next_piece(const char *text, size_t len, size_t *pos,
 }
 
 static const char *const lorem_words[] = {
-    "Lorem",     "ipsum",      "dolor",       "sit",        "amet,",
-    "consectetur", "adipiscing", "elit,",     "sed",        "do",
-    "eiusmod",   "tempor",     "incididunt",  "ut",         "labore",
-    "et",        "dolore",     "magna",       "aliqua.",    "Ut",
-    "enim",      "ad",         "minim",       "veniam,",    "quis",
-    "nostrud",   "exercitation", "ullamco",   "laboris",    "nisi",
-    "ut",        "aliquip",    "ex",          "ea",         "commodo",
-    "consequat.", "Duis",      "aute",        "irure",      "dolor",
-    "in",        "reprehenderit", "in",       "voluptate",  "velit",
-    "esse",      "cillum",     "dolore",      "eu",         "fugiat",
-    "nulla",     "pariatur.",  "Excepteur",   "sint",       "occaecat",
-    "cupidatat", "non",        "proident,",   "sunt",       "in",
-    "culpa",     "qui",        "officia",     "deserunt",   "mollit",
-    "anim",      "id",         "est",         "laborum."};
+    "Lorem",      "ipsum",     "dolor",
+    "sit",        "amet,",     "consectetur",
+    "adipiscing", "elit,",     "sed",
+    "do",         "eiusmod",   "tempor",
+    "incididunt", "ut",        "labore",
+    "et",         "dolore",    "magna",
+    "aliqua.",    "Ut",        "enim",
+    "ad",         "minim",     "veniam,",
+    "quis",       "nostrud",   "exercitation",
+    "ullamco",    "laboris",   "nisi",
+    "ut",         "aliquip",   "ex",
+    "ea",         "commodo",   "consequat.",
+    "Duis",       "aute",      "irure",
+    "dolor",      "in",        "reprehenderit",
+    "in",         "voluptate", "velit",
+    "esse",       "cillum",    "dolore",
+    "eu",         "fugiat",    "nulla",
+    "pariatur.",  "Excepteur", "sint",
+    "occaecat",   "cupidatat", "non",
+    "proident,",  "sunt",      "in",
+    "culpa",      "qui",       "officia",
+    "deserunt",   "mollit",    "anim",
+    "id",         "est",       "laborum."};
 
 void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
                      struct mock_reply *r)
@@ -700,8 +712,8 @@ void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
         r->len = s->text ? s->text_len : 0;
         long n = mock_count_tokens(r->text, r->len);
         for (int i = 0; i < s->ntools; i++) {
-            n += 1 + mock_count_tokens(s->tools[i].args,
-                                       strlen(s->tools[i].args));
+            n += 1 +
+                 mock_count_tokens(s->tools[i].args, strlen(s->tools[i].args));
         }
         r->completion_tokens = n;
         return;
@@ -802,7 +814,8 @@ bool mock_next_fragment(const char *s, size_t len, size_t *pos, size_t max,
     return true;
 }
 
-/* ---- auth -------------------------------------------------------------------- */
+/* ---- auth
+ * -------------------------------------------------------------------- */
 
 static bool key_valid(struct mock_ctx *ctx, const char *k, size_t n)
 {
@@ -850,8 +863,7 @@ static bool check_auth(struct mock_call *c)
             return false;
         }
         if (!key_valid(c->ctx, k, n)) {
-            mock_error(c, 401, "invalid_request_error", "invalid_api_key",
-                       NULL,
+            mock_error(c, 401, "invalid_request_error", "invalid_api_key", NULL,
                        "Incorrect API key provided: ***. You can find your "
                        "API key at https://platform.openai.com/account/"
                        "api-keys.");
@@ -915,7 +927,8 @@ static bool check_auth(struct mock_call *c)
     }
 }
 
-/* ---- routing ----------------------------------------------------------------- */
+/* ---- routing
+ * ----------------------------------------------------------------- */
 
 static bool path_is(const struct mock_http_req *r, const char *p)
 {
@@ -1036,7 +1049,8 @@ static void route(const struct mock_http_req *r, struct route *rt)
     }
 }
 
-/* ---- the request log --------------------------------------------------------- */
+/* ---- the request log
+ * --------------------------------------------------------- */
 
 static bool secret_header(const struct mock_http_header *h)
 {
@@ -1172,7 +1186,8 @@ static void write_log(struct mock_call *c)
     fflush(ctx->log);
 }
 
-/* ---- the /mock/ control endpoints -------------------------------------------- */
+/* ---- the /mock/ control endpoints
+ * -------------------------------------------- */
 
 static void mock_control(struct mock_call *c)
 {
@@ -1189,7 +1204,8 @@ static void mock_control(struct mock_call *c)
     mock_respond(c, 200, "application/json", b->data, b->len);
 }
 
-/* ---- scenario selection ------------------------------------------------------ */
+/* ---- scenario selection
+ * ------------------------------------------------------ */
 
 /* Finds the scenario text for this request: the X-Mock-Scenario header, the
  * model name (mock-NNN, mock-scenario-NAME, or anything after '@'), or the
@@ -1238,8 +1254,7 @@ static bool scenario_text(struct mock_call *c, const char *model,
 }
 
 /* The model named in a JSON body, for scenario selection. */
-static void body_model(const struct mock_json *body, const char **m,
-                       size_t *n)
+static void body_model(const struct mock_json *body, const char **m, size_t *n)
 {
     const struct mock_json *v = mock_json_get(body, "model");
     if (v && v->type == MOCK_JSON_STRING) {
@@ -1258,11 +1273,11 @@ static bool has_behaviour(const struct mock_scenario *s)
            s->ttft_ms >= 0 || s->tps >= 0 || s->header_delay_ms >= 0 ||
            s->slow_headers_ms >= 0 || s->write_size >= 0 ||
            s->write_gap_ms >= 0 || s->split_utf8 || s->big_event >= 0 ||
-           s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 ||
-           s->finish;
+           s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 || s->finish;
 }
 
-/* ---- entry points ------------------------------------------------------------ */
+/* ---- entry points
+ * ------------------------------------------------------------ */
 
 void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
                  const struct mock_http_req *req, struct mock_plan *plan,
@@ -1300,11 +1315,10 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
         } else if (c.provider == MOCK_P_ANTHROPIC) {
             mock_error(&c, 404, NULL, NULL, NULL, "Not found");
         } else {
-            mock_error(&c, 404, NULL, NULL, NULL, "Invalid URL (%.*s %.*s)",
-                       (int)(req->method_len > 16 ? 16 : req->method_len),
-                       req->method,
-                       (int)(req->path_len > 200 ? 200 : req->path_len),
-                       req->path);
+            mock_error(
+                &c, 404, NULL, NULL, NULL, "Invalid URL (%.*s %.*s)",
+                (int)(req->method_len > 16 ? 16 : req->method_len), req->method,
+                (int)(req->path_len > 200 ? 200 : req->path_len), req->path);
         }
         goto done;
     }
@@ -1505,9 +1519,10 @@ void mock_handle_bad_http(struct mock_ctx *ctx, int status, const char *msg,
     plan->close = true;
     struct mock_buf *d = &plan->data;
     char body[256];
-    int n = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\","
-                                        "\"type\":\"invalid_request_error\","
-                                        "\"param\":null,\"code\":null}}",
+    int n = snprintf(body, sizeof body,
+                     "{\"error\":{\"message\":\"%s\","
+                     "\"type\":\"invalid_request_error\","
+                     "\"param\":null,\"code\":null}}",
                      msg);
     mock_buf_printf(d,
                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
@@ -1523,8 +1538,9 @@ void mock_handle_bad_http(struct mock_ctx *ctx, int status, const char *msg,
         mock_buf_init(&b);
         mock_buf_printf(&b, "{\"seq\":%llu,\"ts\":\"", (unsigned long long)id);
         mock_rfc3339(&b, ctx->now_ms());
-        mock_buf_printf(&b, "\",\"method\":null,\"status\":%d,\"endpoint\":"
-                            "\"other\",\"error\":",
+        mock_buf_printf(&b,
+                        "\",\"method\":null,\"status\":%d,\"endpoint\":"
+                        "\"other\",\"error\":",
                         status);
         mock_buf_json_cstr(&b, msg);
         mock_buf_puts(&b, "}\n");

@@ -326,9 +326,8 @@ static bool find_head_end(struct mock_http_parser *p, const char *buf,
     return false;
 }
 
-static enum mock_http_result finish(struct mock_http_parser *p,
-                                    const char *buf, size_t consumed,
-                                    bool parsed_now)
+static enum mock_http_result finish(struct mock_http_parser *p, const char *buf,
+                                    size_t consumed, bool parsed_now)
 {
     if (!parsed_now) {
         /* BUF may have moved since the head was parsed. */
@@ -491,8 +490,8 @@ enum mock_http_result mock_http_feed(struct mock_http_parser *p,
             if (empty) {
                 return finish(p, buf, p->scan, parsed_now);
             }
-            if (p->scan - p->head_len - p->body.len > p->max_head * 2 +
-                                                          p->max_body) {
+            if (p->scan - p->head_len - p->body.len >
+                p->max_head * 2 + p->max_body) {
                 return error(p, 431, "trailer too large");
             }
             break;

@@ -386,9 +386,8 @@ static bool read_value(struct reader *r, struct mock_json *v)
     }
 }
 
-struct mock_json *mock_json_parse(struct mock_arena *a, const char *s,
-                                  size_t n, int max_depth,
-                                  struct mock_json_error *err)
+struct mock_json *mock_json_parse(struct mock_arena *a, const char *s, size_t n,
+                                  int max_depth, struct mock_json_error *err)
 {
     struct reader r = {a, s, n, 0, 0, max_depth, err};
     struct mock_json *v = mock_arena_alloc(a, sizeof *v);

@@ -111,9 +111,8 @@ struct mock_json_error {
  * surrogate pairs checked. Nesting deeper than MAX_DEPTH is an error.
  * Returns the root, or NULL with ERR filled in.
  */
-struct mock_json *mock_json_parse(struct mock_arena *a, const char *s,
-                                  size_t n, int max_depth,
-                                  struct mock_json_error *err);
+struct mock_json *mock_json_parse(struct mock_arena *a, const char *s, size_t n,
+                                  int max_depth, struct mock_json_error *err);
 /* Member KEY of object O (last one wins on duplicates), or NULL. */
 const struct mock_json *mock_json_get(const struct mock_json *o,
                                       const char *key);
@@ -165,14 +164,14 @@ enum mock_http_result { MOCK_HTTP_MORE, MOCK_HTTP_DONE, MOCK_HTTP_ERROR };
  * prefix); the parser resumes where it stopped, so a request trickled in
  * one byte at a time costs O(n) overall. */
 struct mock_http_parser {
-    size_t max_head;   /* header block limit (431 beyond) */
-    size_t max_body;   /* body limit (413 beyond) */
-    int state;         /* internal */
-    size_t scan;       /* internal: next byte to look at */
-    size_t head_len;   /* bytes of request line + headers incl. CRLFCRLF */
+    size_t max_head; /* header block limit (431 beyond) */
+    size_t max_body; /* body limit (413 beyond) */
+    int state;       /* internal */
+    size_t scan;     /* internal: next byte to look at */
+    size_t head_len; /* bytes of request line + headers incl. CRLFCRLF */
     size_t content_length;
-    size_t chunk_left; /* internal */
-    size_t consumed;   /* set on DONE: bytes this request used */
+    size_t chunk_left;    /* internal */
+    size_t consumed;      /* set on DONE: bytes this request used */
     bool expect_continue; /* client sent Expect: 100-continue */
     int error_status;     /* set on ERROR: 400, 413, 431, 501, 505 */
     const char *error_msg;
@@ -281,8 +280,8 @@ void mock_scenario_init(struct mock_scenario *s);
  * Returns false with S->error set on an unknown or malformed directive.
  */
 bool mock_scenario_parse(struct mock_scenario *s, struct mock_arena *a,
-                         const char *spec, size_t len,
-                         const char *scenario_dir, int depth);
+                         const char *spec, size_t len, const char *scenario_dir,
+                         int depth);
 
 /* ---- counters and log --------------------------------------------------- */
 
@@ -309,10 +308,10 @@ struct mock_stats {
 /* Shared state of one server (sockets excluded, so tests and the fuzz
  * target can build one without listening). */
 struct mock_ctx {
-    const char *api_key;      /* --api-key: only this key is valid */
-    const char *scenario_dir; /* --scenario-dir */
+    const char *api_key;          /* --api-key: only this key is valid */
+    const char *scenario_dir;     /* --scenario-dir */
     const char *default_scenario; /* --scenario: applied when none given */
-    FILE *log;                /* --log, or NULL */
+    FILE *log;                    /* --log, or NULL */
     bool quiet;
     size_t max_body;
     uint64_t seq; /* request counter for ids */
@@ -354,10 +353,10 @@ struct mock_plan {
     struct mock_seg *segs;
     size_t nsegs;
     size_t cap;
-    bool close;       /* close the connection after this response */
-    bool reset;       /* send an RST instead of any response */
-    bool is_stream;   /* chunked */
-    bool simple;      /* no delays or faults: may be coalesced */
+    bool close;     /* close the connection after this response */
+    bool reset;     /* send an RST instead of any response */
+    bool is_stream; /* chunked */
+    bool simple;    /* no delays or faults: may be coalesced */
     bool rst_on_close;
     long close_after_events;
     long close_after_bytes;
@@ -523,8 +522,8 @@ void mock_anthropic_messages(struct mock_call *c);
 void mock_anthropic_models(struct mock_call *c);
 void mock_gemini_generate(struct mock_call *c, const char *model,
                           size_t model_len, bool stream);
-void mock_gemini_embed(struct mock_call *c, const char *model,
-                       size_t model_len, bool batch);
+void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,
+                       bool batch);
 void mock_gemini_models(struct mock_call *c);
 void mock_ollama_chat(struct mock_call *c);
 void mock_ollama_embed(struct mock_call *c);

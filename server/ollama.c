@@ -33,17 +33,17 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
     const struct mock_json *st = mock_json_get(b, "stream");
     if (st && st->type == MOCK_JSON_FALSE) {
         conv->stream = false;
-    } else if (st && st->type != MOCK_JSON_TRUE &&
-               st->type != MOCK_JSON_NULL) {
-        BAD(c, "json: cannot unmarshal %s into Go struct field "
-               "ChatRequest.stream of type bool",
+    } else if (st && st->type != MOCK_JSON_TRUE && st->type != MOCK_JSON_NULL) {
+        BAD(c,
+            "json: cannot unmarshal %s into Go struct field "
+            "ChatRequest.stream of type bool",
             mock_json_kind(st));
     }
     const struct mock_json *msgs = mock_json_get(b, "messages");
-    if (msgs && msgs->type != MOCK_JSON_ARRAY &&
-        msgs->type != MOCK_JSON_NULL) {
-        BAD(c, "json: cannot unmarshal %s into Go struct field "
-               "ChatRequest.messages of type []api.Message",
+    if (msgs && msgs->type != MOCK_JSON_ARRAY && msgs->type != MOCK_JSON_NULL) {
+        BAD(c,
+            "json: cannot unmarshal %s into Go struct field "
+            "ChatRequest.messages of type []api.Message",
             mock_json_kind(msgs));
     }
     int i = 0;
@@ -51,8 +51,9 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
              msgs && msgs->type == MOCK_JSON_ARRAY ? msgs->child : NULL;
          m; m = m->next, i++) {
         if (m->type != MOCK_JSON_OBJECT) {
-            BAD(c, "json: cannot unmarshal %s into Go struct field "
-                   "ChatRequest.messages of type api.Message",
+            BAD(c,
+                "json: cannot unmarshal %s into Go struct field "
+                "ChatRequest.messages of type api.Message",
                 mock_json_kind(m));
         }
         const struct mock_json *role = mock_json_get(m, "role");
@@ -60,8 +61,9 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         bool tool = mock_json_streq(role, "tool");
         if (!user && !tool && !mock_json_streq(role, "system") &&
             !mock_json_streq(role, "assistant")) {
-            BAD(c, "messages[%d].role: invalid role \"%.*s\"; must be one of "
-                   "system, user, assistant, tool",
+            BAD(c,
+                "messages[%d].role: invalid role \"%.*s\"; must be one of "
+                "system, user, assistant, tool",
                 i,
                 role && role->type == MOCK_JSON_STRING
                     ? (int)(role->len > 64 ? 64 : role->len)
@@ -71,16 +73,15 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         const struct mock_json *content = mock_json_get(m, "content");
         if (content && content->type != MOCK_JSON_STRING &&
             content->type != MOCK_JSON_NULL) {
-            BAD(c, "json: cannot unmarshal %s into Go struct field "
-                   "Message.messages.content of type string",
+            BAD(c,
+                "json: cannot unmarshal %s into Go struct field "
+                "Message.messages.content of type string",
                 mock_json_kind(content));
         }
-        const char *t = content && content->type == MOCK_JSON_STRING
-                            ? content->str
-                            : "";
-        size_t tl = content && content->type == MOCK_JSON_STRING
-                        ? content->len
-                        : 0;
+        const char *t =
+            content && content->type == MOCK_JSON_STRING ? content->str : "";
+        size_t tl =
+            content && content->type == MOCK_JSON_STRING ? content->len : 0;
         conv->prompt_tokens += mock_count_tokens(t, tl);
         if (tool) {
             conv->has_tool_result = true;
@@ -91,9 +92,11 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         }
     }
     const struct mock_json *opts = mock_json_get(b, "options");
-    if (opts && opts->type != MOCK_JSON_OBJECT && opts->type != MOCK_JSON_NULL) {
-        BAD(c, "json: cannot unmarshal %s into Go struct field "
-               "ChatRequest.options of type map[string]interface {}",
+    if (opts && opts->type != MOCK_JSON_OBJECT &&
+        opts->type != MOCK_JSON_NULL) {
+        BAD(c,
+            "json: cannot unmarshal %s into Go struct field "
+            "ChatRequest.options of type map[string]interface {}",
             mock_json_kind(opts));
     }
     int64_t v;
@@ -250,8 +253,8 @@ void mock_ollama_embed(struct mock_call *c)
     } else if (in && in->type == MOCK_JSON_ARRAY && in->count <= 2048) {
         for (const struct mock_json *e = in->child; e; e = e->next) {
             if (e->type != MOCK_JSON_STRING) {
-                mock_error(c, 400, NULL, NULL, NULL,
-                           "invalid input type: %s", mock_json_kind(e));
+                mock_error(c, 400, NULL, NULL, NULL, "invalid input type: %s",
+                           mock_json_kind(e));
                 return;
             }
             items[n++] = e;

@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const openai_roles[] = {"system", "developer", "user",
-                                           "assistant", "tool", "function"};
+static const char *const openai_roles[] = {
+    "system", "developer", "user", "assistant", "tool", "function"};
 
 #define BAD(c, param, code, ...)                                               \
     do {                                                                       \
-        mock_error(c, 400, "invalid_request_error", code, param,               \
-                   __VA_ARGS__);                                               \
+        mock_error(c, 400, "invalid_request_error", code, param, __VA_ARGS__); \
         return false;                                                          \
     } while (0)
 
@@ -74,10 +73,11 @@ static bool content_text(struct mock_call *c, const struct mock_json *content,
             if (tx == NULL || tx->type != MOCK_JSON_STRING) {
                 char xp[170];
                 snprintf(xp, sizeof xp, "%s.text", pp);
-                BAD(c, xp,
-                    tx ? "invalid_type" : "missing_required_parameter",
-                    "%s '%s'%s", tx ? "Invalid type for" : "Missing required "
-                                                            "parameter:",
+                BAD(c, xp, tx ? "invalid_type" : "missing_required_parameter",
+                    "%s '%s'%s",
+                    tx ? "Invalid type for"
+                       : "Missing required "
+                         "parameter:",
                     xp, tx ? ": expected a string." : ".");
             }
             if (out->len) {
@@ -102,8 +102,7 @@ static bool content_text(struct mock_call *c, const struct mock_json *content,
 }
 
 static bool check_number(struct mock_call *c, const struct mock_json *b,
-                         const char *name, double min, double max,
-                         bool integer)
+                         const char *name, double min, double max, bool integer)
 {
     const struct mock_json *v = mock_json_get(b, name);
     if (v == NULL || v->type == MOCK_JSON_NULL) {
@@ -116,7 +115,8 @@ static bool check_number(struct mock_call *c, const struct mock_json *b,
             integer ? "an integer" : "a decimal", an(v), mock_json_kind(v));
     }
     if (v->num < min || v->num > max) {
-        BAD(c, name, integer ? "integer_below_min_value" : "decimal_out_of_range",
+        BAD(c, name,
+            integer ? "integer_below_min_value" : "decimal_out_of_range",
             "Invalid '%s': %s %s. Expected a value between %g and %g.", name,
             v->num < min ? "value below minimum" : "value above maximum",
             v->str, min, max);
@@ -179,12 +179,16 @@ static bool check_tools(struct mock_call *c, const struct mock_json *b)
                 p, an(t), mock_json_kind(t));
         }
         const struct mock_json *ty = mock_json_get(t, "type");
-        if (!mock_json_streq(ty, "function") && !mock_json_streq(ty, "custom")) {
+        if (!mock_json_streq(ty, "function") &&
+            !mock_json_streq(ty, "custom")) {
             snprintf(p, sizeof p, "tools[%d].type", i);
             BAD(c, p, ty ? "invalid_value" : "missing_required_parameter",
-                "%s '%s'%s", ty ? "Invalid value for" : "Missing required "
-                                                        "parameter:",
-                p, ty ? ": supported values are 'function' and 'custom'." : ".");
+                "%s '%s'%s",
+                ty ? "Invalid value for"
+                   : "Missing required "
+                     "parameter:",
+                p,
+                ty ? ": supported values are 'function' and 'custom'." : ".");
         }
         if (mock_json_streq(ty, "custom")) {
             continue;
@@ -332,14 +336,13 @@ static bool chat_parse(struct mock_call *c, struct mock_conv *conv)
         }
         conv->prompt_tokens += mock_count_tokens(text.data, text.len);
         if (user || tool) {
-            conv->echo = mock_arena_strndup(c->arena, text.data ? text.data : "",
-                                            text.len);
+            conv->echo = mock_arena_strndup(
+                c->arena, text.data ? text.data : "", text.len);
             conv->echo_len = text.len;
         }
     }
     mock_buf_free(&text);
-    if (!check_bool(c, b, "stream") ||
-        !check_number(c, b, "n", 1, 128, true) ||
+    if (!check_bool(c, b, "stream") || !check_number(c, b, "n", 1, 128, true) ||
         !check_number(c, b, "max_tokens", 1, 1e9, true) ||
         !check_number(c, b, "max_completion_tokens", 1, 1e9, true) ||
         !check_number(c, b, "temperature", 0, 2, false) ||
@@ -413,8 +416,8 @@ static void chat_stream_error(struct mock_call *c)
                                : "The server had an error while processing "
                                  "your request. Sorry about that!");
     mock_buf_puts(&b, ",\"type\":");
-    mock_buf_json_cstr(&b, c->scn.error_type ? c->scn.error_type
-                                             : "server_error");
+    mock_buf_json_cstr(&b,
+                       c->scn.error_type ? c->scn.error_type : "server_error");
     mock_buf_puts(&b, ",\"param\":null,\"code\":null}}\n\n");
     mock_plan_error_event(c, b.data, b.len);
     mock_buf_free(&b);
@@ -440,7 +443,7 @@ static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
 #define EMIT(is_content)                                                       \
     do {                                                                       \
         mock_buf_puts(&ev, post);                                              \
-        mock_plan_event(c, ev.data, ev.len, is_content);                      \
+        mock_plan_event(c, ev.data, ev.len, is_content);                       \
     } while (0)
 #define START()                                                                \
     do {                                                                       \
@@ -510,8 +513,7 @@ static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
     if (conv->include_usage) {
         START();
         mock_buf_puts(&ev, "],\"usage\":");
-        usage_json(&ev, conv->prompt_tokens,
-                   r->completion_tokens * conv->n);
+        usage_json(&ev, conv->prompt_tokens, r->completion_tokens * conv->n);
         mock_buf_puts(&ev, "}\n\n");
         mock_plan_event(c, ev.data, ev.len, false);
     }
@@ -578,7 +580,8 @@ void mock_openai_chat(struct mock_call *c)
     mock_respond(c, 200, "application/json", b->data, b->len);
 }
 
-/* ---- embeddings ------------------------------------------------------------ */
+/* ---- embeddings ------------------------------------------------------------
+ */
 
 void mock_embedding(const char *text, size_t len, long dims, float *out)
 {
@@ -754,8 +757,9 @@ void mock_openai_embeddings(struct mock_call *c)
     struct mock_buf tmp;
     mock_buf_init(&tmp);
     for (size_t i = 0; i < nitems; i++) {
-        mock_buf_printf(o, "%s{\"object\":\"embedding\",\"index\":%zu,"
-                           "\"embedding\":",
+        mock_buf_printf(o,
+                        "%s{\"object\":\"embedding\",\"index\":%zu,"
+                        "\"embedding\":",
                         i ? "," : "", i);
         const char *t;
         size_t tl;
@@ -774,7 +778,8 @@ void mock_openai_embeddings(struct mock_call *c)
     mock_buf_free(&tmp);
     mock_buf_puts(o, "],\"model\":");
     mock_buf_json_str(o, model->str, model->len);
-    mock_buf_printf(o, ",\"usage\":{\"prompt_tokens\":%ld,\"total_tokens\":%ld}}",
+    mock_buf_printf(o,
+                    ",\"usage\":{\"prompt_tokens\":%ld,\"total_tokens\":%ld}}",
                     prompt, prompt);
     mock_respond(c, 200, "application/json", o->data, o->len);
 }
@@ -787,9 +792,12 @@ void mock_vector_json(struct mock_buf *b, const char *text, size_t len,
 
 void mock_openai_models(struct mock_call *c)
 {
-    static const char *const ids[] = {"gpt-4o-mini", "gpt-4o", "gpt-5-mini",
+    static const char *const ids[] = {"gpt-4o-mini",
+                                      "gpt-4o",
+                                      "gpt-5-mini",
                                       "text-embedding-3-small",
-                                      "text-embedding-3-large", "mock-model"};
+                                      "text-embedding-3-large",
+                                      "mock-model"};
     struct mock_buf *b = c->scratch;
     mock_buf_reset(b);
     mock_buf_puts(b, "{\"object\":\"list\",\"data\":[");

@@ -114,8 +114,8 @@ static bool valid_name(const char *n, size_t l)
 }
 
 static bool parse_spec(struct mock_scenario *s, struct mock_arena *a,
-                       const char *spec, size_t len, const char *dir,
-                       int depth, bool file_mode);
+                       const char *spec, size_t len, const char *dir, int depth,
+                       bool file_mode);
 
 static bool include_file(struct mock_scenario *s, struct mock_arena *a,
                          const char *name, size_t nl, const char *dir,
@@ -151,13 +151,11 @@ static bool add_header(struct mock_scenario *s, struct mock_arena *a,
 {
     const char *colon = memchr(v, ':', vl);
     if (colon == NULL || colon == v) {
-        return set_err(s, "header directive needs 'Name: value': '%s'", v,
-                       vl);
+        return set_err(s, "header directive needs 'Name: value': '%s'", v, vl);
     }
     for (size_t i = 0; i < vl; i++) {
         if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0') {
-            return set_err(s, "header directive has a line break: '%s'", v,
-                           vl);
+            return set_err(s, "header directive has a line break: '%s'", v, vl);
         }
     }
     size_t old = s->extra_headers_len;
@@ -195,7 +193,7 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
     }
 #define FLAG(name, field)                                                      \
     if (is_key(k, kl, name)) {                                                 \
-        if (has_v && strcmp(v, "1") != 0 && strcmp(v, "true") != 0) {         \
+        if (has_v && strcmp(v, "1") != 0 && strcmp(v, "true") != 0) {          \
             s->field = false;                                                  \
             return true;                                                       \
         }                                                                      \
@@ -366,8 +364,8 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
 }
 
 static bool parse_spec(struct mock_scenario *s, struct mock_arena *a,
-                       const char *spec, size_t len, const char *dir,
-                       int depth, bool file_mode)
+                       const char *spec, size_t len, const char *dir, int depth,
+                       bool file_mode)
 {
     size_t i = 0;
     while (i < len) {
@@ -432,8 +430,8 @@ static bool parse_spec(struct mock_scenario *s, struct mock_arena *a,
 }
 
 bool mock_scenario_parse(struct mock_scenario *s, struct mock_arena *a,
-                         const char *spec, size_t len,
-                         const char *scenario_dir, int depth)
+                         const char *spec, size_t len, const char *scenario_dir,
+                         int depth)
 {
     return parse_spec(s, a, spec, len, scenario_dir, depth, false);
 }

@@ -92,7 +92,8 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- timer heap ------------------------------------------------------------ */
+/* ---- timer heap ------------------------------------------------------------
+ */
 
 static void heap_swap(struct server *s, size_t a, size_t b)
 {
@@ -161,7 +162,8 @@ static void timer_set(struct server *s, struct conn *c, int64_t at)
     heap_up(s, c->heap_idx);
 }
 
-/* ---- connections ------------------------------------------------------------ */
+/* ---- connections ------------------------------------------------------------
+ */
 
 static void set_mask(struct server *s, struct conn *c, uint32_t mask)
 {
@@ -295,8 +297,7 @@ static void process(struct server *s, struct conn *c)
             break;
         }
         mock_arena_reset(&s->arena);
-        mock_handle(&s->ctx, &s->arena, &c->parser.req, &s->plan,
-                    &s->scratch);
+        mock_handle(&s->ctx, &s->arena, &c->parser.req, &s->plan, &s->scratch);
         size_t used = c->parser.consumed;
         c->parser_started = false;
         start_plan(s, c);
@@ -601,8 +602,8 @@ static int listen_on(struct server *s, const char *host, int port)
                 gai_strerror(rc));
         return -1;
     }
-    int fd = socket(res->ai_family,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd =
+        socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         freeaddrinfo(res);
         perror("llmio-mock: socket");
@@ -610,8 +611,7 @@ static int listen_on(struct server *s, const char *host, int port)
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-        listen(fd, 4096) != 0) {
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
         fprintf(stderr, "llmio-mock: bind %s:%d: %s\n", host, port,
                 strerror(errno));
         freeaddrinfo(res);
@@ -665,8 +665,8 @@ int mock_server_run(const struct mock_server_opts *o)
     if (o->log_path) {
         s.ctx.log = fopen(o->log_path, "a");
         if (s.ctx.log == NULL) {
-            fprintf(stderr, "llmio-mock: cannot open log %s: %s\n",
-                    o->log_path, strerror(errno));
+            fprintf(stderr, "llmio-mock: cannot open log %s: %s\n", o->log_path,
+                    strerror(errno));
             goto fail;
         }
     }

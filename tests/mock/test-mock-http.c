@@ -144,10 +144,10 @@ TEST(mock_log_query_key_and_raw_body)
     test_mock_start(&m, NULL);
     struct test_http h;
     test_http_open(&h, m.port);
-    ASSERT(test_http_post(&h,
-                          "/v1beta/models/g:generateContent?alt=x&key=AIzaSECRET",
-                          "x-goog-api-key: AIzaOTHER\r\n",
-                          "{\"contents\": [{\"parts\":[{\"text\":\"x\"}]}]}"));
+    ASSERT(test_http_post(
+        &h, "/v1beta/models/g:generateContent?alt=x&key=AIzaSECRET",
+        "x-goog-api-key: AIzaOTHER\r\n",
+        "{\"contents\": [{\"parts\":[{\"text\":\"x\"}]}]}"));
     struct test_http_resp r;
     ASSERT(test_http_read(&h, &r, 2000));
     ASSERT_EQ(r.status, 200);

@@ -179,7 +179,8 @@ TEST(mock_openai_lorem_and_utf8)
                             "consectetur\"");
     ASSERT_CONTAINS(r.body, "\"completion_tokens\":5");
     test_http_resp_free(&r);
-    post1(&m, "/v1/chat/completions", "X-Mock-Scenario: text=caf%C3%A9 €\r\n" AUTH,
+    post1(&m, "/v1/chat/completions",
+          "X-Mock-Scenario: text=caf%C3%A9 €\r\n" AUTH,
           "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
           "\"x\"}]}",
           &r);

@@ -218,8 +218,7 @@ TEST(mock_gemini_generate_and_stream)
                        "[{\"text\":\"hello gemini\"}]}],\"generationConfig\":"
                        "{\"maxOutputTokens\":50}}";
     struct test_http_resp r;
-    post1(&m, "/v1beta/models/gemini-2.5-flash:generateContent", GEM, body,
-          &r);
+    post1(&m, "/v1beta/models/gemini-2.5-flash:generateContent", GEM, body, &r);
     ASSERT_EQ(r.status, 200);
     ASSERT_CONTAINS(r.body, "\"content\":{\"parts\":[{\"text\":\"hello "
                             "gemini\"}],\"role\":\"model\"}");
@@ -298,8 +297,8 @@ TEST(mock_gemini_errors)
     ASSERT_EQ(r.status, 403);
     ASSERT_CONTAINS(r.body, "\"status\":\"PERMISSION_DENIED\"");
     test_http_resp_free(&r);
-    post1(&m, "/v1beta/models/g:generateContent", "x-goog-api-key: bad\r\n",
-          ok, &r);
+    post1(&m, "/v1beta/models/g:generateContent", "x-goog-api-key: bad\r\n", ok,
+          &r);
     ASSERT_EQ(r.status, 400);
     ASSERT_CONTAINS(r.body, "\"reason\":\"API_KEY_INVALID\"");
     test_http_resp_free(&r);
@@ -361,8 +360,9 @@ TEST(mock_ollama_chat_and_embed)
     ASSERT_CONTAINS(r.body, "\"eval_count\":2");
     test_http_resp_free(&r);
     /* stream:false gives one object; tool calls carry object arguments. */
-    post1(&m, "/api/chat", "X-Mock-Scenario: tool=get_weather:{\"city\":"
-                           "\"Tokyo\"}\r\n",
+    post1(&m, "/api/chat",
+          "X-Mock-Scenario: tool=get_weather:{\"city\":"
+          "\"Tokyo\"}\r\n",
           "{\"model\":\"llama3.2\",\"stream\":false,\"messages\":[{\"role\":"
           "\"user\",\"content\":\"w?\"}]}",
           &r);
@@ -425,13 +425,22 @@ TEST(mock_curl_client)
     char url[128], url2[128];
     snprintf(url, sizeof url, "%s/v1/chat/completions", m.url);
     snprintf(url2, sizeof url2, "%s/v1/models", m.url);
-    const char *argv[] = {"/usr/bin/curl", "-sS", "-N", "-H",
-                          "Authorization: Bearer sk-x", "-H",
-                          "Content-Type: application/json", "-d",
+    const char *argv[] = {"/usr/bin/curl",
+                          "-sS",
+                          "-N",
+                          "-H",
+                          "Authorization: Bearer sk-x",
+                          "-H",
+                          "Content-Type: application/json",
+                          "-d",
                           "{\"model\":\"m\",\"stream\":true,\"messages\":[{"
                           "\"role\":\"user\",\"content\":\"via curl\"}]}",
-                          url, "--next", "-H", "Authorization: Bearer sk-x",
-                          url2, NULL};
+                          url,
+                          "--next",
+                          "-H",
+                          "Authorization: Bearer sk-x",
+                          url2,
+                          NULL};
     char *out = NULL, *err = NULL;
     int rc = test_run_cmd(argv, NULL, &out, &err);
     ASSERT_EQ(rc, 0);

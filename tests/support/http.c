@@ -71,8 +71,8 @@ bool test_http_post(struct test_http *h, const char *path,
                     const char *extra_headers, const char *body)
 {
     size_t bl = strlen(body);
-    size_t n = strlen(path) + (extra_headers ? strlen(extra_headers) : 0) +
-               bl + 256;
+    size_t n =
+        strlen(path) + (extra_headers ? strlen(extra_headers) : 0) + bl + 256;
     char *req = malloc(n);
     int l = snprintf(req, n,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -36,25 +36,25 @@ struct test_http {
     char *buf;
     size_t len;
     size_t cap;
-    int nreads;          /* recv() calls that returned data */
-    size_t max_read;     /* largest single recv() result */
-    size_t min_read;     /* smallest non-empty recv() result */
-    bool eof;            /* the server closed (FIN) */
-    bool reset;          /* ECONNRESET seen */
+    int nreads;              /* recv() calls that returned data */
+    size_t max_read;         /* largest single recv() result */
+    size_t min_read;         /* smallest non-empty recv() result */
+    bool eof;                /* the server closed (FIN) */
+    bool reset;              /* ECONNRESET seen */
     long long first_byte_ms; /* test_now_ms() at the first byte, or -1 */
 };
 
 /* One response. All strings are malloc'd and NUL-terminated. */
 struct test_http_resp {
-    int status;       /* 0 if no complete status line arrived */
-    char *head;       /* status line + headers, up to the blank line */
-    char *body;       /* body with chunk framing removed */
+    int status; /* 0 if no complete status line arrived */
+    char *head; /* status line + headers, up to the blank line */
+    char *body; /* body with chunk framing removed */
     size_t body_len;
-    char *raw;        /* every byte of this response as received */
+    char *raw; /* every byte of this response as received */
     size_t raw_len;
-    bool complete;    /* the body ended as its framing says */
-    bool chunked;     /* Transfer-Encoding: chunked */
-    int nchunks;      /* data chunks seen (chunked only) */
+    bool complete; /* the body ended as its framing says */
+    bool chunked;  /* Transfer-Encoding: chunked */
+    int nchunks;   /* data chunks seen (chunked only) */
 };
 
 /* Connects to 127.0.0.1:PORT (blocking socket, TCP_NODELAY). */
