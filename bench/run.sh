@@ -69,3 +69,9 @@ if [ "${1:-}" = "--quick" ]; then
     QUICK="--duration 1 --warmup 0.5 --repeats 1"
 fi
 python3 bench/harness.py --nginx-port "$PORT" --mock-port "$MOCK_PORT" $QUICK "$@"
+
+# The chart for docs/PERFORMANCE.md (copy it there after a full run).
+if command -v gnuplot >/dev/null && [ -s "$OUT/chart.dat" ] && [ "$(wc -l < "$OUT/chart.dat")" -gt 1 ]; then
+    gnuplot -e "in='$OUT/chart.dat'; out='$OUT/perf-requests.png'" bench/chart.gnuplot &&
+        echo "chart: $OUT/perf-requests.png"
+fi
