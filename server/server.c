@@ -61,6 +61,7 @@ struct conn {
     long events_sent;
     long budget; /* close-after-bytes: body bytes left, -1 unlimited */
     bool stalled;
+    bool lingering; /* answered and shut down; draining input until EOF */
     bool busy; /* PLAN is being sent */
     int64_t resume_at;
     size_t heap_idx; /* SIZE_MAX when not in the heap */
@@ -267,6 +268,24 @@ static void start_plan(struct server *s, struct conn *c)
     c->busy = true;
 }
 
+/* Ends a connection after its last response: send FIN but keep reading
+ * (and discarding) until the client closes or 2 s pass. Closing at once
+ * with unread input would make the kernel send an RST, which can destroy
+ * the response before the client reads it (e.g. a 413 sent while the
+ * client is still uploading). */
+static void conn_linger(struct server *s, struct conn *c)
+{
+    if (c->peer_closed) {
+        conn_close(s, c, false);
+        return;
+    }
+    shutdown(c->fd, SHUT_WR);
+    c->lingering = true;
+    c->busy = false;
+    set_mask(s, c, EPOLLIN | EPOLLRDHUP);
+    timer_set(s, c, s->now + 2000);
+}
+
 /* Parses and answers buffered requests until one needs the connection
  * (an active plan), input runs out, or output backs up. */
 static void process(struct server *s, struct conn *c)
@@ -313,6 +332,14 @@ static void process(struct server *s, struct conn *c)
 
 static void on_readable(struct server *s, struct conn *c)
 {
+    if (c->lingering) {
+        ssize_t d = recv(c->fd, s->rbuf, READ_CHUNK, 0);
+        if (d == 0 || (d < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                       errno != EINTR)) {
+            conn_close(s, c, false);
+        }
+        return;
+    }
     size_t limit = MAX_HEAD + s->ctx.max_body + READ_CHUNK;
     if (c->in.len >= limit) {
         /* Input is backed up behind a long response: stop reading until
@@ -368,6 +395,9 @@ static void want_read(struct server *s, struct conn *c)
 static void plan_done(struct server *s, struct conn *c)
 {
     c->busy = false;
+    c->wsize = -1;
+    c->wgap = -1;
+    c->out_break = 0;
     if (c->plan->close) {
         c->closing = true;
         return;
@@ -383,6 +413,12 @@ static void pump(struct server *s, struct conn *c)
 {
     for (;;) {
         if (c->dead || c->stalled) {
+            return;
+        }
+        if (c->lingering) {
+            if (c->resume_at <= s->now) {
+                conn_close(s, c, false);
+            }
             return;
         }
         if (c->resume_at > s->now) {
@@ -481,7 +517,7 @@ static void pump(struct server *s, struct conn *c)
         }
         if (!c->busy) {
             if (c->closing) {
-                conn_close(s, c, false);
+                conn_linger(s, c);
                 return;
             }
             if (c->peer_closed) {

@@ -412,6 +412,22 @@ TEST(mock_http_chunked_request_and_limits)
     ASSERT_EQ(r.status, 413);
     test_http_resp_free(&r);
     test_http_close(&h);
+    /* The 413 survives a client that keeps uploading (lingering close:
+     * no RST while unread input is pending). */
+    test_http_open(&h, m.port);
+    ASSERT(test_http_write_str(&h, "POST /v1/chat/completions HTTP/1.1\r\n"
+                                   "Host: x\r\nContent-Length: 90000\r\n"
+                                   "\r\n"));
+    char junk[30000];
+    memset(junk, 'j', sizeof junk);
+    for (int i = 0; i < 3; i++) {
+        test_http_write(&h, junk, sizeof junk);
+    }
+    ASSERT(test_http_read(&h, &r, 3000));
+    ASSERT_EQ(r.status, 413);
+    ASSERT(!h.reset);
+    test_http_resp_free(&r);
+    test_http_close(&h);
     /* Garbage is a 400 and a close, never a crash. */
     test_http_open(&h, m.port);
     ASSERT(test_http_write_str(&h, "BLAH\r\n\r\n"));
