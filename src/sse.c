@@ -31,6 +31,7 @@
 
 #include "utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define DEFAULT_MAX_EVENT ((size_t)1 << 20)
@@ -42,6 +43,10 @@ void llmio__sse_init(struct llmio__sse_parser *p, const llmio_allocator *alloc,
 {
     memset(p, 0, sizeof *p);
     p->max_event = max_event_bytes != 0 ? max_event_bytes : DEFAULT_MAX_EVENT;
+    /* Keeps "max_event + LINE_SLACK" and "+ 1" from wrapping. */
+    if (p->max_event > SIZE_MAX / 2) {
+        p->max_event = SIZE_MAX / 2;
+    }
     llmio__buf_init(&p->in, alloc, 0);
     llmio__buf_init(&p->data, alloc, 0);
     llmio__buf_init(&p->type, alloc, 0);

@@ -260,6 +260,17 @@ TEST(sse_vector_5_and_6_reads)
     llmio__sse_cleanup(&p);
 }
 
+TEST(sse_huge_limit_does_not_wrap)
+{
+    struct llmio__sse_parser p;
+    llmio__sse_init(&p, NULL, SIZE_MAX);
+    struct llmio__sse_event ev;
+    ASSERT_OK(llmio__sse_feed(&p, "data: x\n\n", 9));
+    ASSERT_EQ(llmio__sse_next(&p, &ev), 1);
+    ASSERT_MEM_EQ(ev.data, ev.data_len, "x", 1);
+    llmio__sse_cleanup(&p);
+}
+
 TEST(sse_next_before_feed)
 {
     struct llmio__sse_parser p;
