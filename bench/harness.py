@@ -29,7 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PY = os.path.join(ROOT, "bench/.peers/venv/bin/python")
 CURL8 = os.path.join(ROOT, "build/curl8/lib")
-BIN = os.path.join(ROOT, "build/bin")
+BIN = os.path.join(ROOT, "build/bench/bin")  # run.sh's snapshot of build/bin
 
 
 def rel(p):
@@ -44,9 +44,9 @@ def rel(p):
 # ---------------------------------------------------------------------------
 CLIENTS = [
     ("wrk", ["python3", rel("bench/clients/wrk_client.py")], None),
-    ("llmio-c", [rel("build/bin/bench/bench_engine")], None),
-    ("curl-multi", [rel("build/bin/bench/curl-multi")], None),
-    ("curl8-multi", [rel("build/bin/bench/curl-multi")], "@curl8"),
+    ("llmio-c", [os.path.join(BIN, "bench_engine")], None),
+    ("curl-multi", [os.path.join(BIN, "curl-multi")], None),
+    ("curl8-multi", [os.path.join(BIN, "curl-multi")], "@curl8"),
     ("openai-node", ["node", rel("bench/clients/node_openai.js")], "@node"),
     ("openai-py", [VENV_PY, rel("bench/clients/py_openai.py")], "openai"),
     ("litellm", [VENV_PY, rel("bench/clients/py_litellm.py")], "litellm"),
@@ -379,8 +379,8 @@ class Bench:
     # -- parser micro-benchmarks (bench_json, owned by parsers) -------------
     def micro(self):
         rows = []
-        for prog in ("bench_json",):
-            path = os.path.join(BIN, "bench", prog)
+        for prog in ("bench_json", "bench_openai_stream"):
+            path = os.path.join(BIN, prog)
             if not os.access(path, os.X_OK):
                 rows.append([prog, "n/a", ""])
                 continue
@@ -440,7 +440,7 @@ def main():
               "%.1f" % i if i is not None else ""] for l, w, i in srows])]
     if sel is None or "micro" in sel:
         mrows = b.micro()
-        parts += ["\n## Parser micro-benchmarks (build/bin/bench/bench_json)\n",
+        parts += ["\n## Parser micro-benchmarks (bench_json, bench_openai_stream)\n",
                   md_table(["name", "value", "unit"], mrows)]
     load1 = os.getloadavg()[0]
     b.emit("machine.loadavg_start", load0, "-")

@@ -17,6 +17,8 @@ OUT=$ROOT/build/bench
 mkdir -p "$OUT"
 
 sh bench/deps.sh --quiet
+# libcurl 8.x in build/curl8 for the curl8-multi row (Debian backports).
+sh bench/libcurl8.sh >/dev/null || echo "bench: libcurl 8 unavailable; curl8 rows n/a" >&2
 
 # Open enough descriptors for 10,000 streams (client + server).
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -47,12 +49,18 @@ until curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do
     sleep 0.1
 done
 
+# Snapshot the programs under test: others may rebuild build/bin mid-run.
+rm -rf "$OUT/bin"; mkdir -p "$OUT/bin"
+for f in build/bin/llmio build/bin/llmio-mock build/bin/bench/*; do
+    [ -x "$f" ] && cp -p "$f" "$OUT/bin/"
+done
+
 # llmio-mock for paced streams, when it is built and works.
 MOCK_PORT=0
-if [ -x build/bin/llmio-mock ]; then
+if [ -x "$OUT/bin/llmio-mock" ]; then
     SCENARIO=$(python3 bench/harness.py --mock-scenario)
     rm -f "$OUT/mock.out"
-    $PIN0 build/bin/llmio-mock --port 0 --scenario "$SCENARIO" \
+    $PIN0 "$OUT/bin/llmio-mock" --port 0 --scenario "$SCENARIO" \
         >"$OUT/mock.out" 2>"$OUT/mock.err" &
     MOCK_PID=$!
     i=0

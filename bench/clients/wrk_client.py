@@ -60,7 +60,10 @@ def main():
     err = "-"
     if errors:
         err = "wrk_errors=%d" % errors
-    elif args.expect_bytes >= 0 and not (args.expect_bytes <= per <= args.expect_bytes + 400):
+    elif args.expect_bytes >= 0 and not (
+            args.expect_bytes <= per <= args.expect_bytes + 400 +
+            args.concurrency * (args.expect_bytes + 400) / max(n, 1)):
+        # bytes include up to one partial response per connection at the end
         err = "bytes_per_response=%.0f" % per
     ok, failed = (n, 0) if err == "-" else (0, max(1, errors))
     chunks = n * args.expect_chunks if args.expect_chunks > 0 and ok else 0
