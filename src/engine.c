@@ -6,7 +6,7 @@
  *
  * Invariants:
  *  - Only this file includes curl/curl.h.
- *  - Easy handles are never added to or removed from the multi handle
+ *  - Easy handles are never added to or removed from a multi handle
  *    while libcurl is running (C->in_curl > 0): starts and stops requested
  *    from callbacks go to START_Q / STOP_Q and are applied by
  *    llmio__engine_harvest once libcurl has returned (STYLE 6.2 rule 6).
@@ -20,8 +20,8 @@
  *    expire() (our deadline) or stop_now() (cancel, client free).
  *  - Secrets: the request headers (with the API key) stay in the future's
  *    snapshot; error text is scrubbed of the key before it is stored.
- * Owns: the multi handle, the pool of easy handles and their buffers, the
- * deadline heap.
+ * Owns: the multi handles (shards) and their share, the pool of easy
+ * handles and their buffers, the deadline heap.
  */
 #include "client.h"
 
@@ -37,6 +37,10 @@
 
 /* Idle easy handles kept for reuse; more are cleaned up on release. */
 #define POOL_MAX 1024
+/* Transfers per multi handle before another shard is used, and the most
+ * shards a client creates (past that, shards just get fuller). */
+#define SHARD_TARGET 64
+#define SHARD_MAX 64
 /* A body buffer above this is released rather than kept in the pool. */
 #define KEEP_BUF_MAX ((size_t)256 * 1024)
 /* Bytes of a non-2xx body kept for the provider's parse_error. */
@@ -54,7 +58,8 @@ struct llmio__xfer {
     struct llmio_future *f; /* NULL while pooled */
     struct llmio__xfer *pool_next;
     struct llmio__xfer *start_next, *stop_next;
-    bool attached; /* in the multi handle */
+    bool attached; /* in its shard's multi handle */
+    struct llmio__shard *shard;
     bool in_stop_q;
 
     size_t heap_idx; /* position in the deadline heap; SIZE_MAX: none */
@@ -78,15 +83,35 @@ struct llmio__xfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-struct llmio__engine {
+/*
+ * One libcurl multi handle and its connection cache. libcurl 7.88 finds a
+ * reusable connection by walking every connection to the host in its
+ * cache, so one multi handle with C connections costs O(C) per transfer
+ * (about 48 us at C = 1024, 400 us at 10k). Transfers are therefore spread
+ * over shards of at most SHARD_TARGET transfers each, which keeps every
+ * walk short; see docs/internals/engine.md.
+ */
+struct llmio__shard {
     CURLM *multi;
+    struct llmio_client *c;
+    int64_t curl_due; /* absolute ms of this multi's timer; -1 none */
+    size_t nactive;   /* transfers attached */
+    int idx;          /* position in the engine's array */
+    bool dirty;       /* libcurl ran: messages may wait */
+};
+
+struct llmio__engine {
+    struct llmio__shard **shards;
+    size_t nshards;
+    CURLSH *share;       /* DNS and TLS sessions shared by the shards */
+    int *fd_shard;       /* socket -> shard index, -1 when unknown */
+    size_t nfd_shard;
     struct llmio__xfer *pool;
     size_t npool;
     struct llmio__xfer **heap;
     size_t nheap, cap_heap;
     struct llmio__xfer *start_head, *start_tail;
     struct llmio__xfer *stop_head;
-    int64_t curl_due; /* absolute ms of libcurl's timer; -1 none */
 };
 
 /* ---- framing (SSE / NDJSON) -------------------------------------------- */
@@ -275,12 +300,37 @@ static int64_t deadline_of(const struct llmio__xfer *t, llmio_timeout_kind *k)
 
 /* ---- libcurl callbacks --------------------------------------------------- */
 
+
+/* Queues T to be stopped with ST once libcurl returns (callback context). */
+static void stop_later(struct llmio_client *c, struct llmio__xfer *t,
+                       llmio_status st)
+{
+    if (t == NULL || t->f == NULL) {
+        return;
+    }
+    if (t->f->stop_status == LLMIO_OK) {
+        t->f->stop_status = st;
+    }
+    if (!t->in_stop_q) {
+        t->in_stop_q = true;
+        t->stop_next = c->engine->stop_head;
+        c->engine->stop_head = t;
+    }
+}
+
+/*
+ * libcurl's socket callback. It never returns -1: libcurl 7.88 marks the
+ * whole multi handle dead on that, hanging every transfer of the shard.
+ * A socket that cannot be watched fails its own transfer instead, and a
+ * descriptor whose shard cannot be recorded is dispatched to every shard.
+ */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
                      void *socketp)
 {
-    (void)easy;
     (void)socketp;
-    struct llmio_client *c = userp;
+    struct llmio__shard *sh = userp;
+    struct llmio_client *c = sh->c;
+    struct llmio__engine *e = c->engine;
     int ev = LLMIO_POLL_NONE;
     switch (what) {
     case CURL_POLL_IN:
@@ -295,14 +345,40 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
     default:
         break;
     }
-    return llmio__loop_watch(c, (int)s, ev) == 0 ? 0 : -1;
+    if (s < 0) {
+        return 0;
+    }
+    if (ev != LLMIO_POLL_NONE && (size_t)s >= e->nfd_shard) {
+        size_t n = e->nfd_shard ? e->nfd_shard : 256;
+        while (n <= (size_t)s) {
+            n *= 2;
+        }
+        int *m = llmio__realloc(&c->alloc, e->fd_shard, n * sizeof *m);
+        if (m != NULL) {
+            for (size_t i = e->nfd_shard; i < n; i++) {
+                m[i] = -1;
+            }
+            e->fd_shard = m;
+            e->nfd_shard = n;
+        }
+    }
+    if ((size_t)s < e->nfd_shard) {
+        e->fd_shard[s] = ev == LLMIO_POLL_NONE ? -1 : sh->idx;
+    }
+    if (llmio__loop_watch(c, (int)s, ev) != 0 && easy != NULL) {
+        struct llmio__xfer *t = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        stop_later(c, t, LLMIO_E_NOMEM);
+    }
+    return 0;
 }
 
 static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 {
     (void)m;
-    struct llmio_client *c = userp;
-    c->engine->curl_due =
+    struct llmio__shard *sh = userp;
+    struct llmio_client *c = sh->c;
+    sh->curl_due =
         timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
     if (c->driving == 0) {
         llmio__loop_update_timer(c); /* e.g. a submit between dispatches */
@@ -483,6 +559,7 @@ static struct llmio__xfer *xfer_new(struct llmio_client *c)
     /* Set once per handle: every request of the pool shares them. libcurl
      * keeps its defaults for proxies (environment) and CA bundle. */
     curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(h, CURLOPT_SHARE, c->engine->share);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -581,24 +658,82 @@ static llmio_status build_slist(struct llmio_client *c, struct llmio__xfer *t,
 
 /* ---- engine lifecycle ----------------------------------------------------- */
 
+/* Creates shard number E->nshards. */
+static struct llmio__shard *shard_new(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    size_t bytes;
+    if (e->nshards >= SHARD_MAX ||
+        llmio__mul_overflows(e->nshards + 1, sizeof *e->shards, &bytes)) {
+        return NULL;
+    }
+    struct llmio__shard **arr = llmio__realloc(&c->alloc, e->shards, bytes);
+    if (arr == NULL) {
+        return NULL;
+    }
+    e->shards = arr;
+    struct llmio__shard *sh = llmio__calloc(&c->alloc, 1, sizeof *sh);
+    if (sh == NULL) {
+        return NULL;
+    }
+    sh->c = c;
+    sh->curl_due = -1;
+    sh->idx = (int)e->nshards;
+    sh->multi = curl_multi_init();
+    if (sh->multi == NULL) {
+        llmio__free(&c->alloc, sh);
+        return NULL;
+    }
+    CURLM *m = sh->multi;
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, sh);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, sh);
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    e->shards[e->nshards++] = sh;
+    return sh;
+}
+
+/* The shard for a new transfer: the first with room, so connections are
+ * reused from the lowest shards first; a new one while under SHARD_MAX;
+ * else the least loaded. NULL only when none exists and none can be made. */
+static struct llmio__shard *shard_pick(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    struct llmio__shard *least = NULL;
+    for (size_t i = 0; i < e->nshards; i++) {
+        struct llmio__shard *sh = e->shards[i];
+        if (sh->nactive < SHARD_TARGET) {
+            return sh;
+        }
+        if (least == NULL || sh->nactive < least->nactive) {
+            least = sh;
+        }
+    }
+    struct llmio__shard *sh = shard_new(c);
+    return sh != NULL ? sh : least;
+}
+
 llmio_status llmio__engine_new(struct llmio_client *c)
 {
     struct llmio__engine *e = llmio__calloc(&c->alloc, 1, sizeof *e);
     if (e == NULL) {
         return LLMIO_E_NOMEM;
     }
-    e->curl_due = -1;
-    e->multi = curl_multi_init();
-    if (e->multi == NULL) {
-        llmio__free(&c->alloc, e);
+    c->engine = e;
+    /* One client is driven by one thread at a time, so the share needs
+     * no lock callbacks. Connections are not shared: that would undo the
+     * sharding. */
+    e->share = curl_share_init();
+    if (e->share != NULL) {
+        curl_share_setopt(e->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(e->share, CURLSHOPT_SHARE,
+                          CURL_LOCK_DATA_SSL_SESSION);
+    }
+    if (e->share == NULL || shard_new(c) == NULL) {
+        llmio__engine_free(c);
         return LLMIO_E_NOMEM;
     }
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    c->engine = e;
     return LLMIO_OK;
 }
 
@@ -613,7 +748,15 @@ void llmio__engine_free(struct llmio_client *c)
         e->pool = t->pool_next;
         xfer_destroy(c, t);
     }
-    curl_multi_cleanup(e->multi);
+    for (size_t i = 0; i < e->nshards; i++) {
+        curl_multi_cleanup(e->shards[i]->multi);
+        llmio__free(&c->alloc, e->shards[i]);
+    }
+    if (e->share != NULL) {
+        curl_share_cleanup(e->share);
+    }
+    llmio__free(&c->alloc, e->shards);
+    llmio__free(&c->alloc, e->fd_shard);
     llmio__free(&c->alloc, e->heap);
     llmio__free(&c->alloc, e);
     c->engine = NULL;
@@ -621,11 +764,17 @@ void llmio__engine_free(struct llmio_client *c)
 
 static llmio_status attach(struct llmio_client *c, struct llmio__xfer *t)
 {
-    CURLMcode mc = curl_multi_add_handle(c->engine->multi, t->easy);
+    struct llmio__shard *sh = shard_pick(c);
+    if (sh == NULL) {
+        return LLMIO_E_NOMEM;
+    }
+    CURLMcode mc = curl_multi_add_handle(sh->multi, t->easy);
     if (mc != CURLM_OK) {
         return LLMIO_E_NOMEM;
     }
     t->attached = true;
+    t->shard = sh;
+    sh->nactive++;
     return LLMIO_OK;
 }
 
@@ -633,8 +782,10 @@ static void detach(struct llmio_client *c, struct llmio__xfer *t)
 {
     heap_remove(c->engine, t);
     if (t->attached) {
-        curl_multi_remove_handle(c->engine->multi, t->easy);
+        curl_multi_remove_handle(t->shard->multi, t->easy);
         t->attached = false;
+        t->shard->nactive--;
+        t->shard = NULL;
     }
 }
 
@@ -910,12 +1061,7 @@ void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
         return;
     }
     if (c->in_curl > 0) {
-        f->stop_status = st;
-        if (!t->in_stop_q) {
-            t->in_stop_q = true;
-            t->stop_next = c->engine->stop_head;
-            c->engine->stop_head = t;
-        }
+        stop_later(c, t, st);
         return;
     }
     stop_now(c, t, st, NULL);
@@ -926,6 +1072,10 @@ void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
 
 void llmio__engine_on_socket(struct llmio_client *c, int fd, int events)
 {
+    struct llmio__engine *e = c->engine;
+    if (fd < 0) {
+        return;
+    }
     int ev = 0;
     if (events & LLMIO_POLL_IN) {
         ev |= CURL_CSELECT_IN;
@@ -938,8 +1088,19 @@ void llmio__engine_on_socket(struct llmio_client *c, int fd, int events)
     }
     int running;
     c->in_curl++;
-    curl_multi_socket_action(c->engine->multi, (curl_socket_t)fd, ev,
-                             &running);
+    if ((size_t)fd < e->nfd_shard && e->fd_shard[fd] >= 0) {
+        struct llmio__shard *sh = e->shards[e->fd_shard[fd]];
+        sh->dirty = true;
+        curl_multi_socket_action(sh->multi, (curl_socket_t)fd, ev, &running);
+    } else {
+        /* Unknown here (stale, or its shard could not be recorded): a
+         * multi handle ignores a socket it does not own. */
+        for (size_t i = 0; i < e->nshards; i++) {
+            e->shards[i]->dirty = true;
+            curl_multi_socket_action(e->shards[i]->multi, (curl_socket_t)fd,
+                                     ev, &running);
+        }
+    }
     c->in_curl--;
 }
 
@@ -974,12 +1135,18 @@ static void check_deadlines(struct llmio_client *c)
 void llmio__engine_on_timer(struct llmio_client *c)
 {
     struct llmio__engine *e = c->engine;
-    if (e->curl_due >= 0 && e->curl_due <= llmio__mono_ms()) {
-        e->curl_due = -1;
-        int running;
-        c->in_curl++;
-        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        c->in_curl--;
+    int64_t now = llmio__mono_ms();
+    for (size_t i = 0; i < e->nshards; i++) {
+        struct llmio__shard *sh = e->shards[i];
+        if (sh->curl_due >= 0 && sh->curl_due <= now) {
+            sh->curl_due = -1;
+            sh->dirty = true;
+            int running;
+            c->in_curl++;
+            curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0,
+                                     &running);
+            c->in_curl--;
+        }
     }
     check_deadlines(c);
 }
@@ -987,16 +1154,24 @@ void llmio__engine_on_timer(struct llmio_client *c)
 void llmio__engine_harvest(struct llmio_client *c)
 {
     struct llmio__engine *e = c->engine;
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
-        if (msg->msg != CURLMSG_DONE) {
+    for (size_t i = 0; i < e->nshards; i++) {
+        struct llmio__shard *sh = e->shards[i];
+        if (!sh->dirty) {
             continue;
         }
-        struct llmio__xfer *t = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        if (t != NULL && t->f != NULL && t->attached) {
-            finish(c, t, msg->data.result);
+        sh->dirty = false;
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(sh->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) {
+                continue;
+            }
+            struct llmio__xfer *t = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **)&t);
+            if (t != NULL && t->f != NULL && t->attached) {
+                finish(c, t, msg->data.result);
+            }
         }
     }
     /* Stops requested from inside libcurl. A transfer libcurl finished
@@ -1031,7 +1206,13 @@ void llmio__engine_harvest(struct llmio_client *c)
 int64_t llmio__engine_next_due(struct llmio_client *c)
 {
     struct llmio__engine *e = c->engine;
-    int64_t due = e->curl_due;
+    int64_t due = -1;
+    for (size_t i = 0; i < e->nshards; i++) {
+        int64_t d = e->shards[i]->curl_due;
+        if (d >= 0 && (due < 0 || d < due)) {
+            due = d;
+        }
+    }
     if (e->nheap > 0) {
         due = due < 0 ? e->heap[0]->heap_key : min64(due, e->heap[0]->heap_key);
     }
