@@ -1221,8 +1221,12 @@ static bool scenario_text(struct mock_call *c, const char *model,
         return true;
     }
     if (model && model_len) {
+        /* Only a suffix that looks like directives: real model names use
+         * '@' too (Vertex "claude-3-5-sonnet@20240620"). */
         const char *at = memchr(model, '@', model_len);
-        if (at) {
+        size_t rest = at ? model_len - (size_t)(at + 1 - model) : 0;
+        if (at && (memchr(at, '=', rest + 1) || memchr(at, ';', rest + 1) ||
+                   (rest > 0 && at[1] == '@'))) {
             *spec = at + 1;
             *len = model_len - (size_t)(at + 1 - model);
             return true;
