@@ -1,8 +1,8 @@
 /*
  * provider-harness.c - see provider-harness.h.
  *
- * The stream driver frames bytes with the library's SSE parser and JSON
- * reader (what the engine uses) without the engine itself; the split runs
+ * The stream driver frames bytes with the library's SSE parser and its
+ * JSON reader (NDJSON) without the engine itself; the split runs
  * prove that the provider's output depends only on the events, never on
  * how the bytes arrived.
  */
@@ -573,11 +573,11 @@ struct feeder {
     void *state;
     llmio_error err;
     llmio_status st;
-    /* SSE: the library's parser, as the engine uses it. NDJSON: a line
-     * splitter here until the engine's line framer (src/lines.h, issue 3)
-     * lands. */
+    /* The library's framers: the SSE parser the engine uses, and the
+     * JSON reader that splits NDJSON into values. */
     struct llmio__sse_parser sse;
-    struct llmio__buf line;
+    struct llmio__json_reader nd;
+    struct llmio__arena nd_arena;
 };
 
 static void feeder_init(struct feeder *f, const struct llmio__provider *p,
@@ -594,7 +594,8 @@ static void feeder_init(struct feeder *f, const struct llmio__provider *p,
     f->ctx.sink = sink;
     f->ctx.sink_ctx = sink_ctx;
     llmio__sse_init(&f->sse, NULL, 1 << 20);
-    llmio__buf_init(&f->line, NULL, 0);
+    llmio__json_reader_init(&f->nd, NULL, NULL);
+    llmio__arena_init(&f->nd_arena, NULL, 0);
 }
 
 static void feeder_cleanup(struct feeder *f)
@@ -605,7 +606,8 @@ static void feeder_cleanup(struct feeder *f)
     free(f->state);
     llmio__arena_cleanup(&f->arena);
     llmio__sse_cleanup(&f->sse);
-    llmio__buf_cleanup(&f->line);
+    llmio__json_reader_cleanup(&f->nd);
+    llmio__arena_cleanup(&f->nd_arena);
 }
 
 static void dispatch(struct feeder *f, const char *type, size_t tlen,
@@ -619,8 +621,22 @@ static void dispatch(struct feeder *f, const char *type, size_t tlen,
 
 static void drain(struct feeder *f)
 {
-    struct llmio__sse_event ev;
     int rc;
+    if (f->p->framing == LLMIO__FRAMING_NDJSON) {
+        const struct llmio__json *v;
+        while ((rc = llmio__json_reader_next(&f->nd, &f->nd_arena, &v)) ==
+               1) {
+            size_t n;
+            const char *raw = llmio__json_raw(v, &n);
+            dispatch(f, NULL, 0, raw, n);
+            llmio__arena_reset(&f->nd_arena);
+        }
+        if (rc < 0 && f->st == LLMIO_OK) {
+            f->st = llmio__json_reader_status(&f->nd, NULL);
+        }
+        return;
+    }
+    struct llmio__sse_event ev;
     while ((rc = llmio__sse_next(&f->sse, &ev)) == 1) {
         dispatch(f, ev.type, ev.type_len, ev.data, ev.data_len);
     }
@@ -629,34 +645,11 @@ static void drain(struct feeder *f)
     }
 }
 
-/* One NDJSON line without its terminator (and a CR before it); blank
- * lines are skipped. */
-static void nd_line(struct feeder *f)
-{
-    size_t n = f->line.len;
-    const char *l = llmio__buf_cstr(&f->line);
-    if (n > 0 && l[n - 1] == '\r') {
-        n--;
-    }
-    if (n > 0) {
-        dispatch(f, NULL, 0, l, n);
-    }
-    llmio__buf_reset(&f->line);
-}
-
 static void feed(struct feeder *f, const char *p, size_t len)
 {
-    if (f->p->framing == LLMIO__FRAMING_NDJSON) {
-        for (size_t i = 0; i < len; i++) {
-            if (p[i] == '\n') {
-                nd_line(f);
-            } else {
-                llmio__buf_appendc(&f->line, p[i]);
-            }
-        }
-        return;
-    }
-    llmio_status st = llmio__sse_feed(&f->sse, p, len);
+    llmio_status st = f->p->framing == LLMIO__FRAMING_NDJSON
+                          ? llmio__json_reader_feed(&f->nd, p, len)
+                          : llmio__sse_feed(&f->sse, p, len);
     if (st != LLMIO_OK && f->st == LLMIO_OK) {
         f->st = st;
     }
@@ -665,8 +658,9 @@ static void feed(struct feeder *f, const char *p, size_t len)
 
 static void feed_end(struct feeder *f)
 {
-    if (f->p->framing == LLMIO__FRAMING_NDJSON && f->line.len > 0) {
-        nd_line(f);
+    if (f->p->framing == LLMIO__FRAMING_NDJSON) {
+        llmio__json_reader_finish(&f->nd);
+        drain(f);
     }
 }
 
