@@ -356,3 +356,14 @@ TEST(anthropic_error_bodies)
     ph_parse_error(P, 400, NULL, &e);
     ASSERT_CONTAINS(e.message, "empty body");
 }
+
+TEST(anthropic_registry_row)
+{
+    const char *rest = NULL;
+    llmio_error err;
+    memset(&err, 0, sizeof(err));
+    ASSERT(llmio__provider_for_model("anthropic/claude-sonnet-4-5", &rest, &err) == P);
+    ASSERT_STR_EQ(rest, "claude-sonnet-4-5");
+    ASSERT(llmio__provider_find("anthropic", strlen("anthropic")) == P);
+    ASSERT_STR_EQ(P->name, "anthropic");
+}

@@ -375,3 +375,14 @@ TEST(gemini_error_bodies)
     ph_parse_error(P, 500, "", &e);
     ASSERT_CONTAINS(e.message, "empty body");
 }
+
+TEST(gemini_registry_row)
+{
+    const char *rest = NULL;
+    llmio_error err;
+    memset(&err, 0, sizeof(err));
+    ASSERT(llmio__provider_for_model("gemini/gemini-2.5-flash", &rest, &err) == P);
+    ASSERT_STR_EQ(rest, "gemini-2.5-flash");
+    ASSERT(llmio__provider_find("gemini", strlen("gemini")) == P);
+    ASSERT_STR_EQ(P->name, "gemini");
+}

@@ -222,3 +222,14 @@ TEST(ollama_error_bodies)
                    &e);
     ASSERT_STR_EQ(e.message, "unauthorized: key sk-***");
 }
+
+TEST(ollama_registry_row)
+{
+    const char *rest = NULL;
+    llmio_error err;
+    memset(&err, 0, sizeof(err));
+    ASSERT(llmio__provider_for_model("ollama/llama3.2", &rest, &err) == P);
+    ASSERT_STR_EQ(rest, "llama3.2");
+    ASSERT(llmio__provider_find("ollama", strlen("ollama")) == P);
+    ASSERT_STR_EQ(P->name, "ollama");
+}
