@@ -808,3 +808,53 @@ TEST(openai_stream_json_equals_body_shape)
     oh_run_cleanup(&r);
     free(in);
 }
+
+TEST(openai_build_compat_rows)
+{
+    /* A compatible row is OpenAI's operations with its own base URL; the
+     * model sent is everything after the first '/'. */
+    static const struct {
+        const char *model;
+        const char *url;
+        const char *body_model;
+    } cases[] = {
+        {"groq/llama-3.3-70b-versatile",
+         "https://api.groq.com/openai/v1/chat/completions",
+         "\"model\":\"llama-3.3-70b-versatile\""},
+        {"openrouter/anthropic/claude-3.5-sonnet",
+         "https://openrouter.ai/api/v1/chat/completions",
+         "\"model\":\"anthropic/claude-3.5-sonnet\""},
+        {"perplexity/sonar", "https://api.perplexity.ai/chat/completions",
+         "\"model\":\"sonar\""},
+        {"fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct",
+         "https://api.fireworks.ai/inference/v1/chat/completions",
+         "\"model\":\"accounts/fireworks/models/llama-v3p1-8b-instruct\""},
+        {"lmstudio/qwen2.5-7b", "http://localhost:1234/v1/chat/completions",
+         "\"model\":\"qwen2.5-7b\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        llmio_request *r = llmio_request_new(cases[i].model);
+        ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
+        const char *rest;
+        llmio_error err;
+        const struct llmio__provider *p =
+            llmio__provider_for_model(r->model, &rest, &err);
+        ASSERT_NOT_NULL(p);
+        struct llmio__http_req out;
+        struct llmio__provider_cfg cfg = {NULL, p->default_base_url, NULL,
+                                          NULL, NULL};
+        llmio__buf_init(&out.url, NULL, 0);
+        llmio__buf_init(&out.headers, NULL, 0);
+        llmio__buf_init(&out.body, NULL, 0);
+        out.nheaders = 0;
+        ASSERT_OK(p->build_request(r, rest, &cfg, &out, &err));
+        ASSERT_STR_EQ(llmio__buf_cstr(&out.url), cases[i].url);
+        ASSERT_CONTAINS(llmio__buf_cstr(&out.body), cases[i].body_model);
+        /* No key configured: no Authorization header at all. */
+        ASSERT_EQ(out.nheaders, 1);
+        llmio__buf_cleanup(&out.url);
+        llmio__buf_cleanup(&out.headers);
+        llmio__buf_cleanup(&out.body);
+        llmio_request_free(r);
+    }
+}
