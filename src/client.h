@@ -201,8 +201,10 @@ bool llmio__engine_has_deferred(struct llmio_client *c);
 llmio_status llmio__loop_init(struct llmio_client *c);
 void llmio__loop_cleanup(struct llmio_client *c);
 /* From the engine's socket callback: watch FD for EVENTS (LLMIO_POLL_*).
+ * KNOWN says FD was watched already since libcurl last removed it.
  * Returns 0, or -1 when the descriptor could not be watched. */
-int llmio__loop_watch(struct llmio_client *c, int fd, int events);
+int llmio__loop_watch(struct llmio_client *c, int fd, int events,
+                      bool known);
 /* The next deadline may have changed: re-arm the hooks' timer or the
  * timerfd when they are in use (cheap when nothing changed). */
 void llmio__loop_update_timer(struct llmio_client *c);

@@ -327,7 +327,6 @@ static void stop_later(struct llmio_client *c, struct llmio__xfer *t,
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
                      void *socketp)
 {
-    (void)socketp;
     struct llmio__shard *sh = userp;
     struct llmio_client *c = sh->c;
     struct llmio__engine *e = c->engine;
@@ -365,10 +364,16 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
     if ((size_t)s < e->nfd_shard) {
         e->fd_shard[s] = ev == LLMIO_POLL_NONE ? -1 : sh->idx;
     }
-    if (llmio__loop_watch(c, (int)s, ev) != 0 && easy != NULL) {
-        struct llmio__xfer *t = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-        stop_later(c, t, LLMIO_E_NOMEM);
+    if (llmio__loop_watch(c, (int)s, ev, socketp != NULL) != 0) {
+        if (easy != NULL) {
+            struct llmio__xfer *t = NULL;
+            curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+            stop_later(c, t, LLMIO_E_NOMEM);
+        }
+    } else if (ev != LLMIO_POLL_NONE && socketp == NULL) {
+        /* Remembered by libcurl until it removes the socket. */
+        static char watched;
+        curl_multi_assign(sh->multi, s, &watched);
     }
     return 0;
 }
