@@ -324,7 +324,7 @@ int64_t llmio__prov_geti(const struct llmio__json *obj, const char *key)
 static bool model_char_ok(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || strchr("._:/@+-", c) != NULL;
+           (c >= '0' && c <= '9') || strchr("._:/@+-=;,~", c) != NULL;
 }
 
 llmio_status llmio__prov_url(struct llmio__http_req *out, const char *base,

@@ -111,8 +111,9 @@ static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
 
 /* Writes BASE_URL + PATH (+ MODEL + SUFFIX, both nullable) into OUT->url.
  * MODEL is inserted as is: model names are path-safe in every API here,
- * and a name with characters outside [A-Za-z0-9._:/@+-] is LLMIO_E_INVALID
- * (so a crafted model cannot inject a query or a header). */
+ * and a name with characters outside [A-Za-z0-9._:/@+-=;,~] (RFC 3986
+ * path characters without '%') is LLMIO_E_INVALID, so a crafted model
+ * cannot add a query, a fragment or an escape. */
 llmio_status llmio__prov_url(struct llmio__http_req *out, const char *base,
                              const char *path, const char *model,
                              const char *suffix, llmio_error *err);

@@ -33,6 +33,15 @@ TEST(gemini_mock_text)
     RUN("finish=length", false, true, &s);
     ASSERT_EQ(s.finish, LLMIO_FINISH_LENGTH);
     ASSERT_STR_EQ(s.finish_raw, "MAX_TOKENS");
+
+    /* A scenario in the model path: '@', '=' and ';' are path
+     * characters the URL builder lets through. */
+    native_run(&m, "gemini", "/v1beta",
+               "gemini/gemini-2.5-flash@text=hi;finish=length", NULL, false,
+               false, &r);
+    ASSERT_OK(r.status);
+    ASSERT_STR_EQ(r.text, "hi");
+    ASSERT_EQ(r.finish, LLMIO_FINISH_LENGTH);
     test_mock_stop(&m);
 }
 
