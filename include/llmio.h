@@ -457,7 +457,8 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
 
 /*
  * llmio_request_add_tool_result - append a tool message answering the call
- * TOOL_CALL_ID with CONTENT (text; JSON results are sent as text).
+ * TOOL_CALL_ID with CONTENT (text; JSON results are sent as text; NULL
+ * sends an empty string).
  * Since:    0.1
  */
 LLMIO_API llmio_status llmio_request_add_tool_result(llmio_request *r,
@@ -644,7 +645,7 @@ LLMIO_API const char *llmio_response_provider(const llmio_response *r);
 LLMIO_API int64_t llmio_response_created(const llmio_response *r);
 LLMIO_API size_t llmio_response_choices(const llmio_response *r);
 /* Message content of CHOICE; LEN (nullable) gets its byte length. NULL
- * when the message had no content (e.g. only tool calls). */
+ * when the message had no content (only tool calls, or "" / null). */
 LLMIO_API const char *llmio_response_text(const llmio_response *r,
                                           size_t choice, size_t *len);
 LLMIO_API const char *llmio_response_refusal(const llmio_response *r,
