@@ -27,6 +27,7 @@
 
 #include "alloc.h"
 #include "http.h"
+#include "json.h"
 #include "sse.h"
 
 #include <curl/curl.h>
@@ -77,6 +78,9 @@ struct llmio__xfer {
     struct llmio__stream_ctx sctx;
     struct llmio__sse_parser sse;
     bool sse_init;
+    struct llmio__json_reader nd; /* NDJSON framing */
+    struct llmio__arena nd_arena; /* scratch for one NDJSON value */
+    bool nd_init;
 
     struct curl_slist *slist; /* nodes point into the future's headers */
     size_t slist_cap;
@@ -117,25 +121,52 @@ struct llmio__engine {
 /* ---- framing (SSE / NDJSON) -------------------------------------------- */
 
 /*
- * The stream's framing: SSE events go to the provider one at a time.
- * Events after the provider's end marker are ignored (a server may send
- * trailing comments or keep-alives before closing).
+ * The stream's framing: SSE events, or NDJSON values (Ollama) split by the
+ * JSON reader, go to the provider one at a time. Events after the
+ * provider's end marker are ignored (a server may send trailing comments
+ * or keep-alives before closing).
  */
+static llmio_status frame_drain_ndjson(struct llmio__xfer *t)
+{
+    struct llmio_future *f = t->f;
+    const struct llmio__json *v;
+    int r;
+    while ((r = llmio__json_reader_next(&t->nd, &t->nd_arena, &v)) == 1) {
+        size_t n;
+        const char *raw = llmio__json_raw(v, &n);
+        llmio_status st = LLMIO_OK;
+        if (!t->sctx.done) {
+            st = f->provider->parse_event(&t->sctx, NULL, 0, raw, n,
+                                          &f->err);
+        }
+        llmio__arena_reset(&t->nd_arena);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    return r < 0 ? llmio__json_reader_status(&t->nd, NULL) : LLMIO_OK;
+}
+
 static llmio_status frame_feed(struct llmio__xfer *t, const char *p,
                                size_t len)
 {
     struct llmio_future *f = t->f;
-    if (f->provider->framing != LLMIO__FRAMING_SSE) {
-        /* TODO(#3): NDJSON framing once src/lines.h lands. */
-        snprintf(f->err.message, sizeof f->err.message,
-                 "NDJSON streams are not supported yet");
-        return LLMIO_E_UNSUPPORTED;
+    llmio_status st;
+    if (f->provider->framing == LLMIO__FRAMING_NDJSON) {
+        if (!t->nd_init) {
+            struct llmio__json_limits lim = {0, 1 << 20};
+            llmio__json_reader_init(&t->nd, &t->c->alloc, &lim);
+            llmio__arena_init(&t->nd_arena, &t->c->alloc, 0);
+            t->nd_init = true;
+        }
+        st = llmio__json_reader_feed(&t->nd, p, len);
+        return st != LLMIO_OK ? st : frame_drain_ndjson(t);
     }
     if (!t->sse_init) {
         llmio__sse_init(&t->sse, &t->c->alloc, 0);
         t->sse_init = true;
     }
-    llmio_status st = llmio__sse_feed(&t->sse, p, len);
+    st = llmio__sse_feed(&t->sse, p, len);
     if (st != LLMIO_OK) {
         return st;
     }
@@ -162,10 +193,15 @@ static llmio_status frame_feed(struct llmio__xfer *t, const char *p,
     return LLMIO_OK;
 }
 
-/* End of the body: nothing more to frame (an unterminated event is
- * dropped, as the SSE specification says). */
+/* End of the body. SSE: an unterminated event is dropped, as the SSE
+ * specification says. NDJSON: a last line without its newline still
+ * counts; a cut-off value is LLMIO_E_PROTOCOL. */
 static llmio_status frame_end(struct llmio__xfer *t)
 {
+    if (t->nd_init) {
+        llmio__json_reader_finish(&t->nd);
+        return frame_drain_ndjson(t);
+    }
     return t->sse_init ? llmio__sse_status(&t->sse) : LLMIO_OK;
 }
 
@@ -174,6 +210,11 @@ static void frame_reset(struct llmio__xfer *t)
     if (t->sse_init) {
         llmio__sse_cleanup(&t->sse);
         t->sse_init = false;
+    }
+    if (t->nd_init) {
+        llmio__json_reader_cleanup(&t->nd);
+        llmio__arena_cleanup(&t->nd_arena);
+        t->nd_init = false;
     }
 }
 

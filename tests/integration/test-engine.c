@@ -382,3 +382,59 @@ TEST(engine_env_settings)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+TEST(engine_ndjson_stream)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    ASSERT_OK(llmio_client_set_base_url(c, "ollama", m.url));
+    for (int stream = 0; stream <= 2; stream++) {
+        llmio_request *r = llmio_request_new("ollama/llama3.2");
+        ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hello"));
+        ASSERT_OK(llmio_request_add_header(r, "X-Mock-Scenario: text=ndjson "
+                                              "framed reply"));
+        struct engine_rec rec = {0};
+        if (stream == 1) {
+            ASSERT_OK(llmio_request_set_stream(r, engine_stream_cb, true));
+        } else if (stream == 2) {
+            ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+        }
+        llmio_future *f = NULL;
+        ASSERT_OK(llmio_submit(c, r, engine_done_cb, &rec, &f, NULL));
+        llmio_request_free(r);
+        if (stream == 2) {
+            const llmio_delta *d;
+            int n = 0;
+            while (llmio_future_next(f, &d, 5000) == LLMIO_OK) {
+                n++;
+            }
+            ASSERT_CMP(n, >=, 3);
+        }
+        ASSERT_OK(llmio_future_wait(f, 10000));
+        if (llmio_future_status(f) != LLMIO_OK) {
+            test_fail_(__FILE__, __LINE__, "stream %d: %s: %s", stream,
+                       llmio_status_name(llmio_future_status(f)),
+                       llmio_future_error(f)->message);
+        }
+        ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
+                      "ndjson framed reply");
+        if (stream == 1) {
+            ASSERT_STR_EQ(rec.text, "ndjson framed reply");
+        }
+        llmio_future_free(f);
+    }
+    /* A stream cut mid-way is an error, not a short success. */
+    llmio_request *r = llmio_request_new("ollama/llama3.2");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hello"));
+    ASSERT_OK(llmio_request_add_header(
+        r, "X-Mock-Scenario: lorem=50;close-after-events=3"));
+    ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+    llmio_future *f = NULL;
+    ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_E_NETWORK);
+    llmio_future_free(f);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
