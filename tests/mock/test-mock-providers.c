@@ -240,6 +240,16 @@ TEST(mock_gemini_generate_and_stream)
     ASSERT_CONTAINS(r.body, "\"finishReason\":\"STOP\"");
     ASSERT(strstr(r.body, "[DONE]") == NULL);
     test_http_resp_free(&r);
+    /* Without alt=sse the stream is one JSON array, sent incrementally. */
+    post1(&m, "/v1beta/models/gemini-2.5-flash:streamGenerateContent", GEM,
+          body, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.body[0], '[');
+    ASSERT_EQ(r.body[r.body_len - 1], ']');
+    ASSERT_EQ(test_count(r.body, "\r\n,{\"candidates\""), 0);
+    ASSERT_EQ(test_count(r.body, ",\r\n{\"candidates\""), 2);
+    ASSERT_CMP(r.nchunks, >=, 3);
+    test_http_resp_free(&r);
     /* Function calls arrive whole; MAX_TOKENS when capped. */
     post1(&m, "/v1beta/models/g:generateContent",
           GEM "X-Mock-Scenario: tool=get_weather:{\"city\":\"Lisbon\"};"
