@@ -233,7 +233,8 @@ LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
  *
  * Futures the caller still holds stay valid until llmio_future_free().
  * Called from inside a callback, the release is deferred until the
- * callback returns.
+ * library call that ran the callback returns (other callbacks of that
+ * dispatch still run first); submits are refused from then on.
  *
  * Params:   c  [taken] the client; NULL does nothing.
  * Thread:   the driving thread.
@@ -761,6 +762,7 @@ LLMIO_API llmio_status llmio_future_wait_any(llmio_future *const *fs,
  *           time; otherwise the stream is over and *D is NULL: the return
  *           is then LLMIO_E_STATE if the stream completed normally (read
  *           the outcome with llmio_future_status()) or the future's error.
+ *           LLMIO_E_INVALID when F was not submitted in pull mode.
  * Since:    0.1
  */
 LLMIO_API llmio_status llmio_future_next(llmio_future *f,
@@ -823,7 +825,11 @@ LLMIO_API llmio_status llmio_client_run(llmio_client *c, int timeout_ms);
 /*
  * llmio_client_fd - one descriptor that becomes readable when the client
  * has work to do (an epoll set of its sockets, its timer and its wakeup).
- * Use with llmio_client_timeout_ms() and llmio_client_step().
+ * Use with llmio_client_timeout_ms() and llmio_client_step(). The timer
+ * in the set makes the descriptor readable at the next deadline even when
+ * the loop ignores llmio_client_timeout_ms(). The built-in waits use the
+ * same set and may be mixed with this mode; an attached client has no
+ * descriptor.
  * Returns:  the descriptor (owned by the client), or -1 on failure.
  * Since:    0.1
  */
