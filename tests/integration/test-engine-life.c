@@ -12,10 +12,14 @@ TEST(engine_idle_timeout)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_client(&m);
     ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE, 300));
-    for (int stream = 1; stream <= 2; stream++) {
+    for (int stream = 0; stream <= 2; stream++) {
         struct engine_rec rec = {0};
-        llmio_request *r = engine_request("lorem=50;stall-after-events=2",
-                                          stream);
+        /* A body that stops after its first bytes, a stream that stalls
+         * after two events (callback and pull mode). */
+        llmio_request *r = engine_request(
+            stream == 0 ? "lorem=50;write-size=40;write-gap=3000"
+                        : "lorem=50;stall-after-events=2",
+            stream);
         llmio_future *f = NULL;
         int64_t t0 = test_now_ms();
         ASSERT_OK(llmio_submit(c, r, engine_done_cb, &rec, &f, NULL));
