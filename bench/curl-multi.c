@@ -5,13 +5,16 @@
  *
  *   curl-multi --base-url URL --concurrency N (--duration S | --requests N)
  *              [--warmup S] [--stream] [--expect-bytes N] [--expect-chunks N]
+ *              [--http2]
  *
  * The loop is the one llmio's engine uses: curl_multi_socket_action driven
  * by epoll, with libcurl's socket and timer callbacks. Every transfer is
  * checked: CURLE_OK, HTTP 200 and exactly --expect-bytes body bytes (the
  * bench bodies are static, so an exact size is an exact-content check);
  * then chunks are counted as --expect-chunks per stream. No JSON is parsed:
- * this measures the transport alone. Run it with LD_LIBRARY_PATH pointing at
+ * this measures the transport alone. --http2 speaks cleartext HTTP/2 with
+ * prior knowledge and multiplexes up to 1,024 streams per connection.
+ * Run it with LD_LIBRARY_PATH pointing at
  * build/curl8/lib to measure libcurl 8 (bench/libcurl8.sh).
  */
 #include <curl/curl.h>
@@ -27,7 +30,7 @@ struct opts {
     long concurrency;
     double duration, warmup;
     long requests;
-    int stream;
+    int stream, http2;
     long expect_bytes, expect_chunks;
 };
 
@@ -210,7 +213,7 @@ static void phase(CURLM *m, struct slot *slots, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-    struct opts o = {NULL, 1, 3.0, 1.0, 0, 0, -1, -1};
+    struct opts o = {NULL, 1, 3.0, 1.0, 0, 0, 0, -1, -1};
     struct stats st = {0};
     struct curl_slist *hdr = NULL;
     struct slot *slots;
@@ -222,8 +225,8 @@ int main(int argc, char **argv)
 
     for (int a = 1; a < argc; a++) {
         const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : "0";
-        if (!strcmp(k, "--stream")) {
-            o.stream = 1;
+        if (!strcmp(k, "--stream") || !strcmp(k, "--http2")) {
+            *(k[2] == 's' ? &o.stream : &o.http2) = 1;
             continue;
         }
         if (!strcmp(k, "--base-url"))
@@ -264,6 +267,10 @@ int main(int argc, char **argv)
     curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, o.concurrency);
+    if (o.http2) {
+        curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(m, CURLMOPT_MAX_CONCURRENT_STREAMS, 1024L);
+    }
     hdr = curl_slist_append(hdr, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, "Authorization: Bearer sk-bench");
     hdr = curl_slist_append(hdr, "Expect:");
@@ -280,6 +287,10 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
+        if (o.http2) {
+            curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+            curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        }
     }
 
     if (o.warmup > 0 && o.requests <= 0)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """gen-server.py - write the nginx config and canned bodies the benchmarks serve.
 
-Usage: gen-server.py OUTDIR PORT
+Usage: gen-server.py OUTDIR PORT [H2PORT]
 
 Writes into OUTDIR:
   nginx.conf        one worker, keep-alive, access log off, listening on
-                    127.0.0.1:PORT with one location per workload:
+                    127.0.0.1:PORT (HTTP/1.1) and H2PORT (cleartext HTTP/2,
+                    prior knowledge) with one location per workload:
     /small/v1/chat/completions   canned ~641-byte chat completion (return 200)
     /big/v1/chat/completions     static ~100 KB chat completion
     /sse/v1/chat/completions     static 1,000-chunk SSE stream
@@ -118,6 +119,7 @@ http {{
     scgi_temp_path {out}/tmp;
     keepalive_requests 100000000;
     keepalive_timeout 300s;
+    http2_max_concurrent_streams 1024;
     client_body_buffer_size 64k;
     sendfile on;
     tcp_nodelay on;
@@ -125,6 +127,7 @@ http {{
     server_tokens off;
     server {{
         listen 127.0.0.1:{port} backlog=65535;
+        {h2listen}
         root {out}/www;
         # Static files refuse POST with 405; re-serve them as GET so the
         # clients can POST their chat request as the real API expects.
@@ -164,6 +167,8 @@ SLOW_SECONDS = 40
 
 def main():
     out, port = os.path.abspath(sys.argv[1]), int(sys.argv[2])
+    h2port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    h2listen = ("listen 127.0.0.1:%d http2 backlog=65535;" % h2port) if h2port else ""
     os.makedirs(os.path.join(out, "www"), exist_ok=True)
     os.makedirs(os.path.join(out, "tmp"), exist_ok=True)
     small, small_c = small_body()
@@ -175,7 +180,7 @@ def main():
             f.write(data)
     rate = max(1, len(slow) // SLOW_SECONDS)
     with open(os.path.join(out, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(out=out, port=port, small=small,
+        f.write(NGINX_CONF.format(out=out, port=port, h2listen=h2listen, small=small,
                                   slow=slow, slow_rate=rate))
     with open(os.path.join(out, "expect.env"), "w") as f:
         f.write("SMALL_BYTES=%d SMALL_LEN=%d\n" % (len(small), len(small_c)))

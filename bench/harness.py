@@ -47,6 +47,7 @@ CLIENTS = [
     ("llmio-c", [os.path.join(BIN, "bench_engine")], None),
     ("curl-multi", [os.path.join(BIN, "curl-multi")], None),
     ("curl8-multi", [os.path.join(BIN, "curl-multi")], "@curl8"),
+    ("curl8-h2", [os.path.join(BIN, "curl-multi"), "--http2"], "@curl8"),
     ("openai-node", ["node", rel("bench/clients/node_openai.js")], "@node"),
     ("openai-py", [VENV_PY, rel("bench/clients/py_openai.py")], "openai"),
     ("litellm", [VENV_PY, rel("bench/clients/py_litellm.py")], "litellm"),
@@ -59,12 +60,16 @@ CLIENTS = [
 ]
 
 # Clients that check the exact body size (--expect-bytes) instead of parsing.
-BYTES_CLIENTS = {"wrk", "curl-multi", "curl8-multi"}
+BYTES_CLIENTS = {"wrk", "curl-multi", "curl8-multi", "curl8-h2"}
 
 CLIENT_ENV = {
     "openai-node": {"NODE_PATH": rel("bench/.peers/node/node_modules")},
     "curl8-multi": {"LD_LIBRARY_PATH": CURL8},
+    "curl8-h2": {"LD_LIBRARY_PATH": CURL8},
 }
+
+# Clients that talk cleartext HTTP/2 (prior knowledge) to nginx's h2 port.
+H2_CLIENTS = {"curl8-h2"}
 
 # ---------------------------------------------------------------------------
 # Workloads: name, server location, concurrency, stream, fixed request count
@@ -126,7 +131,9 @@ def probe_ok(probe, cmd):
         return os.access(os.path.join(BIN, "llmio"), os.X_OK) and \
             subprocess.run([os.path.join(BIN, "llmio"), "batch", "--help"],
                            capture_output=True).returncode == 0
-    return subprocess.run([VENV_PY, "-c", "import " + probe],
+    # find_spec, not import: importing litellm alone takes seconds.
+    return subprocess.run([VENV_PY, "-c", "import importlib.util, sys; "
+                           "sys.exit(importlib.util.find_spec(%r) is None)" % probe],
                           capture_output=True).returncode == 0
 
 
@@ -155,17 +162,19 @@ class Bench:
         self.pin_client = ["taskset", "-c", "1"] if os.cpu_count() >= 2 and \
             shutil.which("taskset") else []
         self.clients = [c for c in CLIENTS
-                        if not args.clients or c[0] in args.clients.split(",")]
+                        if (not args.clients or c[0] in args.clients.split(",")) and
+                        (args.nginx_h2_port or c[0] not in H2_CLIENTS)]
         self.avail = {}
         for name, cmd, probe in self.clients:
             self.avail[name] = probe_ok(probe, cmd)
             print("client %-12s %s" % (name, "ok" if self.avail[name] else "n/a"),
                   file=sys.stderr)
 
-    def url(self, loc):
+    def url(self, loc, h2=False):
         if loc == "mock":
             return "http://127.0.0.1:%d/v1" % self.a.mock_port
-        return "http://127.0.0.1:%d/%s/v1" % (self.a.nginx_port, loc)
+        return "http://127.0.0.1:%d/%s/v1" % (
+            self.a.nginx_h2_port if h2 else self.a.nginx_port, loc)
 
     def probe_mock(self):
         """Stream once from llmio-mock to learn the content every paced
@@ -195,7 +204,7 @@ class Bench:
         key = {"small": "SMALL", "big": "BIG", "sse": "SSE", "slow": "SLOW",
                "mock": "MOCK"}[loc]
         argv = self.pin_client + cmd + [
-            "--base-url", self.url(loc), "--concurrency", str(conc),
+            "--base-url", self.url(loc, name in H2_CLIENTS), "--concurrency", str(conc),
             "--warmup", str(warmup), "--expect-len", str(e[key + "_LEN"])]
         if count:
             argv += ["--requests", str(count)]
@@ -207,7 +216,9 @@ class Bench:
             argv += ["--expect-bytes", str(e[key + "_BYTES"])]
         env = dict(os.environ)
         env.update(CLIENT_ENV.get(name, {}))
-        limit = (duration + warmup) * 2 + 90 if not count else 180
+        # A client that cannot finish its in-flight requests within a minute
+        # of the end of its timed phase is reported as "timeout".
+        limit = duration + warmup + 60 if not count else 180
         try:
             p = subprocess.run(argv, capture_output=True, text=True, env=env,
                                timeout=limit)
@@ -220,7 +231,7 @@ class Bench:
                                         [out.strip()[-300:].replace("\n", " | ")])[0]))
         self.raw.flush()
         if r is None:
-            return "error"
+            return "timeout" if out.startswith("TIMEOUT") else "error"
         if r.get("failed", 0) > 0 or r.get("ok", 0) <= 0:
             return "FAIL"
         return r
@@ -233,6 +244,8 @@ class Bench:
                     if not self.avail[name]:
                         self.cells[(wl[0], name)] = ["n/a"]
                         continue
+                    if "timeout" in self.cells.get((wl[0], name), []):
+                        continue  # one timeout is enough: skip its repeats
                     t0 = time.time()
                     r = self.run_client(name, cmd, wl, self.a.duration, self.a.warmup)
                     self.cells.setdefault((wl[0], name), []).append(r)
@@ -412,8 +425,9 @@ def main():
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx-port", type=int, required=True)
+    ap.add_argument("--nginx-h2-port", type=int, default=0)
     ap.add_argument("--mock-port", type=int, default=0)
-    ap.add_argument("--duration", type=float, default=3)
+    ap.add_argument("--duration", type=float, default=2)
     ap.add_argument("--warmup", type=float, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clients", default="", help="comma list (default all)")
@@ -427,42 +441,66 @@ def main():
     if a.mock_port:
         b.probe_mock()
         wls += [w for w in PACED if sel is None or w[0] in sel]
-    b.run_workloads(wls, a.repeats)
     long_wls = [STREAMS_10K] if sel is None or STREAMS_10K[0] in sel else []
-    b.run_workloads(long_wls, 1)
-    head, rows = b.report_workloads(wls + long_wls)
-    parts = ["## Workloads\n", md_table(head, rows)]
+    done, extra = [], {}
+
+    def write(final):
+        """(Re)writes the report from everything measured so far, so a run
+        cut short still leaves its table."""
+        b.lines = []
+        head, rows = b.report_workloads(done)
+        parts = ["## Workloads\n", md_table(head, rows)]
+        if "startup" in extra:
+            srows = extra["startup"]
+            parts += ["\n## Start-up (median wall time)\n", md_table(
+                ["command", "wall ms", "import ms (-X importtime)"],
+                [[l, "%.1f" % w if w is not None else "n/a",
+                  "%.1f" % i if i is not None else ""] for l, w, i in srows])]
+            b.lines += extra["startup_lines"]
+        if "micro" in extra:
+            parts += ["\n## Parser micro-benchmarks (bench_json, bench_openai_stream)\n",
+                      md_table(["name", "value", "unit"], extra["micro"])]
+            b.lines += extra["micro_lines"]
+        load1 = os.getloadavg()[0]
+        b.emit("machine.loadavg_start", load0, "-")
+        b.emit("machine.loadavg_now", load1, "-")
+        parts.append("\nMachine: %d cores; 1-minute load average %.1f at the start, "
+                     "%.1f at the end (other work on the machine skews the figures)%s." %
+                     (os.cpu_count(), load0, load1, "" if final else "; run incomplete"))
+        table = "\n".join(parts) + "\n"
+        with open(os.path.join(b.out, "table.md"), "w") as f:
+            f.write(table)
+        with open(os.path.join(b.out, "results.txt"), "w") as f:
+            f.write("\n".join(b.lines) + "\n")
+        with open(os.path.join(b.out, "chart.dat"), "w") as f:
+            # client, then req/s and CPU µs/req at c1, c64, c1024 ("?" = missing)
+            f.write("# client rps_c1 rps_c64 rps_c1024 cpu_c1 cpu_c64 cpu_c1024\n")
+            for name, _, _ in b.clients:
+                ms = [b.metrics(w, name) for w in ("small-c1", "small-c64", "small-c1024")]
+                if not any(isinstance(m, dict) for m in ms):
+                    continue
+                v = lambda m, k: "%.1f" % m[k] if isinstance(m, dict) else "?"
+                f.write("%s %s %s\n" % (name, " ".join(v(m, "rps") for m in ms),
+                                        " ".join(v(m, "cpu_us") for m in ms)))
+        return table
+
+    for wl in wls:
+        b.run_workloads([wl], a.repeats)
+        done.append(wl)
+        write(False)
+    for wl in long_wls:
+        b.run_workloads([wl], 1)
+        done.append(wl)
+        write(False)
     if sel is None or "startup" in sel:
-        srows = b.startup()
-        parts += ["\n## Start-up (median wall time)\n", md_table(
-            ["command", "wall ms", "import ms (-X importtime)"],
-            [[l, "%.1f" % w if w is not None else "n/a",
-              "%.1f" % i if i is not None else ""] for l, w, i in srows])]
+        n0 = len(b.lines)
+        extra["startup"] = b.startup()
+        extra["startup_lines"] = b.lines[n0:]
     if sel is None or "micro" in sel:
-        mrows = b.micro()
-        parts += ["\n## Parser micro-benchmarks (bench_json, bench_openai_stream)\n",
-                  md_table(["name", "value", "unit"], mrows)]
-    load1 = os.getloadavg()[0]
-    b.emit("machine.loadavg_start", load0, "-")
-    b.emit("machine.loadavg_end", load1, "-")
-    parts.append("\nMachine: %d cores; 1-minute load average %.1f at the start, %.1f at "
-                 "the end (other work on the machine skews the figures)." %
-                 (os.cpu_count(), load0, load1))
-    table = "\n".join(parts) + "\n"
-    with open(os.path.join(b.out, "table.md"), "w") as f:
-        f.write(table)
-    with open(os.path.join(b.out, "results.txt"), "w") as f:
-        f.write("\n".join(b.lines) + "\n")
-    with open(os.path.join(b.out, "chart.dat"), "w") as f:
-        # client, then req/s and CPU µs/req at c1, c64, c1024 ("?" = missing)
-        f.write("# client rps_c1 rps_c64 rps_c1024 cpu_c1 cpu_c64 cpu_c1024\n")
-        for name, _, _ in b.clients:
-            ms = [b.metrics(w, name) for w in ("small-c1", "small-c64", "small-c1024")]
-            if not any(isinstance(m, dict) for m in ms):
-                continue
-            v = lambda m, k: "%.1f" % m[k] if isinstance(m, dict) else "?"
-            f.write("%s %s %s\n" % (name, " ".join(v(m, "rps") for m in ms),
-                                    " ".join(v(m, "cpu_us") for m in ms)))
+        n0 = len(b.lines)
+        extra["micro"] = b.micro()
+        extra["micro_lines"] = b.lines[n0:]
+    table = write(True)
     print(table)
     print("\n".join(b.lines))
 

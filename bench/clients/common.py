@@ -6,7 +6,7 @@ protocol"):
 
   --base-url URL        OpenAI-compatible base URL (".../v1")
   --concurrency N       requests in flight (an asyncio.Semaphore)
-  --duration S          timed phase length in seconds (default 3)
+  --duration S          timed phase length in seconds (default 3; harness: 2)
   --requests N          instead of --duration: exactly N requests
   --warmup S            untimed phase before it (default 1)
   --stream              stream the response (SSE)
