@@ -205,3 +205,69 @@ TEST(mock_http_many_connections)
     free(hs);
     test_mock_stop(&m);
 }
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TEST(mock_clean_shutdown_with_open_streams)
+{
+    /* SIGTERM with connections mid-stream, stalled, pipelined and idle:
+     * the server must exit 0 (under the ASan build, LeakSanitizer turns
+     * any leak into a non-zero exit, so this also gates leaks). */
+    int pfd[2];
+    ASSERT_EQ(pipe(pfd), 0);
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/llmio-mock", test_bindir());
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        execl(bin, bin, "--port", "0", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[32] = "";
+    size_t got = 0;
+    while (got < sizeof line - 1 && read(pfd[0], line + got, 1) == 1 &&
+           line[got] != '\n') {
+        got++;
+    }
+    line[got] = '\0';
+    int port = atoi(line);
+    ASSERT_CMP(port, >, 0);
+    struct test_http a, b, c, d;
+    test_http_open(&a, port);
+    test_http_open(&b, port);
+    test_http_open(&c, port);
+    test_http_open(&d, port);
+    test_http_post(&a, "/v1/chat/completions",
+                   "X-Mock-Scenario: stall-after-events=1\r\n" AUTH,
+                   "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":"
+                   "\"user\",\"content\":\"a b c\"}]}");
+    test_http_post(&b, "/v1/messages",
+                   "x-api-key: k\r\nanthropic-version: 1\r\n"
+                   "X-Mock-Scenario: lorem=500;tps=100\r\n",
+                   "{\"model\":\"c\",\"max_tokens\":999,\"stream\":true,"
+                   "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    test_http_write_str(&c, "POST /v1/chat/completions HTTP/1.1\r\n"
+                            "Content-Length: 100\r\n\r\n{\"partial");
+    struct test_http_resp r;
+    test_http_post(&d, "/v1/chat/completions",
+                   "X-Mock-Scenario: fail-first=1;key=s\r\n" AUTH, body);
+    ASSERT(test_http_read(&d, &r, 2000));
+    test_http_resp_free(&r);
+    test_http_recv_more(&a, 300);
+    test_http_recv_more(&b, 300);
+    ASSERT_EQ(kill(pid, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    close(pfd[0]);
+    test_http_close(&a);
+    test_http_close(&b);
+    test_http_close(&c);
+    test_http_close(&d);
+}
