@@ -858,3 +858,55 @@ TEST(openai_build_compat_rows)
         llmio_request_free(r);
     }
 }
+
+TEST(openai_inband_error_mapping)
+{
+    static const struct {
+        const char *data;
+        llmio_status st;
+        const char *type;
+        const char *code;
+    } cases[] = {
+        {"{\"error\":{\"message\":\"m\",\"type\":\"server_error\"}}",
+         LLMIO_E_SERVER, "server_error", ""},
+        {"{\"error\":{\"message\":\"m\",\"type\":\"tokens\",\"code\":"
+         "\"rate_limit_exceeded\"}}",
+         LLMIO_E_RATE_LIMIT, "tokens", "rate_limit_exceeded"},
+        {"{\"error\":{\"message\":\"m\",\"code\":\"429\"}}",
+         LLMIO_E_RATE_LIMIT, "", "429"},
+        {"{\"error\":{\"message\":\"m\",\"code\":503}}", LLMIO_E_OVERLOADED,
+         "", "503"},
+        {"{\"error\":{\"message\":\"m\",\"code\":400}}", LLMIO_E_BAD_REQUEST,
+         "", "400"},
+        {"{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_error\","
+         "\"code\":\"context_length_exceeded\"}}",
+         LLMIO_E_BAD_REQUEST, "invalid_request_error",
+         "context_length_exceeded"},
+        {"{\"error\":{\"message\":\"m\",\"type\":\"weird\"}}", LLMIO_E_SERVER,
+         "weird", ""},
+        {"{\"error\":\"just text\"}", LLMIO_E_SERVER, "", ""},
+        {"{\"error\":true}", LLMIO_E_SERVER, "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct oh_run r;
+        oh_run_init(&r, NULL);
+        llmio_status st = P->parse_event(&r.ctx, NULL, 0, cases[i].data,
+                                         strlen(cases[i].data), &r.err);
+        ASSERT_EQ(st, cases[i].st);
+        ASSERT_EQ(r.err.code, cases[i].st);
+        ASSERT_STR_EQ(r.err.provider_type, cases[i].type);
+        ASSERT_STR_EQ(r.err.provider_code, cases[i].code);
+        ASSERT(r.err.message[0] != '\0');
+        ASSERT_CONTAINS(llmio__buf_cstr(&r.dump), "ERROR type=");
+        oh_run_cleanup(&r);
+    }
+    /* The same object in a 2xx non-streaming body is the same error. */
+    struct oh_run r;
+    oh_run_init(&r, NULL);
+    const char *b = "{\"error\":{\"message\":\"overloaded\",\"type\":"
+                    "\"server_is_overloaded\"}}";
+    ASSERT_EQ(P->parse_body(&r.ctx, b, strlen(b), &r.err),
+              LLMIO_E_OVERLOADED);
+    ASSERT_STR_EQ(r.err.message, "overloaded");
+    oh_run_cleanup(&r);
+}
