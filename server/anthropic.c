@@ -253,6 +253,18 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         (temp->type != MOCK_JSON_NUMBER || temp->num < 0 || temp->num > 1)) {
         BAD(c, "temperature: Input should be less than or equal to 1");
     }
+    const struct mock_json *ss = mock_json_get(b, "stop_sequences");
+    if (ss && ss->type != MOCK_JSON_NULL) {
+        bool ok = ss->type == MOCK_JSON_ARRAY;
+        for (const struct mock_json *e = ok ? ss->child : NULL; e && ok;
+             e = e->next) {
+            ok = e->type == MOCK_JSON_STRING;
+        }
+        if (!ok) {
+            BAD(c, "stop_sequences: Input should be a valid list of strings");
+        }
+        mock_conv_stops(conv, ss);
+    }
     const struct mock_json *tools = mock_json_get(b, "tools");
     if (tools && tools->type != MOCK_JSON_NULL) {
         if (tools->type != MOCK_JSON_ARRAY) {
@@ -276,15 +288,27 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
     return true;
 }
 
-static const char *stop_reason(enum mock_finish f)
+static const char *stop_reason(const struct mock_reply *r)
 {
-    switch (f) {
+    if (r->stop_seq && r->finish == MOCK_FIN_STOP) {
+        return "stop_sequence";
+    }
+    switch (r->finish) {
     case MOCK_FIN_LENGTH:
         return "max_tokens";
     case MOCK_FIN_TOOLS:
         return "tool_use";
     default:
         return "end_turn";
+    }
+}
+
+static void stop_seq_json(struct mock_buf *b, const struct mock_reply *r)
+{
+    if (r->stop_seq && r->finish == MOCK_FIN_STOP) {
+        mock_buf_json_str(b, r->stop_seq, r->stop_seq_len);
+    } else {
+        mock_buf_puts(b, "null");
     }
 }
 
@@ -408,9 +432,10 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
     mock_buf_reset(&d);
     mock_buf_printf(&d,
                     "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
-                    "\"%s\",\"stop_sequence\":null},\"usage\":{"
-                    "\"output_tokens\":%ld}}",
-                    stop_reason(r->finish),
+                    "\"%s\",\"stop_sequence\":",
+                    stop_reason(r));
+    stop_seq_json(&d, r);
+    mock_buf_printf(&d, "},\"usage\":{\"output_tokens\":%ld}}",
                     r->completion_tokens > 0 ? r->completion_tokens : 1);
     sse(c, "message_delta", &d, false);
     mock_buf_reset(&d);
@@ -459,13 +484,15 @@ void mock_anthropic_messages(struct mock_call *c)
         mock_buf_putc(b, '}');
         any = true;
     }
+    mock_buf_printf(
+        b, "],\"stop_reason\":\"%s\",\"stop_sequence\":", stop_reason(&r));
+    stop_seq_json(b, &r);
     mock_buf_printf(b,
-                    "],\"stop_reason\":\"%s\",\"stop_sequence\":null,"
-                    "\"usage\":{\"input_tokens\":%ld,"
+                    ",\"usage\":{\"input_tokens\":%ld,"
                     "\"cache_creation_input_tokens\":0,"
                     "\"cache_read_input_tokens\":0,\"output_tokens\":%ld,"
                     "\"service_tier\":\"standard\"}}",
-                    stop_reason(r.finish), conv.prompt_tokens,
+                    conv.prompt_tokens,
                     r.completion_tokens > 0 ? r.completion_tokens : 1);
     mock_respond(c, 200, "application/json", b->data, b->len);
 }

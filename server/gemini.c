@@ -233,6 +233,14 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
             }
             conv->n = (int)v;
         }
+        const struct mock_json *ss =
+            get2(gc, "stopSequences", "stop_sequences");
+        if (ss && ss->type != MOCK_JSON_ARRAY) {
+            BAD(c, "Invalid JSON payload received. Unknown name "
+                   "\"stopSequences\": Proto field is not repeating, cannot "
+                   "start list.");
+        }
+        mock_conv_stops(conv, ss);
         const struct mock_json *temp = mock_json_get(gc, "temperature");
         if (temp && (temp->type != MOCK_JSON_NUMBER || temp->num < 0 ||
                      temp->num > 2)) {

@@ -697,6 +697,49 @@ static const char *const lorem_words[] = {
     "deserunt",   "mollit",    "anim",
     "id",         "est",       "laborum."};
 
+void mock_conv_stops(struct mock_conv *conv, const struct mock_json *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    if (v->type == MOCK_JSON_STRING) {
+        if (v->len > 0 && conv->nstops < 8) {
+            conv->stops[conv->nstops++] = v;
+        }
+        return;
+    }
+    if (v->type == MOCK_JSON_ARRAY) {
+        for (const struct mock_json *e = v->child; e; e = e->next) {
+            if (e->type == MOCK_JSON_STRING && e->len > 0 && conv->nstops < 8) {
+                conv->stops[conv->nstops++] = e;
+            }
+        }
+    }
+}
+
+/* Cuts TEXT at the earliest stop sequence; returns the one that matched. */
+static const struct mock_json *apply_stops(const struct mock_conv *conv,
+                                           const char *text, size_t *len)
+{
+    const struct mock_json *hit = NULL;
+    size_t best = *len;
+    for (int i = 0; i < conv->nstops; i++) {
+        const struct mock_json *st = conv->stops[i];
+        if (st->len > *len) {
+            continue;
+        }
+        for (size_t k = 0; k + st->len <= *len && k < best; k++) {
+            if (memcmp(text + k, st->str, st->len) == 0) {
+                best = k;
+                hit = st;
+                break;
+            }
+        }
+    }
+    *len = best;
+    return hit;
+}
+
 void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
                      struct mock_reply *r)
 {
@@ -753,8 +796,15 @@ void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
         t[len] = '\0';
         text = t;
     }
+    const struct mock_json *hit = apply_stops(conv, text, &len);
+    if (hit) {
+        r->stop_seq = hit->str;
+        r->stop_seq_len = hit->len;
+    }
     long n = mock_count_tokens(text, len);
     if (conv->max_tokens >= 0 && n > conv->max_tokens) {
+        r->stop_seq = NULL;
+        r->stop_seq_len = 0;
         /* Keep the first MAX_TOKENS words. */
         size_t pos = 0, end = 0;
         const char *piece;

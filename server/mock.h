@@ -453,6 +453,8 @@ struct mock_conv {
     bool stream;
     int n;
     bool include_usage;
+    const struct mock_json *stops[8]; /* stop sequences (strings) */
+    int nstops;
 };
 
 /* The reply every provider then serialises. */
@@ -463,7 +465,13 @@ struct mock_reply {
     enum mock_finish finish;
     const struct mock_tool_call *tools;
     int ntools;
+    const char *stop_seq; /* the stop sequence that ended the text */
+    size_t stop_seq_len;
 };
+
+/* Collects stop sequences from V (a string or an array of strings) into
+ * CONV; other values are ignored (validation is the provider's). */
+void mock_conv_stops(struct mock_conv *conv, const struct mock_json *v);
 
 void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
                      struct mock_reply *r);

@@ -99,6 +99,7 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
             "ChatRequest.options of type map[string]interface {}",
             mock_json_kind(opts));
     }
+    mock_conv_stops(conv, mock_json_get(opts, "stop"));
     int64_t v;
     const struct mock_json *np = mock_json_get(opts, "num_predict");
     if (np && mock_json_int(np, &v) && v >= 0) {

@@ -370,6 +370,22 @@ static bool chat_parse(struct mock_call *c, struct mock_conv *conv)
         const struct mock_json *iu = mock_json_get(so, "include_usage");
         conv->include_usage = iu && iu->type == MOCK_JSON_TRUE;
     }
+    const struct mock_json *stop = mock_json_get(b, "stop");
+    if (stop && stop->type != MOCK_JSON_NULL) {
+        bool ok = stop->type == MOCK_JSON_STRING ||
+                  (stop->type == MOCK_JSON_ARRAY && stop->count <= 4);
+        for (const struct mock_json *e =
+                 stop->type == MOCK_JSON_ARRAY ? stop->child : NULL;
+             e && ok; e = e->next) {
+            ok = e->type == MOCK_JSON_STRING;
+        }
+        if (!ok) {
+            BAD(c, "stop", "invalid_type",
+                "Invalid type for 'stop': expected a string or an array of "
+                "at most 4 strings.");
+        }
+        mock_conv_stops(conv, stop);
+    }
     int64_t v;
     if (mock_json_int(mock_json_get(b, "n"), &v)) {
         conv->n = (int)v;

@@ -62,7 +62,7 @@ struct conn {
     long budget; /* close-after-bytes: body bytes left, -1 unlimited */
     bool stalled;
     bool lingering; /* answered and shut down; draining input until EOF */
-    bool busy; /* PLAN is being sent */
+    bool busy;      /* PLAN is being sent */
     int64_t resume_at;
     size_t heap_idx; /* SIZE_MAX when not in the heap */
 };

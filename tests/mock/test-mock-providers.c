@@ -470,3 +470,50 @@ TEST(mock_curl_client)
     test_http_close(&h);
     test_mock_stop(&m);
 }
+
+TEST(mock_stop_sequences)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct test_http_resp r;
+    post1(&m, "/v1/chat/completions", "Authorization: Bearer k\r\n",
+          "{\"model\":\"m\",\"stop\":[\"###\",\"zz\"],\"messages\":[{\"role\":"
+          "\"user\",\"content\":\"one two###three\"}]}",
+          &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "\"content\":\"one two\"");
+    ASSERT_CONTAINS(r.body, "\"finish_reason\":\"stop\"");
+    ASSERT_CONTAINS(r.body, "\"completion_tokens\":2");
+    test_http_resp_free(&r);
+    post1(&m, "/v1/messages", ANT,
+          "{\"model\":\"c\",\"max_tokens\":50,\"stop_sequences\":[\"END\"],"
+          "\"messages\":[{\"role\":\"user\",\"content\":\"a b END c\"}]}",
+          &r);
+    ASSERT_CONTAINS(r.body, "\"text\":\"a b \"");
+    ASSERT_CONTAINS(r.body, "\"stop_reason\":\"stop_sequence\","
+                            "\"stop_sequence\":\"END\"");
+    test_http_resp_free(&r);
+    post1(&m, "/v1/messages", ANT,
+          "{\"model\":\"c\",\"max_tokens\":50,\"stream\":true,"
+          "\"stop_sequences\":[\"END\"],\"messages\":[{\"role\":\"user\","
+          "\"content\":\"a b END c\"}]}",
+          &r);
+    ASSERT_CONTAINS(r.body, "\"stop_reason\":\"stop_sequence\","
+                            "\"stop_sequence\":\"END\"");
+    test_http_resp_free(&r);
+    post1(&m, "/v1beta/models/g:generateContent", GEM,
+          "{\"contents\":[{\"parts\":[{\"text\":\"x y. z\"}]}],"
+          "\"generationConfig\":{\"stopSequences\":[\".\"]}}",
+          &r);
+    ASSERT_CONTAINS(r.body, "\"text\":\"x y\"");
+    ASSERT_CONTAINS(r.body, "\"finishReason\":\"STOP\"");
+    test_http_resp_free(&r);
+    post1(&m, "/api/chat", NULL,
+          "{\"model\":\"l\",\"stream\":false,\"options\":{\"stop\":[\"!\"]},"
+          "\"messages\":[{\"role\":\"user\",\"content\":\"hey! you\"}]}",
+          &r);
+    ASSERT_CONTAINS(r.body, "\"content\":\"hey\"");
+    ASSERT_CONTAINS(r.body, "\"done_reason\":\"stop\"");
+    test_http_resp_free(&r);
+    test_mock_stop(&m);
+}
