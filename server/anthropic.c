@@ -139,7 +139,7 @@ static bool blocks(struct mock_call *c, const struct mock_json *content, int i,
     return true;
 }
 
-static bool parse(struct mock_call *c, struct mock_conv *conv)
+static bool parse(struct mock_call *c, struct mock_conv *conv, bool count_only)
 {
     const struct mock_json *b = c->body;
     memset(conv, 0, sizeof *conv);
@@ -159,14 +159,16 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
     conv->model = model->str;
     conv->model_len = model->len;
     const struct mock_json *mt = mock_json_get(b, "max_tokens");
-    int64_t v;
-    if (mt == NULL) {
+    int64_t v = -1;
+    if (mt == NULL && count_only) {
+        /* count_tokens takes no max_tokens. */
+    } else if (mt == NULL) {
         BAD(c, "max_tokens: Field required");
     }
-    if (!mock_json_int(mt, &v)) {
+    if (mt && !mock_json_int(mt, &v)) {
         BAD(c, "max_tokens: Input should be a valid integer");
     }
-    if (v < 1) {
+    if (mt && v < 1) {
         BAD(c, "max_tokens: Input should be greater than or equal to 1");
     }
     conv->max_tokens = v;
@@ -448,7 +450,7 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
 void mock_anthropic_messages(struct mock_call *c)
 {
     struct mock_conv conv;
-    if (!parse(c, &conv)) {
+    if (!parse(c, &conv, false)) {
         return;
     }
     struct mock_reply r;
@@ -494,6 +496,18 @@ void mock_anthropic_messages(struct mock_call *c)
                     "\"service_tier\":\"standard\"}}",
                     conv.prompt_tokens,
                     r.completion_tokens > 0 ? r.completion_tokens : 1);
+    mock_respond(c, 200, "application/json", b->data, b->len);
+}
+
+void mock_anthropic_count_tokens(struct mock_call *c)
+{
+    struct mock_conv conv;
+    if (!parse(c, &conv, true)) {
+        return;
+    }
+    struct mock_buf *b = c->scratch;
+    mock_buf_reset(b);
+    mock_buf_printf(b, "{\"input_tokens\":%ld}", conv.prompt_tokens);
     mock_respond(c, 200, "application/json", b->data, b->len);
 }
 

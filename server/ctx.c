@@ -137,6 +137,10 @@ const char *mock_endpoint_name(int endpoint)
         return "ollama.tags";
     case MOCK_EP_MOCK:
         return "mock";
+    case MOCK_EP_ANTHROPIC_COUNT:
+        return "anthropic.count_tokens";
+    case MOCK_EP_GEMINI_COUNT:
+        return "gemini.countTokens";
     default:
         return "other";
     }

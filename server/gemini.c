@@ -555,6 +555,21 @@ void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,
     mock_respond(c, 200, "application/json; charset=UTF-8", o->data, o->len);
 }
 
+void mock_gemini_count_tokens(struct mock_call *c)
+{
+    struct mock_conv conv;
+    if (!parse(c, &conv)) {
+        return;
+    }
+    struct mock_buf *b = c->scratch;
+    mock_buf_reset(b);
+    mock_buf_printf(b,
+                    "{\"totalTokens\":%ld,\"promptTokensDetails\":[{"
+                    "\"modality\":\"TEXT\",\"tokenCount\":%ld}]}",
+                    conv.prompt_tokens, conv.prompt_tokens);
+    mock_respond(c, 200, "application/json; charset=UTF-8", b->data, b->len);
+}
+
 void mock_gemini_models(struct mock_call *c)
 {
     static const char *const ids[][2] = {

@@ -938,7 +938,8 @@ static bool check_auth(struct mock_call *c)
                        "invalid x-api-key");
             return false;
         }
-        if (c->endpoint == MOCK_EP_ANTHROPIC_MESSAGES &&
+        if ((c->endpoint == MOCK_EP_ANTHROPIC_MESSAGES ||
+             c->endpoint == MOCK_EP_ANTHROPIC_COUNT) &&
             mock_http_header(r, "anthropic-version") == NULL) {
             mock_error(c, 400, "invalid_request_error", NULL, NULL,
                        "anthropic-version: header is required");
@@ -1028,9 +1029,15 @@ static void route(const struct mock_http_req *r, struct route *rt)
         rt->endpoint = MOCK_EP_ANTHROPIC_MODELS;
         rt->provider = MOCK_P_ANTHROPIC;
         rt->method = "GET";
-    } else if (path_is(r, "/v1/models")) {
+    } else if (path_is(r, "/v1/models") ||
+               (has_prefix(r->path, r->path_len, "/v1/models/") &&
+                !memchr(r->path, ':', r->path_len) && r->path_len > 11)) {
         rt->endpoint = MOCK_EP_OPENAI_MODELS;
         rt->method = "GET";
+    } else if (path_is(r, "/v1/messages/count_tokens")) {
+        rt->endpoint = MOCK_EP_ANTHROPIC_COUNT;
+        rt->provider = MOCK_P_ANTHROPIC;
+        rt->method = "POST";
     } else if (path_is(r, "/v1/messages")) {
         rt->endpoint = MOCK_EP_ANTHROPIC_MESSAGES;
         rt->provider = MOCK_P_ANTHROPIC;
@@ -1075,6 +1082,8 @@ static void route(const struct mock_http_req *r, struct route *rt)
             } else if (vl == 18 &&
                        memcmp(verb, "batchEmbedContents", 18) == 0) {
                 rt->endpoint = MOCK_EP_GEMINI_BATCH_EMBED;
+            } else if (vl == 11 && memcmp(verb, "countTokens", 11) == 0) {
+                rt->endpoint = MOCK_EP_GEMINI_COUNT;
             } else {
                 rt->method = NULL;
             }
@@ -1534,6 +1543,12 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
         break;
     case MOCK_EP_ANTHROPIC_MODELS:
         mock_anthropic_models(&c);
+        break;
+    case MOCK_EP_ANTHROPIC_COUNT:
+        mock_anthropic_count_tokens(&c);
+        break;
+    case MOCK_EP_GEMINI_COUNT:
+        mock_gemini_count_tokens(&c);
         break;
     case MOCK_EP_GEMINI_GENERATE:
     case MOCK_EP_GEMINI_STREAM:

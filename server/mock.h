@@ -285,7 +285,7 @@ bool mock_scenario_parse(struct mock_scenario *s, struct mock_arena *a,
 
 /* ---- counters and log --------------------------------------------------- */
 
-#define MOCK_STAT_ENDPOINTS 16
+#define MOCK_STAT_ENDPOINTS 24
 #define MOCK_STAT_WINDOW 60
 
 struct mock_keycount;
@@ -436,7 +436,9 @@ enum mock_endpoint {
     MOCK_EP_OLLAMA_CHAT,
     MOCK_EP_OLLAMA_EMBED,
     MOCK_EP_OLLAMA_TAGS,
-    MOCK_EP_MOCK
+    MOCK_EP_MOCK,
+    MOCK_EP_ANTHROPIC_COUNT,
+    MOCK_EP_GEMINI_COUNT
 };
 
 enum mock_finish { MOCK_FIN_STOP, MOCK_FIN_LENGTH, MOCK_FIN_TOOLS };
@@ -528,6 +530,8 @@ void mock_openai_embeddings(struct mock_call *c);
 void mock_openai_models(struct mock_call *c);
 void mock_anthropic_messages(struct mock_call *c);
 void mock_anthropic_models(struct mock_call *c);
+void mock_anthropic_count_tokens(struct mock_call *c);
+void mock_gemini_count_tokens(struct mock_call *c);
 void mock_gemini_generate(struct mock_call *c, const char *model,
                           size_t model_len, bool stream);
 void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,

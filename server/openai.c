@@ -816,6 +816,18 @@ void mock_openai_models(struct mock_call *c)
                                       "mock-model"};
     struct mock_buf *b = c->scratch;
     mock_buf_reset(b);
+    const struct mock_http_req *r = c->req;
+    if (r->path_len > 11) {
+        /* GET /v1/models/{id}: every id exists. */
+        const char *id = r->path + 11;
+        size_t il = r->path_len - 11;
+        mock_buf_puts(b, "{\"id\":");
+        mock_buf_json_str(b, id, il);
+        mock_buf_puts(b, ",\"object\":\"model\",\"created\":1700000000,"
+                         "\"owned_by\":\"llmio-mock\"}");
+        mock_respond(c, 200, "application/json", b->data, b->len);
+        return;
+    }
     mock_buf_puts(b, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
         mock_buf_printf(b,

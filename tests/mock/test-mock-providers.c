@@ -517,3 +517,31 @@ TEST(mock_stop_sequences)
     test_http_resp_free(&r);
     test_mock_stop(&m);
 }
+
+TEST(mock_count_tokens_and_model_get)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct test_http_resp r;
+    post1(&m, "/v1/messages/count_tokens", ANT,
+          "{\"model\":\"c\",\"system\":\"be nice\",\"messages\":[{\"role\":"
+          "\"user\",\"content\":\"one two three\"}]}",
+          &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_EQ(r.body, "{\"input_tokens\":5}");
+    test_http_resp_free(&r);
+    post1(&m, "/v1beta/models/g:countTokens", GEM,
+          "{\"contents\":[{\"parts\":[{\"text\":\"a b c d\"}]}]}", &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "{\"totalTokens\":4,");
+    test_http_resp_free(&r);
+    struct test_http h;
+    test_http_open(&h, m.port);
+    test_http_get(&h, "/v1/models/gpt-4o-mini", "Authorization: Bearer k\r\n");
+    ASSERT(test_http_read(&h, &r, 2000));
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "{\"id\":\"gpt-4o-mini\",\"object\":\"model\"");
+    test_http_resp_free(&r);
+    test_http_close(&h);
+    test_mock_stop(&m);
+}
