@@ -5,6 +5,12 @@
  */
 #include "test.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs build/bin/examples/NAME with the mock's base URL (and EXTRA, an
@@ -236,6 +242,121 @@ TEST(example_libuv_app)
     ASSERT_EQ(rc, 0);
     free(out);
     free(err);
+    test_mock_stop(&m);
+#endif
+}
+
+/* Sends REQUEST (a whole HTTP/1.0 request) to 127.0.0.1:PORT and reads
+ * the response: all of it, or, when UNTIL is not NULL, until UNTIL has
+ * arrived, and then hangs up (a client that goes away). */
+static char *http_exchange(int port, const char *request, const char *until)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(write(fd, request, strlen(request)), (int64_t)strlen(request));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    int64_t deadline = test_now_ms() + 20000;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ASSERT_EQ(poll(&p, 1, (int)(deadline - test_now_ms())), 1);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r <= 0) {
+            break;
+        }
+        n += (size_t)r;
+        buf[n] = '\0';
+        if (until != NULL && strstr(buf, until) != NULL) {
+            break;
+        }
+        ASSERT(n < cap - 1);
+    }
+    buf[n] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* The body of an HTTP response (after the blank line). */
+static const char *http_body(const char *resp)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    ASSERT_NOT_NULL(b);
+    return b + 4;
+}
+
+TEST(example_web_server)
+{
+#ifdef LLMIO_HAVE_LIBEVENT
+    struct test_mock m;
+    start(&m);
+    char bin[1024], url[128];
+    snprintf(bin, sizeof bin, "%s/examples/web_server", test_bindir());
+    snprintf(url, sizeof url, "%s/v1", m.url);
+    int pfd[2];
+    ASSERT_EQ(pipe(pfd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        execl(bin, bin, url, "0", "3", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    FILE *out = fdopen(pfd[0], "r");
+    char line[256];
+    ASSERT_NOT_NULL(fgets(line, sizeof line, out));
+    const char *colon = strrchr(line, ':');
+    ASSERT_EQ(strncmp(line, "listening on http://127.0.0.1:", 30), 0);
+    int port = atoi(colon + 1);
+
+    /* /ask: the whole answer as the body. */
+    char *r = http_exchange(port, "GET /ask?q=hello%20web HTTP/1.0\r\n\r\n",
+                            NULL);
+    ASSERT_EQ(strncmp(r, "HTTP/1.0 200 OK\r\n", 17), 0);
+    ASSERT_STR_EQ(http_body(r), "hello web\n");
+    free(r);
+    /* /stream: the same, forwarded as it arrives. */
+    r = http_exchange(port, "GET /stream?q=one%20two%20three HTTP/1.0\r\n\r\n",
+                      NULL);
+    ASSERT_EQ(strncmp(r, "HTTP/1.0 200 OK\r\n", 17), 0);
+    ASSERT_STR_EQ(http_body(r), "one two three\n");
+    free(r);
+    /* No question: a 400, and no model call. */
+    r = http_exchange(port, "GET /ask HTTP/1.0\r\n\r\n", NULL);
+    ASSERT_EQ(strncmp(r + 8, " 400 ", 5), 0);
+    free(r);
+    /* A client that leaves mid-stream gets its model call cancelled. */
+    r = http_exchange(port,
+                      "GET /stream?q=x HTTP/1.0\r\n"
+                      "X-Mock-Scenario: lorem=400;tps=50\r\n\r\n",
+                      "Lorem");
+    free(r);
+    /* The third answer ends the server (MAX 3). */
+    r = http_exchange(port, "GET /ask?q=last HTTP/1.0\r\n\r\n", NULL);
+    ASSERT_STR_EQ(http_body(r), "last\n");
+    free(r);
+
+    ASSERT_NOT_NULL(fgets(line, sizeof line, out));
+    ASSERT_STR_EQ(line, "served 3, cancelled 1\n");
+    fclose(out);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    /* The server saw the request it was cancelled out of, and no more. */
+    char *log = test_mock_log(&m, NULL);
+    int n = 0;
+    const char *p = strstr(log, "\"/v1/chat/completions\"");
+    while (p != NULL) {
+        n++;
+        p = strstr(p + 1, "\"/v1/chat/completions\"");
+    }
+    ASSERT_EQ(n, 4);
+    free(log);
     test_mock_stop(&m);
 #endif
 }
