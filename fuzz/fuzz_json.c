@@ -5,7 +5,8 @@
  * accessors, write it canonically, and check that parse(write(x)) writes
  * back to the same bytes (the canonical form is a fixed point); (2) feed it
  * to the incremental reader whole and split at a data-derived offset, and
- * check that both give the same values and the same error. Any mismatch
+ * check that both give the same values and the same error; (3) the same
+ * for the framing-only reader (llmio__json_reader_next_raw). Any mismatch
  * aborts.
  */
 #include "arena.h"
@@ -94,6 +95,38 @@ static void reader_run(const uint8_t *data, size_t size, size_t cut,
     llmio__arena_cleanup(&a);
 }
 
+/* Framing-only transcript: each value's bytes, then the status. */
+static void reader_raw_run(const uint8_t *data, size_t size, size_t cut,
+                           struct llmio__buf *out)
+{
+    struct llmio__json_reader r;
+    struct llmio__json_limits lim = {64, 4096};
+    llmio__json_reader_init(&r, NULL, &lim);
+    size_t pieces[2] = {cut, size - cut};
+    size_t at = 0;
+    for (int k = 0; k <= 2; k++) {
+        if (k < 2) {
+            if (llmio__json_reader_feed(&r, (const char *)data + at,
+                                        pieces[k]) != LLMIO_OK) {
+                break;
+            }
+            at += pieces[k];
+        } else {
+            llmio__json_reader_finish(&r);
+        }
+        const char *p;
+        size_t n;
+        while (llmio__json_reader_next_raw(&r, &p, &n) == 1) {
+            llmio__buf_appendf(out, "%zu:", n);
+            llmio__buf_append(out, p, n);
+        }
+    }
+    struct llmio__json_error err;
+    llmio_status st = llmio__json_reader_status(&r, &err);
+    llmio__buf_appendf(out, "|%d %zu", (int)st, st ? err.offset : 0);
+    llmio__json_reader_cleanup(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct llmio__arena a;
@@ -131,6 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (one.len != two.len || memcmp(one.data, two.data, one.len) != 0) {
             fprintf(stderr, "reader split at %zu differs:\n%s\n---\n%s\n", cut,
                     one.data, two.data);
+            abort();
+        }
+        llmio__buf_reset(&one);
+        llmio__buf_reset(&two);
+        reader_raw_run(data, size, size, &one);
+        reader_raw_run(data, size, cut, &two);
+        if (one.len != two.len || memcmp(one.data, two.data, one.len) != 0) {
+            fprintf(stderr, "raw reader split at %zu differs\n", cut);
             abort();
         }
         llmio__buf_cleanup(&one);

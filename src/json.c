@@ -1127,11 +1127,14 @@ static inline bool ends_scalar(unsigned char c)
     }
 }
 
-int llmio__json_reader_next(struct llmio__json_reader *r,
-                            struct llmio__arena *a,
-                            const struct llmio__json **out)
+/*
+ * Scans for the end of the next top-level value. Returns 1 with *END set
+ * (the value is IN[START..END)), 2 at end of stream inside a value other
+ * than a scalar (truncated; *END = IN.len), 0 when more input is needed or
+ * the stream ended cleanly, -1 on error.
+ */
+static int reader_scan(struct llmio__json_reader *r, size_t *end)
 {
-    *out = NULL;
     if (r->status != LLMIO_OK) {
         return -1;
     }
@@ -1234,12 +1237,54 @@ int llmio__json_reader_next(struct llmio__json_reader *r,
     if (!r->eof) {
         return 0;
     }
-    /* End of stream inside a value: a scalar is complete; anything else is
-     * truncated, and the parser reports exactly where. */
-    return reader_emit(r, n, a, out);
+    *end = n;
+    return r->state == LLMIO__JSCAN_SCALAR ? 1 : 2;
 
 value_end:
-    return reader_emit(r, r->scan, a, out);
+    *end = r->scan;
+    return 1;
+}
+
+int llmio__json_reader_next(struct llmio__json_reader *r,
+                            struct llmio__arena *a,
+                            const struct llmio__json **out)
+{
+    size_t end;
+    *out = NULL;
+    int rc = reader_scan(r, &end);
+    if (rc <= 0) {
+        return rc;
+    }
+    /* A truncated value goes to the parser too, which reports exactly where
+     * it breaks off. */
+    return reader_emit(r, end, a, out);
+}
+
+int llmio__json_reader_next_raw(struct llmio__json_reader *r, const char **p,
+                                size_t *len)
+{
+    size_t end;
+    *p = NULL;
+    *len = 0;
+    int rc = reader_scan(r, &end);
+    if (rc <= 0) {
+        return rc;
+    }
+    if (end - r->start > r->lim.max_size) {
+        return reader_fail(r, LLMIO_E_TOO_BIG,
+                           r->consumed + r->start + r->lim.max_size,
+                           "value larger than the limit");
+    }
+    if (rc == 2) {
+        return reader_fail(r, LLMIO_E_PROTOCOL, r->consumed + end,
+                           "unexpected end of input");
+    }
+    *p = r->in.data + r->start;
+    *len = end - r->start;
+    r->start = end;
+    r->scan = end;
+    r->state = LLMIO__JSCAN_BETWEEN;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ */

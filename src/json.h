@@ -184,6 +184,18 @@ int llmio__json_reader_next(struct llmio__json_reader *r,
                             struct llmio__arena *a,
                             const struct llmio__json **out);
 
+/*
+ * llmio__json_reader_next_raw - framing only: the source bytes of the next
+ * complete top-level value, without parsing it (for a caller that parses
+ * each value itself, such as a provider's stream-event parser, so values
+ * are not parsed twice). *P stays valid until the next feed or cleanup.
+ * Syntax errors inside the value are not detected here; a value cut off by
+ * the end of the stream is LLMIO_E_PROTOCOL and an oversized one
+ * LLMIO_E_TOO_BIG. Returns 1, 0 or -1 as llmio__json_reader_next.
+ */
+int llmio__json_reader_next_raw(struct llmio__json_reader *r, const char **p,
+                                size_t *len);
+
 /* The sticky error (LLMIO_OK if none); ERR may be NULL. Error offsets are
  * counted from the start of the stream. */
 llmio_status llmio__json_reader_status(const struct llmio__json_reader *r,

@@ -1055,3 +1055,75 @@ TEST(json_reader_torture)
     free(want);
     free(in);
 }
+
+/* Transcript of the framing-only reader: each value's raw bytes, then the
+ * status. */
+static char *reader_raw_run(const char *in, size_t len, size_t cut,
+                            bool bytewise)
+{
+    struct llmio__json_reader r;
+    llmio__json_reader_init(&r, NULL, NULL);
+    struct llmio__buf out;
+    llmio__buf_init(&out, NULL, 0);
+    llmio__buf_append(&out, "", 0);
+    size_t at = 0;
+    int rc = 0;
+    for (;;) {
+        if (at < len) {
+            size_t next =
+                bytewise ? at + 1 : (at < cut && cut < len ? cut : len);
+            ASSERT_OK(llmio__json_reader_feed(&r, in + at, next - at));
+            at = next;
+        } else {
+            llmio__json_reader_finish(&r);
+        }
+        const char *p;
+        size_t n;
+        while ((rc = llmio__json_reader_next_raw(&r, &p, &n)) == 1) {
+            llmio__buf_appendc(&out, '<');
+            llmio__buf_append(&out, p, n);
+            llmio__buf_append(&out, ">\n", 2);
+        }
+        if (rc < 0 || (at >= len && r.eof)) {
+            break;
+        }
+    }
+    struct llmio__json_error err;
+    llmio_status st = llmio__json_reader_status(&r, &err);
+    llmio__buf_appendf(&out, "%s %zu\n", llmio_status_name(st),
+                       st ? err.offset : 0);
+    llmio__json_reader_cleanup(&r);
+    char *s = strdup(out.data);
+    llmio__buf_cleanup(&out);
+    return s;
+}
+
+TEST(json_reader_raw_framing)
+{
+    size_t n;
+    char **names = list_cases(STREAM_DIR, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *in = read_case(STREAM_DIR, names[i], "input", &len);
+        char *want = reader_raw_run(in, len, SIZE_MAX, false);
+        char *got = reader_raw_run(in, len, SIZE_MAX, true);
+        ASSERT_STR_EQ(got, want);
+        free(got);
+        for (size_t cut = 0; cut <= len; cut++) {
+            got = reader_raw_run(in, len, cut, false);
+            ASSERT_STR_EQ(got, want);
+            free(got);
+        }
+        free(want);
+        free(in);
+    }
+    free_cases(names);
+    /* The frames are exactly the values' bytes. */
+    const char *nd = "{\"a\":1}\n{\"b\":[1, 2]}\r\n 7 \"s\"";
+    char *got = reader_raw_run(nd, strlen(nd), SIZE_MAX, false);
+    ASSERT_STR_EQ(got, "<{\"a\":1}>\n<{\"b\":[1, 2]}>\n<7>\n<\"s\">\nOK 0\n");
+    free(got);
+    got = reader_raw_run("[1] {\"a\":", 9, SIZE_MAX, false);
+    ASSERT_STR_EQ(got, "<[1]>\nE_PROTOCOL 9\n");
+    free(got);
+}
