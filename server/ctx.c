@@ -17,7 +17,9 @@
 
 struct mock_keycount {
     struct mock_keycount *next;
-    long count;
+    long count;     /* attempts (fail-first, fail-seq) */
+    int64_t window; /* limit=: the current window's number */
+    long wcount;    /* limit=: requests in that window */
     size_t len;
     char key[];
 };
@@ -71,7 +73,9 @@ static uint32_t fnv1a(const char *s, size_t n)
     return h;
 }
 
-long mock_ctx_attempt(struct mock_ctx *c, const char *key, size_t len)
+/* The entry for KEY, created on first use. */
+static struct mock_keycount *lookup(struct mock_ctx *c, const char *key,
+                                    size_t len)
 {
     static const char overflow[] = "\x01overflow";
     if (len > 256) {
@@ -80,21 +84,39 @@ long mock_ctx_attempt(struct mock_ctx *c, const char *key, size_t len)
     size_t b = fnv1a(key, len) % KEY_BUCKETS;
     for (struct mock_keycount *k = c->keys[b]; k; k = k->next) {
         if (k->len == len && memcmp(k->key, key, len) == 0) {
-            return ++k->count;
+            return k;
         }
     }
     if (c->nkeys >= MAX_KEYS) {
-        return mock_ctx_attempt(c, overflow, sizeof overflow - 1);
+        return lookup(c, overflow, sizeof overflow - 1);
     }
     struct mock_keycount *k = mock_xmalloc(sizeof *k + len + 1);
     k->len = len;
-    k->count = 1;
+    k->count = 0;
+    k->window = -1;
+    k->wcount = 0;
     memcpy(k->key, key, len);
     k->key[len] = '\0';
     k->next = c->keys[b];
     c->keys[b] = k;
     c->nkeys++;
-    return 1;
+    return k;
+}
+
+long mock_ctx_attempt(struct mock_ctx *c, const char *key, size_t len)
+{
+    return ++lookup(c, key, len)->count;
+}
+
+long mock_ctx_window(struct mock_ctx *c, const char *key, size_t len,
+                     int64_t window)
+{
+    struct mock_keycount *k = lookup(c, key, len);
+    if (k->window != window) {
+        k->window = window;
+        k->wcount = 0;
+    }
+    return ++k->wcount;
 }
 
 void mock_ctx_reset_counters(struct mock_ctx *c)

@@ -1339,6 +1339,43 @@ static bool has_behaviour(const struct mock_scenario *s)
            s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 || s->finish;
 }
 
+/* limit=N/S: fixed windows of S seconds on the wall clock, per key. Over
+ * the limit the request gets a 429 with Retry-After (whole seconds, at
+ * least 1) and retry-after-ms to the window's end; every response carries
+ * rate-limit headers with the real remaining count. */
+static void apply_limit(struct mock_call *c, const char *key, size_t kl)
+{
+    struct mock_scenario *s = &c->scn;
+    int64_t span = (int64_t)s->limit_s * 1000;
+    int64_t window = c->now_ms / span;
+    long n = mock_ctx_window(c->ctx, key, kl, window);
+    int64_t left_ms = (window + 1) * span - c->now_ms;
+    long remaining = n <= s->limit_n ? s->limit_n - n : 0;
+    char *rl = mock_arena_alloc(c->arena, 96);
+    snprintf(rl, 96, "%ld,%ld,%.3f", s->limit_n, remaining,
+             (double)left_ms / 1000.0);
+    if (s->ratelimit_requests == NULL) {
+        s->ratelimit_requests = rl;
+    }
+    if (n > s->limit_n) {
+        if (s->status == 0) {
+            s->status = 429;
+        }
+        if (s->retry_after == NULL) {
+            char *ra = mock_arena_alloc(c->arena, 32);
+            snprintf(ra, 32, "%lld", (long long)((left_ms + 999) / 1000));
+            s->retry_after = ra;
+        }
+        if (s->retry_after_ms < 0) {
+            s->retry_after_ms = (long)left_ms;
+        }
+    } else if (s->status >= 300 && s->fail_first == 0 && s->nfail_seq == 0) {
+        /* Under the limit a plain status= does not apply: the limit is the
+         * failure condition. */
+        s->status = 0;
+    }
+}
+
 /* ---- entry points
  * ------------------------------------------------------------ */
 
@@ -1429,15 +1466,18 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
             goto done;
         }
         c.scenario_applied = true;
+        const char *key = c.scn.key;
+        size_t kl = key ? strlen(key) : 0;
+        if (key == NULL) {
+            const struct mock_http_header *kh =
+                mock_http_header(req, "x-mock-key");
+            key = kh ? kh->value : "";
+            kl = kh ? kh->value_len : 0;
+        }
+        if (c.scn.limit_n >= 0) {
+            apply_limit(&c, key, kl);
+        }
         if (c.scn.fail_first > 0 || c.scn.nfail_seq > 0) {
-            const char *key = c.scn.key;
-            size_t kl = key ? strlen(key) : 0;
-            if (key == NULL) {
-                const struct mock_http_header *kh =
-                    mock_http_header(req, "x-mock-key");
-                key = kh ? kh->value : "";
-                kl = kh ? kh->value_len : 0;
-            }
             c.attempt = mock_ctx_attempt(ctx, key, kl);
             if (c.scn.nfail_seq > 0) {
                 /* fail-seq: attempt N gets entry N, later ones succeed. */

@@ -227,6 +227,8 @@ struct mock_scenario {
     int status;
     int fail_first;
     int fail_seq[16]; /* fail-seq: status per attempt, -1 = reset */
+    long limit_n;     /* limit=N/S: N requests per S seconds per key */
+    long limit_s;
     int nfail_seq;
     const char *key;
     const char *retry_after;
@@ -325,6 +327,10 @@ void mock_ctx_init(struct mock_ctx *c);
 void mock_ctx_cleanup(struct mock_ctx *c);
 /* Increments and returns the attempt number for KEY (1 for the first). */
 long mock_ctx_attempt(struct mock_ctx *c, const char *key, size_t len);
+/* Counts a request for KEY in fixed window number WINDOW and returns the
+ * count so far in that window (1 for the first). */
+long mock_ctx_window(struct mock_ctx *c, const char *key, size_t len,
+                     int64_t window);
 void mock_ctx_reset_counters(struct mock_ctx *c);
 void mock_stats_count(struct mock_ctx *c, int endpoint, int status);
 void mock_stats_json(struct mock_ctx *c, struct mock_buf *b);

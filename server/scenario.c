@@ -33,6 +33,8 @@ void mock_scenario_init(struct mock_scenario *s)
     s->big_event = -1;
     s->lorem = -1;
     s->seed = 0;
+    s->limit_n = -1;
+    s->limit_s = -1;
 }
 
 static int hexv(char c)
@@ -249,6 +251,23 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
             }
             p = comma + 1;
         }
+        return true;
+    }
+    if (is_key(k, kl, "limit")) {
+        /* N/S: at most N requests per S seconds (default 1). */
+        char *slash = strchr(v, '/');
+        long sec = 1;
+        if (slash) {
+            *slash = '\0';
+            if (!parse_long(slash + 1, 1, 86400, &sec)) {
+                return set_err(s, "bad value for '%s'", k, kl);
+            }
+        }
+        if (!parse_long(v, 0, 1000000000L, &x)) {
+            return set_err(s, "bad value for '%s'", k, kl);
+        }
+        s->limit_n = x;
+        s->limit_s = sec;
         return true;
     }
     NUM("retry-after-ms", retry_after_ms, 0, 86400000L)

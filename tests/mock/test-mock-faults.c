@@ -447,3 +447,49 @@ TEST(mock_fault_fail_seq)
     test_http_close(&h);
     test_mock_stop(&m);
 }
+
+TEST(mock_fault_rate_limit_window)
+{
+    struct test_mock m;
+    start(&m);
+    /* 2 requests per hour-long window for key "rl": 200, 200, 429. */
+    const char *hdrs =
+        "X-Mock-Scenario: limit=2/3600\r\nX-Mock-Key: rl\r\n" AUTH;
+    struct test_http h;
+    test_http_open(&h, m.port);
+    const char *remaining[3] = {"1", "0", "0"};
+    for (int i = 0; i < 3; i++) {
+        struct test_http_resp r;
+        ASSERT(test_http_post(&h, "/v1/chat/completions", hdrs, plain_body));
+        ASSERT(test_http_read(&h, &r, 2000));
+        ASSERT_EQ(r.status, i < 2 ? 200 : 429);
+        char *v = test_http_header(&r, "x-ratelimit-limit-requests");
+        ASSERT_STR_EQ(v, "2");
+        free(v);
+        v = test_http_header(&r, "x-ratelimit-remaining-requests");
+        ASSERT_STR_EQ(v, remaining[i]);
+        free(v);
+        v = test_http_header(&r, "retry-after");
+        if (i < 2) {
+            ASSERT_NULL(v);
+        } else {
+            ASSERT_NOT_NULL(v);
+            ASSERT_CMP(atoi(v), >=, 1);
+            ASSERT_CMP(atoi(v), <=, 3600);
+            ASSERT_CONTAINS(r.body, "\"code\":\"rate_limit_exceeded\"");
+        }
+        free(v);
+        test_http_resp_free(&r);
+    }
+    /* Another key has its own window. */
+    struct test_http_resp r;
+    ASSERT(test_http_post(
+        &h, "/v1/chat/completions",
+        "X-Mock-Scenario: limit=2/3600\r\nX-Mock-Key: rl2\r\n" AUTH,
+        plain_body));
+    ASSERT(test_http_read(&h, &r, 2000));
+    ASSERT_EQ(r.status, 200);
+    test_http_resp_free(&r);
+    test_http_close(&h);
+    test_mock_stop(&m);
+}
