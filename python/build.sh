@@ -1,0 +1,31 @@
+#!/bin/sh
+# Build the llmio CPython extension into build/python/llmio/ (importable
+# with PYTHONPATH=build/python). Links build/lib/libllmio.a statically.
+# Usage: python/build.sh [PYTHON]   (env: CC, CFLAGS)
+set -eu
+cd "$(dirname "$0")/.."
+PY=${1:-${PYTHON:-python3}}
+CC=${CC:-cc}
+[ -f build/lib/libllmio.a ] || make build/lib/libllmio.a >/dev/null
+INC=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+EXT=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+OUT=build/python/llmio
+mkdir -p "$OUT" build/python/obj
+LIBS=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+CF="-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra \
+-Wno-missing-field-initializers -Wno-cast-function-type ${CFLAGS:-}"
+objs=""
+for src in python/src/*.c; do
+    o=build/python/obj/$(basename "$src" .c).o
+    if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ python/src/module.h -nt "$o" ] ||
+        [ include/llmio.h -nt "$o" ]; then
+        # shellcheck disable=SC2086
+        $CC $CF -Iinclude -I"$INC" -c "$src" -o "$o"
+    fi
+    objs="$objs $o"
+done
+# shellcheck disable=SC2086
+$CC -shared -o "$OUT/_llmio$EXT.tmp" $objs build/lib/libllmio.a $LIBS -lm
+mv "$OUT/_llmio$EXT.tmp" "$OUT/_llmio$EXT"
+cp python/llmio/*.py "$OUT/"
+echo "built $OUT/_llmio$EXT"

@@ -1,0 +1,53 @@
+/* module.c - the llmio._llmio extension module. */
+#include "module.h"
+
+static PyObject *mod_status_names(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    PyObject *l = PyList_New(0);
+    for (int st = 0; l && st < LLMIO_STATUS_COUNT_; st++) {
+        PyObject *s = PyUnicode_FromString(llmio_status_name((llmio_status)st));
+        if (!s || PyList_Append(l, s)) {
+            Py_XDECREF(s);
+            Py_CLEAR(l);
+            break;
+        }
+        Py_DECREF(s);
+    }
+    return l;
+}
+
+static PyMethodDef mod_methods[] = {
+    {"status_names", mod_status_names, METH_NOARGS,
+     "The status table's names, in order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moddef = {
+    PyModuleDef_HEAD_INIT, "_llmio",
+    "llmio C extension: a thin binding over include/llmio.h.", -1,
+    mod_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__llmio(void)
+{
+    if (llmio_global_init() != LLMIO_OK) {
+        PyErr_SetString(PyExc_ImportError, "llmio_global_init failed");
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&moddef);
+    if (!m) {
+        return NULL;
+    }
+    if (PyType_Ready(&PyLlmioClient_Type) ||
+        PyType_Ready(&PyLlmioFuture_Type) || llmiopy_errors_init(m) ||
+        llmiopy_response_types_init(m) ||
+        PyModule_AddObjectRef(m, "Client", (PyObject *)&PyLlmioClient_Type) ||
+        PyModule_AddObjectRef(m, "Future", (PyObject *)&PyLlmioFuture_Type) ||
+        PyModule_AddStringConstant(m, "c_version", llmio_version())) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

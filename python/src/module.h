@@ -1,0 +1,73 @@
+/* module.h - shared declarations of the llmio CPython extension. */
+#ifndef LLMIO_PY_MODULE_H
+#define LLMIO_PY_MODULE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "llmio.h"
+
+/* Client (client.c) */
+typedef struct {
+    PyObject_HEAD
+    llmio_client *c;
+    unsigned long owner_thread; /* thread driving the client, 0 if none */
+    int depth;                  /* nesting of driving calls on that thread */
+    PyObject *weakrefs;
+} PyLlmioClient;
+
+/* Per-submit context: the C future's user pointer. It outlives the Python
+ * future when that is dropped while pending (the done callback frees it). */
+typedef struct pyfut_ctx pyfut_ctx;
+
+/* Future (future.c) */
+typedef struct {
+    PyObject_HEAD
+    llmio_future *f;
+    PyLlmioClient *client;   /* strong ref: the client outlives us */
+    pyfut_ctx *ctx;
+    PyObject *on_delta;      /* push-mode stream callable or NULL */
+    PyObject *callbacks;     /* list of done callables or NULL */
+    PyObject *stream_exc;    /* exception raised by on_delta (a value) */
+    PyObject *response;      /* cached Response */
+    int pull;                /* submitted in pull mode */
+    int completed;           /* done callback ran */
+    PyObject *weakrefs;
+} PyLlmioFuture;
+
+extern PyTypeObject PyLlmioClient_Type;
+extern PyTypeObject PyLlmioFuture_Type;
+extern PyTypeObject PyLlmioResponse_Type;
+extern PyTypeObject PyLlmioToolCall_Type;
+extern PyTypeObject PyLlmioDelta_Type;
+extern PyTypeObject PyLlmioUsage_Type;
+
+/* errors.c */
+extern PyObject *llmiopy_Error;
+int llmiopy_errors_init(PyObject *m);
+/* Set the Python exception for ERR (code != OK). Returns NULL. */
+PyObject *llmiopy_raise(const llmio_error *err);
+/* Raise for a bare status without details. */
+PyObject *llmiopy_raise_status(llmio_status st, const char *msg);
+
+/* request.c: build a request from chat() arguments. Returns NULL with a
+ * Python exception set. */
+llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
+                                     PyObject *kwargs);
+
+/* client.c: thread guard around driving calls. */
+int llmiopy_client_enter(PyLlmioClient *c);
+void llmiopy_client_leave(PyLlmioClient *c);
+
+/* future.c */
+PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
+                                PyObject *stream);
+
+/* response.c */
+PyObject *llmiopy_response_new(PyLlmioFuture *owner);
+PyObject *llmiopy_delta_new(const llmio_delta *d);
+PyObject *llmiopy_usage_new(const llmio_usage *u);
+int llmiopy_response_types_init(PyObject *m);
+const char *llmiopy_finish_name(llmio_finish_reason f);
+
+#endif

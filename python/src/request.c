@@ -1,0 +1,616 @@
+/* request.c - chat() arguments (OpenAI-style message dicts, keywords) to
+ * the C request builder. Validation of values is the builder's; this file
+ * only checks Python types and names the field when one is wrong. */
+#include "module.h"
+
+#include <string.h>
+
+static PyObject *json_dumps(PyObject *o)
+{
+    static PyObject *dumps;
+    if (!dumps) {
+        PyObject *json = PyImport_ImportModule("json");
+        if (!json) {
+            return NULL;
+        }
+        dumps = PyObject_GetAttrString(json, "dumps");
+        Py_DECREF(json);
+        if (!dumps) {
+            return NULL;
+        }
+    }
+    return PyObject_CallOneArg(dumps, o);
+}
+
+static int invalid(const char *fmt, ...)
+{
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    llmiopy_raise_status(LLMIO_E_INVALID, buf);
+    return -1;
+}
+
+/* Borrowed UTF-8 of O or NULL (None). *ok = 0 on a wrong type. */
+static const char *opt_str(PyObject *o, const char *field, int *ok)
+{
+    *ok = 1;
+    if (!o || o == Py_None) {
+        return NULL;
+    }
+    if (!PyUnicode_Check(o)) {
+        *ok = 0;
+        invalid("%s: expected a string, got %s", field, Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    const char *s = PyUnicode_AsUTF8(o);
+    if (!s) {
+        *ok = 0;
+    }
+    return s;
+}
+
+/* JSON text for a str (passed as is) or any JSON-serialisable value. */
+static PyObject *as_json(PyObject *o)
+{
+    if (PyUnicode_Check(o)) {
+        return Py_NewRef(o);
+    }
+    return json_dumps(o);
+}
+
+static int role_of(const char *s, llmio_role *out)
+{
+    static const struct { const char *n; llmio_role r; } roles[] = {
+        {"system", LLMIO_ROLE_SYSTEM}, {"developer", LLMIO_ROLE_DEVELOPER},
+        {"user", LLMIO_ROLE_USER}, {"assistant", LLMIO_ROLE_ASSISTANT},
+        {"tool", LLMIO_ROLE_TOOL},
+    };
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(s, roles[i].n) == 0) {
+            *out = roles[i].r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* get(d, key) borrowed or NULL; attribute lookup for non-dicts. */
+static PyObject *get(PyObject *d, const char *k)
+{
+    if (PyDict_Check(d)) {
+        return PyDict_GetItemString(d, k);
+    }
+    return NULL;
+}
+
+static int add_parts(llmio_request *r, PyObject *parts, Py_ssize_t mi)
+{
+    char f[96];
+    Py_ssize_t n = PyList_GET_SIZE(parts);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *p = PyList_GET_ITEM(parts, i);
+        snprintf(f, sizeof f, "messages[%zd].content[%zd]", mi, i);
+        if (PyUnicode_Check(p)) {
+            llmio_request_add_text(r, PyUnicode_AsUTF8(p));
+            continue;
+        }
+        if (!PyDict_Check(p)) {
+            return invalid("%s: expected a dict", f);
+        }
+        int ok;
+        const char *type = opt_str(get(p, "type"), f, &ok);
+        if (!ok) {
+            return -1;
+        }
+        if (!type) {
+            return invalid("%s.type: missing", f);
+        }
+        if (strcmp(type, "text") == 0) {
+            char ft[120];
+            snprintf(ft, sizeof ft, "%s.text", f);
+            const char *t = opt_str(get(p, "text"), ft, &ok);
+            if (!ok) {
+                return -1;
+            }
+            if (!t) {
+                return invalid("%s: missing", ft);
+            }
+            llmio_request_add_text(r, t);
+        } else if (strcmp(type, "image_url") == 0) {
+            char fu[120];
+            snprintf(fu, sizeof fu, "%s.image_url", f);
+            PyObject *iu = get(p, "image_url");
+            const char *url = NULL, *detail = NULL;
+            if (iu && PyDict_Check(iu)) {
+                char fu2[140];
+                snprintf(fu2, sizeof fu2, "%s.url", fu);
+                url = opt_str(get(iu, "url"), fu2, &ok);
+                if (!ok) {
+                    return -1;
+                }
+                snprintf(fu2, sizeof fu2, "%s.detail", fu);
+                detail = opt_str(get(iu, "detail"), fu2, &ok);
+                if (!ok) {
+                    return -1;
+                }
+            } else {
+                url = opt_str(iu, fu, &ok);
+                if (!ok) {
+                    return -1;
+                }
+            }
+            if (!url) {
+                return invalid("%s.url: missing", fu);
+            }
+            llmio_request_add_image_url(r, url, detail);
+        } else {
+            return invalid("%s.type: unknown part type '%s'", f, type);
+        }
+    }
+    return 0;
+}
+
+static int add_message(llmio_request *r, PyObject *m, Py_ssize_t i)
+{
+    char f[96];
+    snprintf(f, sizeof f, "messages[%zd]", i);
+    if (!PyDict_Check(m)) {
+        return invalid("%s: expected a dict, got %s", f, Py_TYPE(m)->tp_name);
+    }
+    static const char *known[] = {"role", "content", "name", "tool_calls",
+                                  "tool_call_id", "refusal", NULL};
+    PyObject *key, *val;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(m, &pos, &key, &val)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        int found = 0;
+        for (int j = 0; k && known[j]; j++) {
+            found |= strcmp(k, known[j]) == 0;
+        }
+        if (!found) {
+            return invalid("%s: unknown key '%s'", f, k ? k : "?");
+        }
+    }
+    char ff[128];
+    int ok;
+    snprintf(ff, sizeof ff, "%s.role", f);
+    const char *role_s = opt_str(get(m, "role"), ff, &ok);
+    if (!ok) {
+        return -1;
+    }
+    if (!role_s) {
+        return invalid("%s: missing", ff);
+    }
+    llmio_role role;
+    if (role_of(role_s, &role)) {
+        return invalid("%s: unknown role '%s'", ff, role_s);
+    }
+    PyObject *content = get(m, "content");
+    snprintf(ff, sizeof ff, "%s.content", f);
+    if (role == LLMIO_ROLE_TOOL) {
+        snprintf(ff, sizeof ff, "%s.tool_call_id", f);
+        const char *id = opt_str(get(m, "tool_call_id"), ff, &ok);
+        if (!ok) {
+            return -1;
+        }
+        if (!id) {
+            return invalid("%s: missing", ff);
+        }
+        snprintf(ff, sizeof ff, "%s.content", f);
+        PyObject *txt = NULL;
+        if (content && content != Py_None && !PyUnicode_Check(content)) {
+            txt = as_json(content);
+            if (!txt) {
+                return -1;
+            }
+        }
+        const char *cs = txt ? PyUnicode_AsUTF8(txt)
+                             : opt_str(content, ff, &ok);
+        if (!txt && !ok) {
+            return -1;
+        }
+        llmio_request_add_tool_result(r, id, cs);
+        Py_XDECREF(txt);
+        return 0;
+    }
+    if (content && content != Py_None && !PyUnicode_Check(content) &&
+        !PyList_Check(content)) {
+        return invalid("%s: expected str, list of parts or None, got %s", ff,
+                       Py_TYPE(content)->tp_name);
+    }
+    const char *text = content && PyUnicode_Check(content)
+                           ? PyUnicode_AsUTF8(content) : NULL;
+    if (content && PyUnicode_Check(content) && !text) {
+        return -1;
+    }
+    llmio_request_add_message(r, role, text);
+    if (content && PyList_Check(content) && add_parts(r, content, i)) {
+        return -1;
+    }
+    snprintf(ff, sizeof ff, "%s.name", f);
+    const char *name = opt_str(get(m, "name"), ff, &ok);
+    if (!ok) {
+        return -1;
+    }
+    if (name) {
+        llmio_request_set_name(r, name);
+    }
+    PyObject *tcs = get(m, "tool_calls");
+    if (tcs && tcs != Py_None) {
+        snprintf(ff, sizeof ff, "%s.tool_calls", f);
+        if (!PyList_Check(tcs) && !PyTuple_Check(tcs)) {
+            return invalid("%s: expected a list", ff);
+        }
+        PyObject *seq = PySequence_Fast(tcs, "tool_calls");
+        if (!seq) {
+            return -1;
+        }
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+            PyObject *tc = PySequence_Fast_GET_ITEM(seq, j);
+            char ft[160];
+            snprintf(ft, sizeof ft, "%s.tool_calls[%zd]", f, j);
+            PyObject *fn = PyDict_Check(tc) ? get(tc, "function") : NULL;
+            if (!fn || !PyDict_Check(fn)) {
+                Py_DECREF(seq);
+                return invalid("%s.function: expected a dict", ft);
+            }
+            char fx[200];
+            snprintf(fx, sizeof fx, "%s.id", ft);
+            const char *id = opt_str(get(tc, "id"), fx, &ok);
+            const char *fname = NULL, *args = NULL;
+            PyObject *argo = NULL;
+            if (ok) {
+                snprintf(fx, sizeof fx, "%s.function.name", ft);
+                fname = opt_str(get(fn, "name"), fx, &ok);
+            }
+            if (ok) {
+                PyObject *a = get(fn, "arguments");
+                if (a && a != Py_None) {
+                    argo = as_json(a);
+                    ok = argo != NULL;
+                    args = argo ? PyUnicode_AsUTF8(argo) : NULL;
+                }
+            }
+            if (ok) {
+                llmio_request_add_tool_call(r, id, fname, args);
+            }
+            Py_XDECREF(argo);
+            if (!ok) {
+                Py_DECREF(seq);
+                return -1;
+            }
+        }
+        Py_DECREF(seq);
+    }
+    return 0;
+}
+
+static int add_tools(llmio_request *r, PyObject *tools)
+{
+    PyObject *seq = PySequence_Fast(tools, "tools: expected a list");
+    if (!seq) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
+        char f[64];
+        snprintf(f, sizeof f, "tools[%zd]", i);
+        if (!PyDict_Check(t)) {
+            Py_DECREF(seq);
+            return invalid("%s: expected a dict", f);
+        }
+        PyObject *fn = get(t, "function");
+        if (!fn) {
+            fn = t; /* flat {"name", "description", "parameters"} */
+        } else if (!PyDict_Check(fn)) {
+            Py_DECREF(seq);
+            return invalid("%s.function: expected a dict", f);
+        }
+        int ok;
+        char ff[96];
+        snprintf(ff, sizeof ff, "%s.name", f);
+        const char *name = opt_str(get(fn, "name"), ff, &ok);
+        const char *desc = NULL;
+        if (ok) {
+            snprintf(ff, sizeof ff, "%s.description", f);
+            desc = opt_str(get(fn, "description"), ff, &ok);
+        }
+        PyObject *params = NULL;
+        if (ok) {
+            PyObject *p = get(fn, "parameters");
+            if (p && p != Py_None) {
+                params = as_json(p);
+                ok = params != NULL;
+            }
+        }
+        if (ok) {
+            llmio_request_add_tool(r, name ? name : "", desc,
+                                   params ? PyUnicode_AsUTF8(params) : NULL);
+        }
+        Py_XDECREF(params);
+        if (!ok) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static int set_response_format(llmio_request *r, PyObject *rf)
+{
+    int ok;
+    if (PyUnicode_Check(rf)) {
+        llmio_request_set_response_format(r, PyUnicode_AsUTF8(rf), NULL, NULL,
+                                          false);
+        return 0;
+    }
+    if (!PyDict_Check(rf)) {
+        return invalid("response_format: expected a str or dict");
+    }
+    const char *type = opt_str(get(rf, "type"), "response_format.type", &ok);
+    if (!ok) {
+        return -1;
+    }
+    const char *name = NULL;
+    PyObject *schema = NULL;
+    int strict = 0;
+    PyObject *js = get(rf, "json_schema");
+    if (js && PyDict_Check(js)) {
+        name = opt_str(get(js, "name"), "response_format.json_schema.name",
+                       &ok);
+        if (!ok) {
+            return -1;
+        }
+        PyObject *s = get(js, "schema");
+        if (s && s != Py_None) {
+            schema = as_json(s);
+            if (!schema) {
+                return -1;
+            }
+        }
+        PyObject *st = get(js, "strict");
+        strict = st && PyObject_IsTrue(st) == 1;
+    }
+    llmio_request_set_response_format(r, type ? type : "",
+                                      name, schema ? PyUnicode_AsUTF8(schema)
+                                                   : NULL, strict);
+    Py_XDECREF(schema);
+    return 0;
+}
+
+static int add_header_obj(llmio_request *r, PyObject *k, PyObject *v)
+{
+    PyObject *s = PyUnicode_FromFormat("%S: %S", k, v);
+    if (!s) {
+        return -1;
+    }
+    llmio_request_add_header(r, PyUnicode_AsUTF8(s));
+    Py_DECREF(s);
+    return 0;
+}
+
+static int set_timeout_kw(llmio_request *r, llmio_timeout_kind kind,
+                          PyObject *v, const char *field)
+{
+    double s = PyFloat_AsDouble(v);
+    if (s == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return invalid("%s: expected seconds as a number", field);
+    }
+    int64_t ms = (int64_t)(s * 1000.0 + 0.5);
+    if (ms < 1) {
+        ms = 1;
+    }
+    llmio_request_set_timeout(r, kind, ms);
+    return 0;
+}
+
+static int apply_kw(llmio_request *r, const char *k, PyObject *v)
+{
+    if (v == Py_None) {
+        return 0;
+    }
+    int ok = 1;
+#define NUM_LL(name, setter)                                                \
+    if (strcmp(k, name) == 0) {                                             \
+        long long n = PyLong_AsLongLong(v);                                 \
+        if (n == -1 && PyErr_Occurred()) {                                  \
+            PyErr_Clear();                                                  \
+            return invalid("%s: expected an integer", name);               \
+        }                                                                   \
+        setter;                                                             \
+        return 0;                                                           \
+    }
+#define NUM_D(name, setter)                                                 \
+    if (strcmp(k, name) == 0) {                                             \
+        double d = PyFloat_AsDouble(v);                                     \
+        if (d == -1.0 && PyErr_Occurred()) {                                \
+            PyErr_Clear();                                                  \
+            return invalid("%s: expected a number", name);                 \
+        }                                                                   \
+        setter;                                                             \
+        return 0;                                                           \
+    }
+    NUM_LL("max_tokens", llmio_request_set_max_tokens(r, n))
+    NUM_LL("max_completion_tokens",
+           llmio_request_set_max_completion_tokens(r, n))
+    NUM_LL("n", llmio_request_set_n(r, (int)n))
+    NUM_LL("seed", llmio_request_set_seed(r, n))
+    NUM_LL("top_logprobs", llmio_request_set_logprobs(r, true, (int)n))
+    NUM_D("temperature", llmio_request_set_temperature(r, d))
+    NUM_D("top_p", llmio_request_set_top_p(r, d))
+#undef NUM_LL
+#undef NUM_D
+    if (strcmp(k, "logprobs") == 0) {
+        llmio_request_set_logprobs(r, PyObject_IsTrue(v) == 1, 0);
+        return 0;
+    }
+    if (strcmp(k, "user") == 0) {
+        const char *s = opt_str(v, "user", &ok);
+        if (!ok) {
+            return -1;
+        }
+        llmio_request_set_user(r, s);
+        return 0;
+    }
+    if (strcmp(k, "stop") == 0) {
+        if (PyUnicode_Check(v)) {
+            llmio_request_add_stop(r, PyUnicode_AsUTF8(v));
+            return 0;
+        }
+        PyObject *seq = PySequence_Fast(v, "stop: expected str or list");
+        if (!seq) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            char f[32];
+            snprintf(f, sizeof f, "stop[%zd]", i);
+            const char *s = opt_str(PySequence_Fast_GET_ITEM(seq, i), f, &ok);
+            if (!ok) {
+                Py_DECREF(seq);
+                return -1;
+            }
+            llmio_request_add_stop(r, s ? s : "");
+        }
+        Py_DECREF(seq);
+        return 0;
+    }
+    if (strcmp(k, "tools") == 0) {
+        return add_tools(r, v);
+    }
+    if (strcmp(k, "tool_choice") == 0) {
+        if (PyDict_Check(v)) {
+            PyObject *fn = get(v, "function");
+            PyObject *nm = fn && PyDict_Check(fn) ? get(fn, "name") : NULL;
+            const char *s = opt_str(nm, "tool_choice.function.name", &ok);
+            if (!ok) {
+                return -1;
+            }
+            llmio_request_set_tool_choice(r, s ? s : "");
+            return 0;
+        }
+        const char *s = opt_str(v, "tool_choice", &ok);
+        if (!ok) {
+            return -1;
+        }
+        llmio_request_set_tool_choice(r, s);
+        return 0;
+    }
+    if (strcmp(k, "response_format") == 0) {
+        return set_response_format(r, v);
+    }
+    if (strcmp(k, "extra") == 0 || strcmp(k, "extra_body") == 0) {
+        if (!PyDict_Check(v)) {
+            return invalid("%s: expected a dict", k);
+        }
+        PyObject *key, *val;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(v, &pos, &key, &val)) {
+            if (!PyUnicode_Check(key)) {
+                return invalid("%s: keys must be strings", k);
+            }
+            PyObject *j = json_dumps(val);
+            if (!j) {
+                return -1;
+            }
+            llmio_request_set_raw(r, PyUnicode_AsUTF8(key),
+                                  PyUnicode_AsUTF8(j));
+            Py_DECREF(j);
+        }
+        return 0;
+    }
+    if (strcmp(k, "headers") == 0 || strcmp(k, "extra_headers") == 0) {
+        if (PyDict_Check(v)) {
+            PyObject *key, *val;
+            Py_ssize_t pos = 0;
+            while (PyDict_Next(v, &pos, &key, &val)) {
+                if (add_header_obj(r, key, val)) {
+                    return -1;
+                }
+            }
+            return 0;
+        }
+        PyObject *seq = PySequence_Fast(v, "headers: expected dict or list");
+        if (!seq) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            const char *s =
+                opt_str(PySequence_Fast_GET_ITEM(seq, i), "headers[]", &ok);
+            if (!ok) {
+                Py_DECREF(seq);
+                return -1;
+            }
+            llmio_request_add_header(r, s ? s : "");
+        }
+        Py_DECREF(seq);
+        return 0;
+    }
+    if (strcmp(k, "timeout") == 0) {
+        return set_timeout_kw(r, LLMIO_TIMEOUT_TOTAL, v, k);
+    }
+    if (strcmp(k, "connect_timeout") == 0) {
+        return set_timeout_kw(r, LLMIO_TIMEOUT_CONNECT, v, k);
+    }
+    if (strcmp(k, "idle_timeout") == 0) {
+        return set_timeout_kw(r, LLMIO_TIMEOUT_IDLE, v, k);
+    }
+    if (strcmp(k, "first_byte_timeout") == 0) {
+        return set_timeout_kw(r, LLMIO_TIMEOUT_FIRST_BYTE, v, k);
+    }
+    PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%s'", k);
+    return -1;
+}
+
+llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
+                                     PyObject *kwargs)
+{
+    int ok;
+    const char *m = opt_str(model, "model", &ok);
+    if (!ok) {
+        return NULL;
+    }
+    llmio_request *r = llmio_request_new(m);
+    if (!r) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (!PyList_Check(messages) && !PyTuple_Check(messages)) {
+        invalid("messages: expected a list of dicts, got %s",
+                Py_TYPE(messages)->tp_name);
+        goto fail;
+    }
+    PyObject *seq = PySequence_Fast(messages, "messages");
+    if (!seq) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        if (add_message(r, PySequence_Fast_GET_ITEM(seq, i), i)) {
+            Py_DECREF(seq);
+            goto fail;
+        }
+    }
+    Py_DECREF(seq);
+    if (kwargs) {
+        PyObject *key, *val;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(kwargs, &pos, &key, &val)) {
+            if (apply_kw(r, PyUnicode_AsUTF8(key), val)) {
+                goto fail;
+            }
+        }
+    }
+    llmio_error err;
+    if (llmio_request_error(r, &err) != LLMIO_OK) {
+        llmiopy_raise(&err);
+        goto fail;
+    }
+    return r;
+fail:
+    llmio_request_free(r);
+    return NULL;
+}
