@@ -479,3 +479,52 @@ TEST(engine_wakeup_from_thread)
     pthread_join(th, NULL);
     llmio_client_free(c);
 }
+
+/* ---- separate clients on separate threads ------------------------------- */
+
+struct thread_job {
+    const struct test_mock *m;
+    int nok;
+};
+
+static void *thread_client(void *arg)
+{
+    struct thread_job *job = arg;
+    llmio_client *c = engine_client(job->m);
+    llmio_request *r = engine_request("text=threaded", 0);
+    llmio_future *fs[8];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 8; i++) {
+            ASSERT_OK(llmio_submit(c, r, NULL, NULL, &fs[i], NULL));
+        }
+        ASSERT_OK(llmio_future_wait_all(fs, 8, 20000));
+        for (int i = 0; i < 8; i++) {
+            if (llmio_future_status(fs[i]) == LLMIO_OK) {
+                job->nok++;
+            }
+            llmio_future_free(fs[i]);
+        }
+    }
+    llmio_request_free(r);
+    llmio_client_free(c);
+    return NULL;
+}
+
+TEST(engine_clients_on_threads)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    ASSERT_OK(llmio_global_init()); /* before any thread starts */
+    pthread_t th[3];
+    struct thread_job jobs[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i].m = &m;
+        jobs[i].nok = 0;
+        ASSERT_EQ(pthread_create(&th[i], NULL, thread_client, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        ASSERT_EQ(jobs[i].nok, 24);
+    }
+    test_mock_stop(&m);
+}
