@@ -132,7 +132,7 @@ static void on_done(llmio_future *f, void *user)
     }
     if (!good && b->first_error[0] == '\0') {
         const llmio_error *e = llmio_future_error(f);
-        snprintf(b->first_error, sizeof b->first_error, "%s:%s",
+        snprintf(b->first_error, sizeof b->first_error, "%s:%.120s",
                  llmio_status_name(e->code), e->message);
         for (char *p = b->first_error; *p; p++) {
             if (*p == ' ') {
@@ -154,8 +154,7 @@ static void on_done(llmio_future *f, void *user)
         }
     }
     llmio_future_free(f);
-    if (!b->stopping &&
-        (b->o.requests <= 0 || b->submitted < b->o.requests)) {
+    if (!b->stopping && (b->o.requests <= 0 || b->submitted < b->o.requests)) {
         submit_one(b, s);
     } else {
         free(s);

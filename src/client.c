@@ -52,16 +52,16 @@ LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
         return LLMIO_E_INVALID;
     }
     *out = NULL;
-    if (alloc != NULL &&
-        (alloc->malloc == NULL || alloc->realloc == NULL ||
-         alloc->free == NULL)) {
+    if (alloc != NULL && (alloc->malloc == NULL || alloc->realloc == NULL ||
+                          alloc->free == NULL)) {
         return LLMIO_E_INVALID;
     }
     llmio_status st = llmio_global_init();
     if (st != LLMIO_OK) {
         return st;
     }
-    const llmio_allocator *a = alloc != NULL ? alloc : &llmio__default_allocator;
+    const llmio_allocator *a =
+        alloc != NULL ? alloc : &llmio__default_allocator;
     struct llmio_client *c = llmio__calloc(a, 1, sizeof *c);
     if (c == NULL) {
         return LLMIO_E_NOMEM;
@@ -180,8 +180,8 @@ static bool has_crlf(const char *s)
 }
 
 /* Replaces *SLOT with a copy of V (NULL clears); SECRET zeroes the old. */
-static llmio_status replace(struct llmio_client *c, char **slot,
-                            const char *v, size_t len, bool secret)
+static llmio_status replace(struct llmio_client *c, char **slot, const char *v,
+                            size_t len, bool secret)
 {
     char *copy = NULL;
     if (v != NULL) {
@@ -238,10 +238,9 @@ LLMIO_API llmio_status llmio_client_set_base_url(llmio_client *c,
     if (p == NULL) {
         return LLMIO_E_INVALID;
     }
-    if (url != NULL &&
-        ((strncasecmp(url, "http://", 7) != 0 &&
-          strncasecmp(url, "https://", 8) != 0) ||
-         has_crlf(url) || strchr(url, ' ') != NULL)) {
+    if (url != NULL && ((strncasecmp(url, "http://", 7) != 0 &&
+                         strncasecmp(url, "https://", 8) != 0) ||
+                        has_crlf(url) || strchr(url, ' ') != NULL)) {
         return LLMIO_E_INVALID;
     }
     struct llmio__psettings *s = settings_for(c, p);
@@ -277,8 +276,7 @@ LLMIO_API llmio_status llmio_client_set_option(llmio_client *c,
 }
 
 /* Reads P's environment variables into S once. */
-static llmio_status load_env(struct llmio_client *c,
-                             struct llmio__psettings *s)
+static llmio_status load_env(struct llmio_client *c, struct llmio__psettings *s)
 {
     if (s->env_loaded) {
         return LLMIO_OK;
@@ -291,8 +289,7 @@ static llmio_status load_env(struct llmio_client *c,
         st = replace(c, &s->env_api_key, v, strlen(v), true);
     }
     if (st == LLMIO_OK && p->base_url_env != NULL &&
-        (v = getenv(p->base_url_env)) != NULL && *v != '\0' &&
-        !has_crlf(v)) {
+        (v = getenv(p->base_url_env)) != NULL && *v != '\0' && !has_crlf(v)) {
         st = replace(c, &s->env_base_url, v, url_len(v), false);
     }
     if (p == &llmio__provider_openai) {
@@ -333,7 +330,8 @@ static llmio_status resolve(struct llmio_client *c,
     return LLMIO_OK;
 }
 
-/* ---- other options ---------------------------------------------------------- */
+/* ---- other options ----------------------------------------------------------
+ */
 
 /* Validates "Name: value": a token name, a colon, no CR/LF. */
 static bool header_ok(const char *h)
@@ -418,7 +416,8 @@ LLMIO_API size_t llmio_client_pending(const llmio_client *c)
     return c != NULL ? c->npending : 0;
 }
 
-/* ---- submit --------------------------------------------------------------------- */
+/* ---- submit
+ * --------------------------------------------------------------------- */
 
 /* Length of a header line's name (before the colon, trailing blanks cut). */
 static size_t name_len(const char *h)

@@ -55,7 +55,7 @@ struct llmio_future {
 
     llmio_done_cb done;
     void *user;
-    bool stream;              /* the request asked for a stream */
+    bool stream;               /* the request asked for a stream */
     llmio_stream_cb stream_cb; /* NULL with stream: pull mode */
 
     llmio_status status;
@@ -121,9 +121,9 @@ struct llmio_client {
     void *user;
     void (*user_dtor)(void *user);
 
-    size_t npending;                  /* futures not yet DONE */
-    struct llmio_future *pending;     /* list of them */
-    struct llmio_future *ready_head;  /* COMPLETING, done_cb to run */
+    size_t npending;                 /* futures not yet DONE */
+    struct llmio_future *pending;    /* list of them */
+    struct llmio_future *ready_head; /* COMPLETING, done_cb to run */
     struct llmio_future *ready_tail;
 
     int in_callback;   /* depth of user callbacks running */
@@ -203,8 +203,7 @@ void llmio__loop_cleanup(struct llmio_client *c);
 /* From the engine's socket callback: watch FD for EVENTS (LLMIO_POLL_*).
  * KNOWN says FD was watched already since libcurl last removed it.
  * Returns 0, or -1 when the descriptor could not be watched. */
-int llmio__loop_watch(struct llmio_client *c, int fd, int events,
-                      bool known);
+int llmio__loop_watch(struct llmio_client *c, int fd, int events, bool known);
 /* The next deadline may have changed: re-arm the hooks' timer or the
  * timerfd when they are in use (cheap when nothing changed). */
 void llmio__loop_update_timer(struct llmio_client *c);

@@ -107,8 +107,8 @@ struct llmio__shard {
 struct llmio__engine {
     struct llmio__shard **shards;
     size_t nshards;
-    CURLSH *share;       /* DNS and TLS sessions shared by the shards */
-    int *fd_shard;       /* socket -> shard index, -1 when unknown */
+    CURLSH *share; /* DNS and TLS sessions shared by the shards */
+    int *fd_shard; /* socket -> shard index, -1 when unknown */
     size_t nfd_shard;
     struct llmio__xfer *pool;
     size_t npool;
@@ -136,8 +136,7 @@ static llmio_status frame_drain_ndjson(struct llmio__xfer *t)
         const char *raw = llmio__json_raw(v, &n);
         llmio_status st = LLMIO_OK;
         if (!t->sctx.done) {
-            st = f->provider->parse_event(&t->sctx, NULL, 0, raw, n,
-                                          &f->err);
+            st = f->provider->parse_event(&t->sctx, NULL, 0, raw, n, &f->err);
         }
         llmio__arena_reset(&t->nd_arena);
         if (st != LLMIO_OK) {
@@ -147,8 +146,7 @@ static llmio_status frame_drain_ndjson(struct llmio__xfer *t)
     return r < 0 ? llmio__json_reader_status(&t->nd, NULL) : LLMIO_OK;
 }
 
-static llmio_status frame_feed(struct llmio__xfer *t, const char *p,
-                               size_t len)
+static llmio_status frame_feed(struct llmio__xfer *t, const char *p, size_t len)
 {
     struct llmio_future *f = t->f;
     llmio_status st;
@@ -176,8 +174,8 @@ static llmio_status frame_feed(struct llmio__xfer *t, const char *p,
         if (t->sctx.done) {
             continue;
         }
-        st = f->provider->parse_event(&t->sctx, ev.type, ev.type_len,
-                                      ev.data, ev.data_len, &f->err);
+        st = f->provider->parse_event(&t->sctx, ev.type, ev.type_len, ev.data,
+                                      ev.data_len, &f->err);
         if (st != LLMIO_OK) {
             return st;
         }
@@ -341,7 +339,6 @@ static int64_t deadline_of(const struct llmio__xfer *t, llmio_timeout_kind *k)
 
 /* ---- libcurl callbacks --------------------------------------------------- */
 
-
 /* Queues T to be stopped with ST once libcurl returns (callback context). */
 static void stop_later(struct llmio_client *c, struct llmio__xfer *t,
                        llmio_status st)
@@ -424,8 +421,7 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
     (void)m;
     struct llmio__shard *sh = userp;
     struct llmio_client *c = sh->c;
-    sh->curl_due =
-        timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
+    sh->curl_due = timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
     if (c->driving == 0) {
         llmio__loop_update_timer(c); /* e.g. a submit between dispatches */
     }
@@ -435,8 +431,7 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 /* Records a failure decided inside a callback: the future completes with
  * ST when libcurl reports the transfer done, and no byte is delivered in
  * between. */
-static void fail_in_cb(struct llmio__xfer *t, llmio_status st,
-                       const char *msg)
+static void fail_in_cb(struct llmio__xfer *t, llmio_status st, const char *msg)
 {
     struct llmio_future *f = t->f;
     if (f->stop_status == LLMIO_OK) {
@@ -479,8 +474,7 @@ static llmio_status stream_ctx_init(struct llmio__xfer *t)
     t->sctx.sink = llmio__future_sink;
     t->sctx.sink_ctx = f;
     if (f->provider->state_size > 0) {
-        t->sctx.state = llmio__arena_calloc(&f->arena,
-                                            f->provider->state_size);
+        t->sctx.state = llmio__arena_calloc(&f->arena, f->provider->state_size);
         if (t->sctx.state == NULL) {
             return LLMIO_E_NOMEM;
         }
@@ -702,7 +696,8 @@ static llmio_status build_slist(struct llmio_client *c, struct llmio__xfer *t,
     return LLMIO_OK;
 }
 
-/* ---- engine lifecycle ----------------------------------------------------- */
+/* ---- engine lifecycle -----------------------------------------------------
+ */
 
 /* Creates shard number E->nshards. */
 static struct llmio__shard *shard_new(struct llmio_client *c)
@@ -835,8 +830,7 @@ static void detach(struct llmio_client *c, struct llmio__xfer *t)
     }
 }
 
-llmio_status llmio__engine_start(struct llmio_client *c,
-                                 struct llmio_future *f)
+llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
 {
     struct llmio__engine *e = c->engine;
     struct llmio__xfer *t = xfer_acquire(c);
@@ -899,7 +893,8 @@ fail:
     return st;
 }
 
-/* ---- ending transfers ----------------------------------------------------- */
+/* ---- ending transfers -----------------------------------------------------
+ */
 
 static llmio_status map_curl(CURLcode rc)
 {
@@ -967,10 +962,11 @@ static void scrub_secrets(struct llmio_future *f)
         const char *colon = memchr(p, ':', l);
         if (colon != NULL) {
             size_t nl = (size_t)(colon - p);
-            bool auth = (nl == 13 && strncasecmp(p, "authorization", 13) == 0) ||
-                        (nl == 9 && strncasecmp(p, "x-api-key", 9) == 0) ||
-                        (nl == 7 && strncasecmp(p, "api-key", 7) == 0) ||
-                        (nl == 14 && strncasecmp(p, "x-goog-api-key", 14) == 0);
+            bool auth =
+                (nl == 13 && strncasecmp(p, "authorization", 13) == 0) ||
+                (nl == 9 && strncasecmp(p, "x-api-key", 9) == 0) ||
+                (nl == 7 && strncasecmp(p, "api-key", 7) == 0) ||
+                (nl == 14 && strncasecmp(p, "x-goog-api-key", 14) == 0);
             if (auth) {
                 const char *v = colon + 1;
                 while (*v == ' ') {
@@ -999,8 +995,7 @@ static void fill_http(struct llmio__xfer *t, int status)
     llmio_error *err = &t->f->err;
     err->http_status = status;
     err->retry_after_ms = llmio__http_retry_after(&t->hdrs);
-    snprintf(err->request_id, sizeof err->request_id, "%s",
-             t->hdrs.request_id);
+    snprintf(err->request_id, sizeof err->request_id, "%s", t->hdrs.request_id);
 }
 
 /* libcurl finished T with RC: decide the outcome, complete the future. */
@@ -1063,13 +1058,11 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
         } else {
             st = stream_ctx_init(t);
             if (st == LLMIO_OK) {
-                st = f->provider->parse_body(&t->sctx,
-                                             llmio__buf_cstr(&t->body),
-                                             t->body.len, err);
+                st = f->provider->parse_body(
+                    &t->sctx, llmio__buf_cstr(&t->body), t->body.len, err);
             }
             if (st == LLMIO_OK) {
-                st = llmio__response_finish(&f->resp,
-                                            llmio__buf_cstr(&t->body),
+                st = llmio__response_finish(&f->resp, llmio__buf_cstr(&t->body),
                                             t->body.len);
             }
         }
@@ -1114,7 +1107,8 @@ void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
     llmio__loop_kick(c);
 }
 
-/* ---- driving ---------------------------------------------------------------- */
+/* ---- driving ----------------------------------------------------------------
+ */
 
 void llmio__engine_on_socket(struct llmio_client *c, int fd, int events)
 {
@@ -1143,8 +1137,8 @@ void llmio__engine_on_socket(struct llmio_client *c, int fd, int events)
          * multi handle ignores a socket it does not own. */
         for (size_t i = 0; i < e->nshards; i++) {
             e->shards[i]->dirty = true;
-            curl_multi_socket_action(e->shards[i]->multi, (curl_socket_t)fd,
-                                     ev, &running);
+            curl_multi_socket_action(e->shards[i]->multi, (curl_socket_t)fd, ev,
+                                     &running);
         }
     }
     c->in_curl--;
@@ -1213,8 +1207,7 @@ void llmio__engine_harvest(struct llmio_client *c)
                 continue;
             }
             struct llmio__xfer *t = NULL;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **)&t);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
             if (t != NULL && t->f != NULL && t->attached) {
                 finish(c, t, msg->data.result);
             }
@@ -1270,7 +1263,8 @@ bool llmio__engine_has_deferred(struct llmio_client *c)
     return c->engine->start_head != NULL || c->engine->stop_head != NULL;
 }
 
-/* ---- global init ------------------------------------------------------------ */
+/* ---- global init ------------------------------------------------------------
+ */
 
 static bool global_done;
 
@@ -1281,8 +1275,7 @@ LLMIO_API llmio_status llmio_global_init(void)
     }
     CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
-        return rc == CURLE_OUT_OF_MEMORY ? LLMIO_E_NOMEM
-                                         : LLMIO_E_UNSUPPORTED;
+        return rc == CURLE_OUT_OF_MEMORY ? LLMIO_E_NOMEM : LLMIO_E_UNSUPPORTED;
     }
     global_done = true;
     return LLMIO_OK;

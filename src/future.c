@@ -211,7 +211,7 @@ fail:
     /* The limit (not the allocator) is the likely cause when the arena
      * already holds that much: a consumer that stopped pulling. */
     return llmio__arena_used(a) + 65536 >= QUEUE_MAX ? LLMIO_E_TOO_BIG
-                                                      : LLMIO_E_NOMEM;
+                                                     : LLMIO_E_NOMEM;
 }
 
 llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
@@ -314,11 +314,10 @@ static int remaining(int64_t deadline)
 
 /* Common driver of the wait functions: runs C until READY(FS, N, ARG)
  * holds or TIMEOUT_MS passes. */
-static llmio_status wait_until(llmio_future *const *fs, size_t n,
-                               int timeout_ms,
-                               bool (*ready)(llmio_future *const *, size_t,
-                                             size_t *),
-                               size_t *index)
+static llmio_status
+wait_until(llmio_future *const *fs, size_t n, int timeout_ms,
+           bool (*ready)(llmio_future *const *, size_t, size_t *),
+           size_t *index)
 {
     if (fs == NULL || n == 0) {
         return LLMIO_E_INVALID;
@@ -396,15 +395,14 @@ LLMIO_API llmio_status llmio_future_wait(llmio_future *f, int timeout_ms)
     return wait_until(&f, 1, timeout_ms, all_done, NULL);
 }
 
-LLMIO_API llmio_status llmio_future_wait_all(llmio_future *const *fs,
-                                             size_t n, int timeout_ms)
+LLMIO_API llmio_status llmio_future_wait_all(llmio_future *const *fs, size_t n,
+                                             int timeout_ms)
 {
     return wait_until(fs, n, timeout_ms, all_done, NULL);
 }
 
-LLMIO_API llmio_status llmio_future_wait_any(llmio_future *const *fs,
-                                             size_t n, int timeout_ms,
-                                             size_t *index)
+LLMIO_API llmio_status llmio_future_wait_any(llmio_future *const *fs, size_t n,
+                                             int timeout_ms, size_t *index)
 {
     return wait_until(fs, n, timeout_ms, any_done, index);
 }
@@ -417,8 +415,7 @@ static bool has_delta(llmio_future *const *fs, size_t n, size_t *index)
     return fs[0]->qhead != NULL || fs[0]->state == LLMIO__F_DONE;
 }
 
-LLMIO_API llmio_status llmio_future_next(llmio_future *f,
-                                         const llmio_delta **d,
+LLMIO_API llmio_status llmio_future_next(llmio_future *f, const llmio_delta **d,
                                          int timeout_ms)
 {
     if (d != NULL) {

@@ -118,8 +118,8 @@ static int64_t parse_decimal_ms(const char *s, size_t len, int64_t unit_ns)
     /* Doubles are exact for every result below the cap (one day is
      * 8.64e13 ns, well inside 2^53), and the epsilon keeps a product such as
      * 0.3 * 1e9 from rounding up a whole millisecond. */
-    double ns = (double)ip * (double)unit_ns +
-                (double)frac_ns * (double)unit_ns / 1e9;
+    double ns =
+        (double)ip * (double)unit_ns + (double)frac_ns * (double)unit_ns / 1e9;
     double ms = ceil(ns / 1e6 - 1e-6);
     if (ms >= (double)MAX_DELAY_MS) {
         return MAX_DELAY_MS;
@@ -180,8 +180,7 @@ static int64_t parse_http_date(const char *s, size_t len)
             int mi = month_index(t, tl);
             if (mi != 0) {
                 month = mi;
-            } else if (!ieq(t, tl, "gmt") && !ieq(t, tl, "utc") &&
-                       month != 0) {
+            } else if (!ieq(t, tl, "gmt") && !ieq(t, tl, "utc") && month != 0) {
                 return -1; /* words after the month: not a date */
             }
             continue;
@@ -211,8 +210,8 @@ static int64_t parse_http_date(const char *s, size_t len)
             return -1;
         }
     }
-    if (day < 1 || day > 31 || month == 0 || year < 1970 || hh < 0 ||
-        hh > 23 || mm > 59 || ss > 60) {
+    if (day < 1 || day > 31 || month == 0 || year < 1970 || hh < 0 || hh > 23 ||
+        mm > 59 || ss > 60) {
         return -1;
     }
     int64_t days = days_from_civil(year, month, day);
@@ -361,8 +360,7 @@ void llmio__http_header(struct llmio__http_hdrs *h, const char *line,
     trim(&v, &vlen);
 
     if (ieq(name, nlen, "retry-after")) {
-        h->retry_after_ms = llmio__http_parse_retry_after(v, vlen,
-                                                          now_unix_ms);
+        h->retry_after_ms = llmio__http_parse_retry_after(v, vlen, now_unix_ms);
     } else if (ieq(name, nlen, "retry-after-ms")) {
         h->retry_after_ms_ms = parse_decimal_ms(v, vlen, 1000000);
     } else if (ieq(name, nlen, "x-request-id")) {
@@ -373,7 +371,7 @@ void llmio__http_header(struct llmio__http_hdrs *h, const char *line,
             copy_token(h->request_id, sizeof h->request_id, v, vlen);
         }
     } else if (ieq(name, nlen, "x-should-retry")) {
-        h->should_retry = ieq(v, vlen, "true") ? 1
+        h->should_retry = ieq(v, vlen, "true")    ? 1
                           : ieq(v, vlen, "false") ? 0
                                                   : -1;
     } else if (ieq(name, nlen, "content-type")) {
@@ -401,8 +399,7 @@ void llmio__http_header(struct llmio__http_hdrs *h, const char *line,
 
 int64_t llmio__http_retry_after(const struct llmio__http_hdrs *h)
 {
-    return h->retry_after_ms_ms >= 0 ? h->retry_after_ms_ms
-                                     : h->retry_after_ms;
+    return h->retry_after_ms_ms >= 0 ? h->retry_after_ms_ms : h->retry_after_ms;
 }
 
 llmio_status llmio__http_status_code(int s)

@@ -109,8 +109,7 @@ static llmio_status use_epoll(struct llmio_client *c)
     return LLMIO_OK;
 }
 
-int llmio__loop_watch(struct llmio_client *c, int fd, int events,
-                      bool known)
+int llmio__loop_watch(struct llmio_client *c, int fd, int events, bool known)
 {
     struct llmio__loop *l = &c->loop;
     if (l->mode == LLMIO__MODE_HOOKS) {
@@ -413,8 +412,7 @@ LLMIO_API llmio_status llmio_client_attach(llmio_client *c,
         hooks->set_timer == NULL) {
         return LLMIO_E_INVALID;
     }
-    if (c->loop.mode != LLMIO__MODE_NONE || c->in_callback > 0 ||
-        c->freeing) {
+    if (c->loop.mode != LLMIO__MODE_NONE || c->in_callback > 0 || c->freeing) {
         return LLMIO_E_STATE;
     }
     struct llmio__loop *l = &c->loop;

@@ -21,7 +21,7 @@ struct engine_rec {
     llmio_status status;
     char text[4096];
     size_t text_len;
-    int stop_after;   /* stream_cb returns 1 after this many deltas (0: never) */
+    int stop_after; /* stream_cb returns 1 after this many deltas (0: never) */
     int cancel_after; /* stream_cb cancels its future after N deltas */
     int64_t done_ms;
     bool free_in_done; /* done_cb frees its own future */

@@ -16,10 +16,10 @@ TEST(engine_idle_timeout)
         struct engine_rec rec = {0};
         /* A body that stops after its first bytes, a stream that stalls
          * after two events (callback and pull mode). */
-        llmio_request *r = engine_request(
-            stream == 0 ? "lorem=50;write-size=40;write-gap=3000"
-                        : "lorem=50;stall-after-events=2",
-            stream);
+        llmio_request *r =
+            engine_request(stream == 0 ? "lorem=50;write-size=40;write-gap=3000"
+                                       : "lorem=50;stall-after-events=2",
+                           stream);
         llmio_future *f = NULL;
         int64_t t0 = test_now_ms();
         ASSERT_OK(llmio_submit(c, r, engine_done_cb, &rec, &f, NULL));
@@ -160,11 +160,11 @@ TEST(engine_client_free_with_pending)
         static struct engine_rec recs[N];
         llmio_future *fs[N];
         memset(recs, 0, sizeof recs);
-        llmio_request *r = engine_request("ttft=5000;header-delay=5000",
-                                          stream);
+        llmio_request *r =
+            engine_request("ttft=5000;header-delay=5000", stream);
         for (int i = 0; i < N; i++) {
-            ASSERT_OK(llmio_submit(c, r, engine_done_cb, &recs[i], &fs[i],
-                                   NULL));
+            ASSERT_OK(
+                llmio_submit(c, r, engine_done_cb, &recs[i], &fs[i], NULL));
         }
         llmio_request_free(r);
         /* Let the transfers get going, then free with all pending. */
@@ -357,8 +357,8 @@ static int sub_stream_cb(llmio_future *f, const llmio_delta *d, void *user)
     if (s->ndeltas++ == 0) {
         /* Submit from inside libcurl's write path: the start is deferred
          * until libcurl returns. */
-        ASSERT_OK(llmio_submit(s->c, s->r, engine_done_cb, &s->subrec,
-                               &s->sub, NULL));
+        ASSERT_OK(llmio_submit(s->c, s->r, engine_done_cb, &s->subrec, &s->sub,
+                               NULL));
     }
     return 0;
 }

@@ -29,11 +29,11 @@ static void submit_batch(llmio_client *c, struct batch *b)
     ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE,
                                        test_is_valgrind() ? 3000 : 300));
     for (int i = 0; i < NREQ; i++) {
-        const char *scn = i == 0 ? "lorem=20;stall-after-events=1"
-                                 : "text=batch reply";
+        const char *scn =
+            i == 0 ? "lorem=20;stall-after-events=1" : "text=batch reply";
         llmio_request *r = engine_request(scn, (i + 1) % 2);
-        ASSERT_OK(llmio_submit(c, r, engine_done_cb, &b->recs[i], &b->fs[i],
-                               NULL));
+        ASSERT_OK(
+            llmio_submit(c, r, engine_done_cb, &b->recs[i], &b->fs[i], NULL));
         llmio_request_free(r);
     }
 }

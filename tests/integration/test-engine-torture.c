@@ -6,9 +6,9 @@
 #include "engine-util.h"
 
 struct chaos {
-    long n;      /* allocations so far */
+    long n;       /* allocations so far */
     long fail_at; /* this one fails (1-based); 0 never */
-    long live;   /* blocks currently allocated */
+    long live;    /* blocks currently allocated */
 };
 
 static bool chaos_should_fail(struct chaos *ch)
@@ -59,8 +59,8 @@ static void chaos_free(void *ptr, void *user)
 static bool one_run(const struct test_mock *m, long fail_at, int stream)
 {
     struct chaos ch = {.fail_at = fail_at};
-    llmio_allocator a = {chaos_malloc, chaos_realloc, chaos_free, &ch,
-                         {NULL, NULL, NULL, NULL}};
+    llmio_allocator a = {
+        chaos_malloc, chaos_realloc, chaos_free, &ch, {NULL, NULL, NULL, NULL}};
     llmio_client *c = NULL;
     llmio_status st = llmio_client_new(&a, &c);
     if (st != LLMIO_OK) {
@@ -84,8 +84,7 @@ static bool one_run(const struct test_mock *m, long fail_at, int stream)
     if (st == LLMIO_OK) {
         llmio_request *r = engine_request("text=torture test reply", stream);
         llmio_error err;
-        st = llmio_submit(c, r, engine_done_cb, &rec,
-                          &f, &err);
+        st = llmio_submit(c, r, engine_done_cb, &rec, &f, &err);
         llmio_request_free(r);
         if (st != LLMIO_OK) {
             ASSERT_NULL(f);

@@ -4,14 +4,14 @@
 #include "engine-util.h"
 
 /* Runs one request to completion with built-in wait. */
-static llmio_future *run_one(llmio_client *c, const char *scenario,
-                             int stream, struct engine_rec *rec)
+static llmio_future *run_one(llmio_client *c, const char *scenario, int stream,
+                             struct engine_rec *rec)
 {
     llmio_request *r = engine_request(scenario, stream);
     llmio_future *f = NULL;
     llmio_error err;
     ASSERT_OK(llmio_submit(c, r, engine_done_cb, rec, &f, &err));
-    llmio_request_free(r); /* the submit took a snapshot */
+    llmio_request_free(r);    /* the submit took a snapshot */
     ASSERT_EQ(rec->ndone, 0); /* never inside the submit */
     ASSERT_OK(llmio_future_wait(f, 10000));
     ASSERT_EQ(rec->ndone, 1);
@@ -210,18 +210,17 @@ TEST(engine_reset_mid_stream)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_client(&m);
     /* Events exist only in streams; byte budgets cut either. */
-    const char *scns[] = {"lorem=50;close-after-events=3",
-                          "lorem=50;close-after-events=3;rst",
-                          "lorem=50;close-after-bytes=100",
-                          "lorem=50;close-after-bytes=100;rst"};
+    const char *scns[] = {
+        "lorem=50;close-after-events=3", "lorem=50;close-after-events=3;rst",
+        "lorem=50;close-after-bytes=100", "lorem=50;close-after-bytes=100;rst"};
     for (size_t i = 0; i < 4; i++) {
         for (int stream = i < 2 ? 1 : 0; stream <= 1; stream++) {
             struct engine_rec rec = {0};
             llmio_future *f = run_one(c, scns[i], stream, &rec);
             llmio_status st = llmio_future_status(f);
             if (st != LLMIO_E_NETWORK) {
-                test_fail_(__FILE__, __LINE__, "%s stream %d: %s (%s)",
-                           scns[i], stream, llmio_status_name(st),
+                test_fail_(__FILE__, __LINE__, "%s stream %d: %s (%s)", scns[i],
+                           stream, llmio_status_name(st),
                            llmio_future_error(f)->message);
             }
             ASSERT_NULL(llmio_future_response(f));
@@ -331,8 +330,7 @@ TEST(engine_submit_refusals)
     ASSERT_EQ(llmio_client_set_api_key(c, "nosuch", "k"), LLMIO_E_INVALID);
     ASSERT_EQ(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE, 0),
               LLMIO_E_INVALID);
-    ASSERT_EQ(llmio_client_set_option(c, NULL, "colour", "x"),
-              LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_client_set_option(c, NULL, "colour", "x"), LLMIO_E_INVALID);
     llmio_client_free(c);
     test_mock_stop(&m);
 }

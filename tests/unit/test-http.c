@@ -174,7 +174,9 @@ TEST(http_headers_request_id_variants)
 
     /* Control bytes are dropped and long ids truncated to fit. */
     llmio__http_hdrs_init(&h);
-    feed(&h, "x-request-id: a\x01" "b\x7f" "c\r\n");
+    feed(&h, "x-request-id: a\x01"
+             "b\x7f"
+             "c\r\n");
     ASSERT_STR_EQ(h.request_id, "abc");
     char line[400];
     memcpy(line, "x-request-id: ", 14);

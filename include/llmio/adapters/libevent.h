@@ -62,8 +62,7 @@ static void llmio_libevent__on_fd(evutil_socket_t fd, short what, void *arg)
     llmio_libevent__maybe_free(a);
 }
 
-static void llmio_libevent__on_timer(evutil_socket_t fd, short what,
-                                     void *arg)
+static void llmio_libevent__on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
@@ -117,11 +116,9 @@ static void llmio_libevent__watch(void *user, int fd, int events)
     if (events == LLMIO_POLL_NONE) {
         return;
     }
-    short what = (short)(EV_PERSIST |
-                         ((events & LLMIO_POLL_IN) ? EV_READ : 0) |
+    short what = (short)(EV_PERSIST | ((events & LLMIO_POLL_IN) ? EV_READ : 0) |
                          ((events & LLMIO_POLL_OUT) ? EV_WRITE : 0));
-    struct event *ev =
-        event_new(a->base, fd, what, llmio_libevent__on_fd, a);
+    struct event *ev = event_new(a->base, fd, what, llmio_libevent__on_fd, a);
     if (ev == NULL) {
         return;
     }
@@ -167,9 +164,10 @@ static void llmio_libevent__cleanup(void *user)
 static llmio_status llmio_libevent_attach(llmio_client *c,
                                           struct event_base *base)
 {
-    static const llmio_loop_hooks hooks = {
-        llmio_libevent__watch, llmio_libevent__set_timer,
-        llmio_libevent__cleanup, {NULL, NULL, NULL, NULL}};
+    static const llmio_loop_hooks hooks = {llmio_libevent__watch,
+                                           llmio_libevent__set_timer,
+                                           llmio_libevent__cleanup,
+                                           {NULL, NULL, NULL, NULL}};
     llmio_libevent *a = (llmio_libevent *)calloc(1, sizeof *a);
     if (a == NULL) {
         return LLMIO_E_NOMEM;

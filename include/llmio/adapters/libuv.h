@@ -183,9 +183,10 @@ static void llmio_libuv__cleanup(void *user)
  */
 static llmio_status llmio_libuv_attach(llmio_client *c, uv_loop_t *loop)
 {
-    static const llmio_loop_hooks hooks = {
-        llmio_libuv__watch, llmio_libuv__set_timer, llmio_libuv__cleanup,
-        {NULL, NULL, NULL, NULL}};
+    static const llmio_loop_hooks hooks = {llmio_libuv__watch,
+                                           llmio_libuv__set_timer,
+                                           llmio_libuv__cleanup,
+                                           {NULL, NULL, NULL, NULL}};
     llmio_libuv *a = (llmio_libuv *)calloc(1, sizeof *a);
     uv_timer_t *t = (uv_timer_t *)calloc(1, sizeof *t);
     if (a == NULL || t == NULL) {

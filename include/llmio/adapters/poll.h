@@ -107,9 +107,10 @@ static void llmio_poll__cleanup(void *user)
  */
 static llmio_status llmio_poll_attach(llmio_client *c, llmio_poll **out)
 {
-    static const llmio_loop_hooks hooks = {
-        llmio_poll__watch, llmio_poll__set_timer, llmio_poll__cleanup,
-        {NULL, NULL, NULL, NULL}};
+    static const llmio_loop_hooks hooks = {llmio_poll__watch,
+                                           llmio_poll__set_timer,
+                                           llmio_poll__cleanup,
+                                           {NULL, NULL, NULL, NULL}};
     *out = NULL;
     llmio_poll *p = (llmio_poll *)calloc(1, sizeof *p);
     if (p == NULL) {
