@@ -71,19 +71,33 @@ int engine_stream_cb(llmio_future *f, const llmio_delta *d, void *user)
     return 0;
 }
 
-int engine_mock_connections(const struct test_mock *m)
+/* One numeric field of the mock's /mock/stats, read over a connection of
+ * its own. */
+static long mock_stat(const struct test_mock *m, const char *field)
 {
     struct test_http h;
     test_http_open(&h, m->port);
     test_http_get(&h, "/mock/stats", "Connection: close\r\n");
     struct test_http_resp r;
     ASSERT(test_http_read(&h, &r, 2000));
-    const char *p = strstr(r.body, "\"connections\":");
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", field);
+    const char *p = strstr(r.body, key);
     ASSERT_NOT_NULL(p);
-    int n = (int)strtol(p + 14, NULL, 10);
+    long n = strtol(p + strlen(key), NULL, 10);
     test_http_resp_free(&r);
     test_http_close(&h);
-    return n - 1;
+    return n;
+}
+
+int engine_mock_connections(const struct test_mock *m)
+{
+    return (int)mock_stat(m, "connections") - 1;
+}
+
+long engine_mock_accepted(const struct test_mock *m)
+{
+    return mock_stat(m, "accepted");
 }
 
 void engine_assert_no_key(const llmio_error *e)

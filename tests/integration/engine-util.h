@@ -38,6 +38,8 @@ int engine_stream_cb(llmio_future *f, const llmio_delta *d, void *user);
 /* Number of open connections the mock reports (its own stats request
  * counted out). */
 int engine_mock_connections(const struct test_mock *m);
+/* Connections the mock has accepted so far (each stats read adds one). */
+long engine_mock_accepted(const struct test_mock *m);
 /* Asserts that no error text of F holds the API key. */
 void engine_assert_no_key(const llmio_error *e);
 

@@ -436,3 +436,22 @@ TEST(engine_ndjson_stream)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+TEST(engine_connection_reuse)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    for (int i = 0; i < 10; i++) {
+        /* Streams and plain replies alternate on the same connection. */
+        llmio_request *r = engine_request(NULL, i % 2 ? 2 : 0);
+        llmio_future *f = NULL;
+        ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_OK);
+        llmio_future_free(f);
+        llmio_request_free(r);
+    }
+    /* One connection for the ten requests, one for this stats read. */
+    ASSERT_EQ(engine_mock_accepted(&m), 2);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
