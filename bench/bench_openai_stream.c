@@ -82,9 +82,8 @@ static double one(const char *in, size_t len, bool with_sse)
         }
     } else {
         for (int i = 0; i < NCHUNKS; i++) {
-            if (llmio__provider_openai.parse_event(&ctx, "message", 7,
-                                                   CHUNK + 6, dlen,
-                                                   &err) != LLMIO_OK) {
+            if (llmio__provider_openai.parse_event(
+                    &ctx, "message", 7, CHUNK + 6, dlen, &err) != LLMIO_OK) {
                 abort();
             }
         }

@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0xA5, sizeof err);
     err.code = LLMIO_E_HTTP;
     err.http_status = status;
-    llmio__provider_openai.parse_error(status, (const char *)data + 1,
-                                       size - 1, &err);
+    llmio__provider_openai.parse_error(status, (const char *)data + 1, size - 1,
+                                       &err);
     check_field(err.message, sizeof err.message);
     check_field(err.provider_type, sizeof err.provider_type);
     check_field(err.provider_code, sizeof err.provider_code);

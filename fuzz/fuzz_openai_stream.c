@@ -36,8 +36,8 @@ static llmio_status sink(void *p, const llmio_delta *d)
     for (size_t i = 0; i < d->text_len; i++) {
         r->sum += (unsigned char)d->text[i];
     }
-    const char *strs[] = {d->tool_id, d->tool_name, d->finish_raw, d->id,
-                          d->model, d->error_type};
+    const char *strs[] = {d->tool_id, d->tool_name, d->finish_raw,
+                          d->id,      d->model,     d->error_type};
     for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
         for (const char *s = strs[k]; s != NULL && *s; s++) {
             r->sum += (unsigned char)*s;
@@ -64,13 +64,12 @@ static void dump(const llmio_response *r, struct llmio__buf *b)
     put(b, id, id != NULL ? strlen(id) : 0);
     put(b, m, m != NULL ? strlen(m) : 0);
     llmio_usage u = llmio_response_usage(r);
-    llmio__buf_appendf(b, "%lld %lld %lld %lld %lld %lld %zu\n",
-                       (long long)llmio_response_created(r),
-                       (long long)u.prompt_tokens,
-                       (long long)u.completion_tokens,
-                       (long long)u.total_tokens, (long long)u.cached_tokens,
-                       (long long)u.reasoning_tokens,
-                       llmio_response_choices(r));
+    llmio__buf_appendf(
+        b, "%lld %lld %lld %lld %lld %lld %zu\n",
+        (long long)llmio_response_created(r), (long long)u.prompt_tokens,
+        (long long)u.completion_tokens, (long long)u.total_tokens,
+        (long long)u.cached_tokens, (long long)u.reasoning_tokens,
+        llmio_response_choices(r));
     for (size_t c = 0; c < llmio_response_choices(r); c++) {
         size_t len;
         const char *s = llmio_response_text(r, c, &len);
@@ -128,8 +127,7 @@ static llmio_status run_stream(const char *in, size_t len, size_t chunk,
         while (st == LLMIO_OK && (k = llmio__sse_next(&sp, &ev)) == 1) {
             if (!r.ctx.done) {
                 st = llmio__provider_openai.parse_event(
-                    &r.ctx, ev.type, ev.type_len, ev.data, ev.data_len,
-                    &err);
+                    &r.ctx, ev.type, ev.type_len, ev.data, ev.data_len, &err);
             }
         }
         if (st == LLMIO_OK && k < 0) {
@@ -165,8 +163,7 @@ static void run_body(const char *in, size_t len)
     r.ctx.arena = &r.arena;
     r.ctx.sink = sink;
     r.ctx.sink_ctx = &r;
-    llmio_status st =
-        llmio__provider_openai.parse_body(&r.ctx, in, len, &err);
+    llmio_status st = llmio__provider_openai.parse_body(&r.ctx, in, len, &err);
     if (st == LLMIO_OK) {
         st = llmio__response_finish(&r.resp, in, len);
     }

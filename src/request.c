@@ -96,8 +96,7 @@ static llmio_status copy_str(struct llmio_request *r, const char *field,
  * that runs out of memory is NOMEM, not "invalid".
  */
 static llmio_status check_json(struct llmio_request *r, const char *field,
-                               const char *text, bool want_object,
-                               char **canon)
+                               const char *text, bool want_object, char **canon)
 {
     struct llmio__arena a;
     const struct llmio__json *v = NULL;
@@ -424,9 +423,9 @@ LLMIO_API llmio_status llmio_request_add_image_url(llmio_request *r,
                     "user messages",
                     mi, pi);
     }
-    if (url == NULL || !(has_prefix(url, "http://") ||
-                         has_prefix(url, "https://") ||
-                         has_prefix(url, "data:"))) {
+    if (url == NULL ||
+        !(has_prefix(url, "http://") || has_prefix(url, "https://") ||
+          has_prefix(url, "data:"))) {
         return fail(r, LLMIO_E_INVALID,
                     "messages[%zu].content[%zu].image_url.url: must be an "
                     "http(s) or data: URL",
@@ -520,8 +519,8 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
         arguments = "{}";
     }
     char field[80];
-    snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].arguments",
-             mi, ti);
+    snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].arguments", mi,
+             ti);
     llmio_status st = check_json(r, field, arguments, false, NULL);
     if (st != LLMIO_OK) {
         return st;
@@ -530,8 +529,8 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
     snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].id", mi, ti);
     st = copy_str(r, field, id, true, &tc.id);
     if (st == LLMIO_OK) {
-        snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].name",
-                 mi, ti);
+        snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].name", mi,
+                 ti);
         st = copy_str(r, field, name, true, &tc.name);
     }
     if (st == LLMIO_OK) {
@@ -564,8 +563,8 @@ LLMIO_API llmio_status llmio_request_add_tool_result(llmio_request *r,
     ENTER(r);
     size_t mi = r->nmessages;
     if (tool_call_id == NULL || tool_call_id[0] == '\0') {
-        return fail(r, LLMIO_E_INVALID,
-                    "messages[%zu].tool_call_id: required", mi);
+        return fail(r, LLMIO_E_INVALID, "messages[%zu].tool_call_id: required",
+                    mi);
     }
     char field[48];
     snprintf(field, sizeof field, "messages[%zu].tool_call_id", mi);
@@ -671,9 +670,9 @@ LLMIO_API llmio_status llmio_request_set_response_format(llmio_request *r,
                                                          bool strict)
 {
     ENTER(r);
-    if (type == NULL || (strcmp(type, "text") != 0 &&
-                         strcmp(type, "json_object") != 0 &&
-                         strcmp(type, "json_schema") != 0)) {
+    if (type == NULL ||
+        (strcmp(type, "text") != 0 && strcmp(type, "json_object") != 0 &&
+         strcmp(type, "json_schema") != 0)) {
         return fail(r, LLMIO_E_INVALID,
                     "response_format.type: must be text, json_object or "
                     "json_schema");
@@ -718,8 +717,7 @@ LLMIO_API llmio_status llmio_request_set_response_format(llmio_request *r,
 /* Sampling and limits                                                 */
 /* ------------------------------------------------------------------ */
 
-LLMIO_API llmio_status llmio_request_set_temperature(llmio_request *r,
-                                                     double t)
+LLMIO_API llmio_status llmio_request_set_temperature(llmio_request *r, double t)
 {
     ENTER(r);
     /* Written as !(in range) so NaN fails too. */
@@ -742,8 +740,7 @@ LLMIO_API llmio_status llmio_request_set_top_p(llmio_request *r, double p)
     return LLMIO_OK;
 }
 
-LLMIO_API llmio_status llmio_request_set_max_tokens(llmio_request *r,
-                                                    int64_t n)
+LLMIO_API llmio_status llmio_request_set_max_tokens(llmio_request *r, int64_t n)
 {
     ENTER(r);
     if (n < 1) {
@@ -754,13 +751,12 @@ LLMIO_API llmio_status llmio_request_set_max_tokens(llmio_request *r,
     return LLMIO_OK;
 }
 
-LLMIO_API llmio_status llmio_request_set_max_completion_tokens(
-    llmio_request *r, int64_t n)
+LLMIO_API llmio_status llmio_request_set_max_completion_tokens(llmio_request *r,
+                                                               int64_t n)
 {
     ENTER(r);
     if (n < 1) {
-        return fail(r, LLMIO_E_INVALID,
-                    "max_completion_tokens: must be >= 1");
+        return fail(r, LLMIO_E_INVALID, "max_completion_tokens: must be >= 1");
     }
     r->max_completion_tokens = n;
     r->has_max_completion_tokens = true;
@@ -855,8 +851,7 @@ bool llmio__request_has_raw(const struct llmio_request *r, const char *key)
     return false;
 }
 
-LLMIO_API llmio_status llmio_request_set_raw(llmio_request *r,
-                                             const char *key,
+LLMIO_API llmio_status llmio_request_set_raw(llmio_request *r, const char *key,
                                              const char *value_json)
 {
     ENTER(r);
@@ -922,8 +917,8 @@ LLMIO_API llmio_status llmio_request_add_header(llmio_request *r,
     }
     const char *colon = strchr(header, ':');
     if (colon == NULL || colon == header) {
-        return fail(r, LLMIO_E_INVALID,
-                    "headers[%zu]: must be \"Name: value\"", i);
+        return fail(r, LLMIO_E_INVALID, "headers[%zu]: must be \"Name: value\"",
+                    i);
     }
     for (const char *c = header; c < colon; c++) {
         /* RFC 9110 token characters, roughly: no spaces or separators. */
@@ -938,8 +933,8 @@ LLMIO_API llmio_status llmio_request_add_header(llmio_request *r,
     }
     char *h = llmio__strdup(r->alloc, header);
     void *p = r->headers;
-    if (h == NULL || !grow(r->alloc, &p, &r->cap_headers, i + 1,
-                           sizeof *r->headers)) {
+    if (h == NULL ||
+        !grow(r->alloc, &p, &r->cap_headers, i + 1, sizeof *r->headers)) {
         llmio__free(r->alloc, h);
         return nomem(r, "headers");
     }
@@ -954,8 +949,7 @@ LLMIO_API llmio_status llmio_request_set_timeout(llmio_request *r,
 {
     ENTER(r);
     if ((int)kind < 0 || (int)kind > LLMIO_TIMEOUT_IDLE) {
-        return fail(r, LLMIO_E_INVALID, "timeout: unknown kind %d",
-                    (int)kind);
+        return fail(r, LLMIO_E_INVALID, "timeout: unknown kind %d", (int)kind);
     }
     if (ms <= 0) {
         return fail(r, LLMIO_E_INVALID, "timeout: must be > 0 ms");

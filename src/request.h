@@ -55,8 +55,8 @@ struct llmio__raw_field {
 
 struct llmio_request {
     const llmio_allocator *alloc;
-    llmio_status error;     /* sticky first error */
-    char error_msg[256];    /* names the field */
+    llmio_status error;  /* sticky first error */
+    char error_msg[256]; /* names the field */
 
     char *model; /* full model string, "provider/model" */
 
@@ -64,8 +64,8 @@ struct llmio_request {
     size_t nmessages, cap_messages;
 
     /* Parameters: sent only when the has_ flag is set. */
-    bool has_temperature, has_top_p, has_max_tokens,
-        has_max_completion_tokens, has_n, has_seed, has_logprobs;
+    bool has_temperature, has_top_p, has_max_tokens, has_max_completion_tokens,
+        has_n, has_seed, has_logprobs;
     double temperature, top_p;
     int64_t max_tokens, max_completion_tokens, seed;
     int n;

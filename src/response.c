@@ -104,8 +104,8 @@ static llmio_status get_choice(struct llmio_response *r, int idx,
     size_t need = (size_t)idx + 1;
     if (need > r->nchoices) {
         void *p = r->choices;
-        llmio_status st = grow(r->alloc, &p, &r->cap_choices, need,
-                               sizeof *r->choices);
+        llmio_status st =
+            grow(r->alloc, &p, &r->cap_choices, need, sizeof *r->choices);
         r->choices = p;
         if (st != LLMIO_OK) {
             return st;
@@ -124,8 +124,7 @@ static llmio_status get_choice(struct llmio_response *r, int idx,
 }
 
 /* A NUL-terminated arena copy of S (NULL stays NULL); *OK false on NOMEM. */
-static const char *copy_str(struct llmio_response *r, const char *s,
-                            bool *ok)
+static const char *copy_str(struct llmio_response *r, const char *s, bool *ok)
 {
     if (s == NULL) {
         return NULL;
@@ -137,8 +136,8 @@ static const char *copy_str(struct llmio_response *r, const char *s,
     return d;
 }
 
-static llmio_status add_tool(struct llmio_response *r,
-                             struct llmio__choice *c, const llmio_delta *d)
+static llmio_status add_tool(struct llmio_response *r, struct llmio__choice *c,
+                             const llmio_delta *d)
 {
     struct llmio__tool_call_acc *acc = NULL;
     int index = d->tool_index;
@@ -186,8 +185,7 @@ static llmio_status add_tool(struct llmio_response *r,
     if (acc->pub.id == NULL && d->tool_id != NULL && d->tool_id[0] != 0) {
         acc->pub.id = copy_str(r, d->tool_id, &ok);
     }
-    if (acc->pub.name == NULL && d->tool_name != NULL &&
-        d->tool_name[0] != 0) {
+    if (acc->pub.name == NULL && d->tool_name != NULL && d->tool_name[0] != 0) {
         acc->pub.name = copy_str(r, d->tool_name, &ok);
     }
     if (!ok) {
@@ -280,8 +278,7 @@ static llmio_status append_text(struct llmio__buf *b, bool *has,
     return st;
 }
 
-llmio_status llmio__response_add(struct llmio_response *r,
-                                 const llmio_delta *d)
+llmio_status llmio__response_add(struct llmio_response *r, const llmio_delta *d)
 {
     struct llmio__choice *c = NULL;
     llmio_status st;
@@ -512,8 +509,8 @@ static bool is_ws(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-llmio_status llmio__response_finish(struct llmio_response *r,
-                                    const char *body, size_t len)
+llmio_status llmio__response_finish(struct llmio_response *r, const char *body,
+                                    size_t len)
 {
     if (r == NULL) {
         return LLMIO_E_INVALID;
@@ -588,8 +585,7 @@ LLMIO_API size_t llmio_response_choices(const llmio_response *r)
     return r != NULL ? r->nchoices : 0;
 }
 
-static const char *buf_text(bool has, const struct llmio__buf *b,
-                            size_t *len)
+static const char *buf_text(bool has, const struct llmio__buf *b, size_t *len)
 {
     if (!has) {
         if (len != NULL) {
@@ -607,16 +603,15 @@ LLMIO_API const char *llmio_response_text(const llmio_response *r,
                                           size_t choice, size_t *len)
 {
     const struct llmio__choice *c = choice_at(r, choice);
-    return buf_text(c != NULL && c->has_text, c != NULL ? &c->text : NULL,
-                    len);
+    return buf_text(c != NULL && c->has_text, c != NULL ? &c->text : NULL, len);
 }
 
 LLMIO_API const char *llmio_response_refusal(const llmio_response *r,
                                              size_t choice)
 {
     const struct llmio__choice *c = choice_at(r, choice);
-    return buf_text(c != NULL && c->has_refusal,
-                    c != NULL ? &c->refusal : NULL, NULL);
+    return buf_text(c != NULL && c->has_refusal, c != NULL ? &c->refusal : NULL,
+                    NULL);
 }
 
 LLMIO_API const char *llmio_response_reasoning(const llmio_response *r,
@@ -658,8 +653,7 @@ llmio_response_tool_call(const llmio_response *r, size_t choice, size_t i)
     return &c->tools[i].pub;
 }
 
-LLMIO_API size_t llmio_response_logprobs(const llmio_response *r,
-                                         size_t choice)
+LLMIO_API size_t llmio_response_logprobs(const llmio_response *r, size_t choice)
 {
     const struct llmio__choice *c = choice_at(r, choice);
     return c != NULL ? c->nlogprobs : 0;
@@ -697,8 +691,7 @@ LLMIO_API llmio_usage llmio_response_usage(const llmio_response *r)
     return u;
 }
 
-LLMIO_API const char *llmio_response_json(const llmio_response *r,
-                                          size_t *len)
+LLMIO_API const char *llmio_response_json(const llmio_response *r, size_t *len)
 {
     if (r == NULL || r->json == NULL) {
         if (len != NULL) {

@@ -86,8 +86,8 @@ llmio_status llmio__response_add(struct llmio_response *r,
  * raw JSON (copied into the arena, surrounding whitespace trimmed); without
  * it the chat.completion JSON is assembled from R. Tool calls are ordered
  * by tool_index. A second call does nothing. */
-llmio_status llmio__response_finish(struct llmio_response *r,
-                                    const char *body, size_t len);
+llmio_status llmio__response_finish(struct llmio_response *r, const char *body,
+                                    size_t len);
 
 /* Releases buffers not in the arena. */
 void llmio__response_cleanup(struct llmio_response *r);

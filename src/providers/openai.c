@@ -36,11 +36,10 @@ _Static_assert(sizeof(struct openai_state) <= LLMIO__OPENAI_STATE_SIZE,
  * parser, and its tree costs a small multiple of its size. */
 #define SCRATCH_LIMIT ((size_t)256 << 20)
 
-static void set_error(llmio_error *err, llmio_status code, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
+static void set_error(llmio_error *err, llmio_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void set_error(llmio_error *err, llmio_status code, const char *fmt,
-                      ...)
+static void set_error(llmio_error *err, llmio_status code, const char *fmt, ...)
 {
     if (err == NULL) {
         return;
@@ -79,16 +78,15 @@ static bool key_char(unsigned char c)
 static size_t scrub_secrets(char *s, size_t len)
 {
     static const char *const prefixes[] = {
-        "sk-", "sk_", "gsk_", "xai-", "pplx-", "AIza", "nvapi-",
-        "r8_", "hf_", "fw_",  "key-", "Bearer "};
+        "sk-",    "sk_", "gsk_", "xai-", "pplx-", "AIza",
+        "nvapi-", "r8_", "hf_",  "fw_",  "key-",  "Bearer "};
     size_t o = 0;
     size_t i = 0;
     while (i < len) {
         bool word_start = i == 0 || !ident_char((unsigned char)s[i - 1]);
         size_t plen = 0;
         if (word_start) {
-            for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0];
-                 k++) {
+            for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
                 size_t n = strlen(prefixes[k]);
                 if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
                     plen = n;
@@ -486,8 +484,7 @@ static llmio_status check_request(const struct llmio_request *r,
         }
         if (m->role == LLMIO_ROLE_TOOL && m->tool_call_id == NULL) {
             set_error(err, LLMIO_E_INVALID,
-                      "messages[%zu].tool_call_id: required for role tool",
-                      i);
+                      "messages[%zu].tool_call_id: required for role tool", i);
             return LLMIO_E_INVALID;
         }
     }
@@ -559,8 +556,7 @@ llmio_status llmio__openai_build_request(const struct llmio_request *r,
     }
     if ((org != NULL && has_crlf(org)) ||
         (project != NULL && has_crlf(project))) {
-        set_error(err, LLMIO_E_INVALID,
-                  "%s: contains a line break",
+        set_error(err, LLMIO_E_INVALID, "%s: contains a line break",
                   org != NULL && has_crlf(org) ? "organization" : "project");
         return LLMIO_E_INVALID;
     }
@@ -694,7 +690,10 @@ struct want {
     const struct llmio__json **out;
 };
 
-#define WANT(k, out) {(k), sizeof(k) - 1, (out)}
+#define WANT(k, out)                                                           \
+    {                                                                          \
+        (k), sizeof(k) - 1, (out)                                              \
+    }
 
 /*
  * Finds the members in W among OBJ's in one pass over OBJ (the last of
@@ -702,15 +701,13 @@ struct want {
  * members and a handful are wanted; one pass with length-first compares
  * costs a quarter of what a lookup per member did.
  */
-static void pick(const struct llmio__json *obj, const struct want *w,
-                 size_t nw)
+static void pick(const struct llmio__json *obj, const struct want *w, size_t nw)
 {
     for (size_t k = 0; k < nw; k++) {
         *w[k].out = NULL;
     }
-    size_t n = llmio__json_type(obj) == LLMIO__JSON_OBJECT
-                   ? llmio__json_len(obj)
-                   : 0;
+    size_t n =
+        llmio__json_type(obj) == LLMIO__JSON_OBJECT ? llmio__json_len(obj) : 0;
     for (size_t i = 0; i < n; i++) {
         const char *key;
         size_t klen;
@@ -775,8 +772,8 @@ static llmio_status emit_usage(struct llmio__stream_ctx *ctx,
 }
 
 static llmio_status emit_text(struct llmio__stream_ctx *ctx,
-                              llmio_delta_kind kind, int choice,
-                              const char *s, size_t len)
+                              llmio_delta_kind kind, int choice, const char *s,
+                              size_t len)
 {
     /* Empty fragments ("content":"" in a first chunk) carry nothing; not
      * emitting them keeps "no content" meaning NULL text in both paths. */
@@ -794,8 +791,7 @@ static llmio_status emit_text(struct llmio__stream_ctx *ctx,
 
 /* The arguments of a tool call: a JSON string as the API defines it; some
  * compatible servers send an object, which is passed on as its JSON text. */
-static bool tool_args(const struct llmio__json *fn, const char **s,
-                      size_t *len)
+static bool tool_args(const struct llmio__json *fn, const char **s, size_t *len)
 {
     const struct llmio__json *a = llmio__json_get(fn, "arguments");
     enum llmio__json_type t = llmio__json_type(a);
@@ -966,8 +962,8 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     size_t len;
     const struct llmio__json *rc, *rs, *content, *refusal, *calls;
     const struct want mw[] = {
-        WANT("content", &content),     WANT("reasoning_content", &rc),
-        WANT("reasoning", &rs),        WANT("refusal", &refusal),
+        WANT("content", &content),  WANT("reasoning_content", &rc),
+        WANT("reasoning", &rs),     WANT("refusal", &refusal),
         WANT("tool_calls", &calls),
     };
     pick(msg, mw, sizeof mw / sizeof mw[0]);
@@ -1077,9 +1073,8 @@ static llmio_status map_error_kind(const char *type, const char *code,
         }
     }
     /* Azure and OpenRouter put an HTTP status in code ("429", 502). */
-    if (code != NULL && code[0] >= '1' && code[0] <= '5' &&
-        strlen(code) == 3 && code[1] >= '0' && code[1] <= '9' &&
-        code[2] >= '0' && code[2] <= '9') {
+    if (code != NULL && code[0] >= '1' && code[0] <= '5' && strlen(code) == 3 &&
+        code[1] >= '0' && code[1] <= '9' && code[2] >= '0' && code[2] <= '9') {
         int hs = (code[0] - '0') * 100 + (code[1] - '0') * 10 + code[2] - '0';
         if (hs == 401 || hs == 403) {
             return LLMIO_E_AUTH;
@@ -1184,9 +1179,8 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
     }
     const struct llmio__json *e, *idv, *mv, *cv, *choices, *usage;
     const struct want rw[] = {
-        WANT("id", &idv),           WANT("created", &cv),
-        WANT("model", &mv),         WANT("choices", &choices),
-        WANT("usage", &usage),      WANT("error", &e),
+        WANT("id", &idv),          WANT("created", &cv),  WANT("model", &mv),
+        WANT("choices", &choices), WANT("usage", &usage), WANT("error", &e),
     };
     pick(root, rw, sizeof rw / sizeof rw[0]);
     if (e != NULL && !llmio__json_is_null(e)) {
@@ -1207,8 +1201,7 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
             if (llmio__json_double(cv, &dv) && dv >= 0 && dv < 9e15) {
                 ident.created = (int64_t)dv;
             } else {
-                set_error(err, LLMIO_E_PROTOCOL,
-                          "created: expected a number");
+                set_error(err, LLMIO_E_PROTOCOL, "created: expected a number");
                 return LLMIO_E_PROTOCOL;
             }
         }
@@ -1296,8 +1289,8 @@ llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
     }
     const struct llmio__json *root = NULL;
     struct llmio__json_error je;
-    llmio_status st = llmio__json_parse(&state->scratch, data, data_len, NULL,
-                                        &root, &je);
+    llmio_status st =
+        llmio__json_parse(&state->scratch, data, data_len, NULL, &root, &je);
     if (st != LLMIO_OK) {
         return parse_status(st, "stream event", &je, err);
     }
@@ -1534,8 +1527,8 @@ static bool scan_value(struct scan *s)
         return scan_container(s, '[', ']');
     }
     const char *start = s->p;
-    while (s->p < s->end && (key_char((unsigned char)*s->p) ||
-                             *s->p == '.' || *s->p == '+')) {
+    while (s->p < s->end &&
+           (key_char((unsigned char)*s->p) || *s->p == '.' || *s->p == '+')) {
         s->p++;
     }
     return s->p > start;
@@ -1579,11 +1572,9 @@ static bool scan_error_obj(struct scan *s, llmio_error *err)
         if (strcmp(key, "message") == 0) {
             ok = scan_scalar(s, err->message, sizeof err->message);
         } else if (strcmp(key, "type") == 0) {
-            ok = scan_scalar(s, err->provider_type,
-                             sizeof err->provider_type);
+            ok = scan_scalar(s, err->provider_type, sizeof err->provider_type);
         } else if (strcmp(key, "code") == 0) {
-            ok = scan_scalar(s, err->provider_code,
-                             sizeof err->provider_code);
+            ok = scan_scalar(s, err->provider_code, sizeof err->provider_code);
         } else {
             ok = scan_value(s);
         }
@@ -1697,8 +1688,8 @@ void llmio__openai_parse_error(int http_status, const char *body, size_t len,
         /* HTML from a proxy, an empty body, or JSON without a message:
          * the status says what there is to say. */
         const char *phrase = reason_phrase(http_status);
-        const char *what = body == NULL || len == 0 ? "empty body"
-                                                    : "no error message";
+        const char *what =
+            body == NULL || len == 0 ? "empty body" : "no error message";
         if (phrase != NULL) {
             snprintf(err->message, sizeof err->message, "HTTP %d %s (%s)",
                      http_status, phrase, what);

@@ -21,7 +21,6 @@
 #include "arena.h"
 #include "buf.h"
 
-
 /* Settings resolved for one request: explicit client settings first, then
  * the environment, then the provider's defaults. Strings are borrowed for
  * the duration of build_request. API_KEY may be NULL (no key configured). */
@@ -83,18 +82,16 @@ struct llmio__provider {
 
     /* Translates a complete 2xx non-streaming BODY into deltas. A body
      * that is not the expected shape is LLMIO_E_PROTOCOL with ERR set. */
-    llmio_status (*parse_body)(struct llmio__stream_ctx *ctx,
-                               const char *body, size_t len,
-                               llmio_error *err);
+    llmio_status (*parse_body)(struct llmio__stream_ctx *ctx, const char *body,
+                               size_t len, llmio_error *err);
 
     /* Translates one stream event (SSE: TYPE is the event type, DATA the
      * data; NDJSON: TYPE is NULL, DATA one line) into deltas. Sets
      * CTX->done at the provider's end marker. An in-band error event
      * emits LLMIO_DELTA_ERROR and returns the mapped status with ERR set. */
-    llmio_status (*parse_event)(struct llmio__stream_ctx *ctx,
-                                const char *type, size_t type_len,
-                                const char *data, size_t data_len,
-                                llmio_error *err);
+    llmio_status (*parse_event)(struct llmio__stream_ctx *ctx, const char *type,
+                                size_t type_len, const char *data,
+                                size_t data_len, llmio_error *err);
 
     /* Fills ERR's provider_type, provider_code and message from an error
      * BODY (which may be empty, HTML or truncated). ERR->code and

@@ -20,8 +20,7 @@
     {                                                                          \
         .name = (name_), .default_base_url = (url_),                           \
         .api_key_env = (key_env_), .base_url_env = (url_env_),                 \
-        .framing = LLMIO__FRAMING_SSE,                                         \
-        .state_size = LLMIO__OPENAI_STATE_SIZE,                                \
+        .framing = LLMIO__FRAMING_SSE, .state_size = LLMIO__OPENAI_STATE_SIZE, \
         .build_request = llmio__openai_build_request,                          \
         .parse_body = llmio__openai_parse_body,                                \
         .parse_event = llmio__openai_parse_event,                              \
@@ -32,8 +31,8 @@
 static const struct llmio__provider groq = OPENAI_COMPAT(
     "groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL");
 static const struct llmio__provider together =
-    OPENAI_COMPAT("together", "https://api.together.xyz/v1",
-                  "TOGETHER_API_KEY", "TOGETHER_BASE_URL");
+    OPENAI_COMPAT("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY",
+                  "TOGETHER_BASE_URL");
 static const struct llmio__provider mistral =
     OPENAI_COMPAT("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY",
                   "MISTRAL_BASE_URL");
@@ -46,8 +45,8 @@ static const struct llmio__provider openrouter =
 static const struct llmio__provider fireworks =
     OPENAI_COMPAT("fireworks", "https://api.fireworks.ai/inference/v1",
                   "FIREWORKS_API_KEY", "FIREWORKS_BASE_URL");
-static const struct llmio__provider xai = OPENAI_COMPAT(
-    "xai", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL");
+static const struct llmio__provider xai =
+    OPENAI_COMPAT("xai", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL");
 /* Perplexity's base has no /v1 (compat-providers.md, tricky case 5). */
 static const struct llmio__provider perplexity =
     OPENAI_COMPAT("perplexity", "https://api.perplexity.ai",
@@ -57,9 +56,8 @@ static const struct llmio__provider maritaca =
                   "MARITACA_API_KEY", "MARITACA_BASE_URL");
 /* Local servers: a key is optional, and without one no Authorization
  * header is sent at all. */
-static const struct llmio__provider vllm =
-    OPENAI_COMPAT("vllm", "http://localhost:8000/v1", "VLLM_API_KEY",
-                  "VLLM_BASE_URL");
+static const struct llmio__provider vllm = OPENAI_COMPAT(
+    "vllm", "http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL");
 static const struct llmio__provider llamacpp =
     OPENAI_COMPAT("llamacpp", "http://localhost:8080/v1", "LLAMA_API_KEY",
                   "LLAMACPP_BASE_URL");
@@ -116,8 +114,7 @@ const struct llmio__provider *llmio__provider_at(size_t i, const char **name)
     return rows[i].p;
 }
 
-const struct llmio__provider *llmio__provider_find(const char *name,
-                                                   size_t len)
+const struct llmio__provider *llmio__provider_find(const char *name, size_t len)
 {
     if (name == NULL) {
         return NULL;
@@ -175,8 +172,8 @@ const struct llmio__provider *llmio__provider_for_model(const char *model,
         return NULL;
     }
     if (slash[1] == '\0') {
-        set_err(err, LLMIO_E_INVALID,
-                "model: no model name after \"%.*s/\"", model, plen);
+        set_err(err, LLMIO_E_INVALID, "model: no model name after \"%.*s/\"",
+                model, plen);
         return NULL;
     }
     if (rest != NULL) {

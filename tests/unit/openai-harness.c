@@ -170,18 +170,17 @@ void oh_run_cleanup(struct oh_run *r)
 void oh_dump_response(const llmio_response *resp, struct llmio__buf *b)
 {
     llmio_usage u = llmio_response_usage(resp);
-    llmio__buf_appendf(b, "== response id=%s model=%s created=%lld "
-                          "provider=%s choices=%zu\n",
-                       nn(llmio_response_id(resp)),
-                       nn(llmio_response_model(resp)),
-                       (long long)llmio_response_created(resp),
-                       nn(llmio_response_provider(resp)),
-                       llmio_response_choices(resp));
-    llmio__buf_appendf(b, "usage %lld %lld %lld %lld %lld\n",
-                       (long long)u.prompt_tokens,
-                       (long long)u.completion_tokens,
-                       (long long)u.total_tokens, (long long)u.cached_tokens,
-                       (long long)u.reasoning_tokens);
+    llmio__buf_appendf(
+        b,
+        "== response id=%s model=%s created=%lld "
+        "provider=%s choices=%zu\n",
+        nn(llmio_response_id(resp)), nn(llmio_response_model(resp)),
+        (long long)llmio_response_created(resp),
+        nn(llmio_response_provider(resp)), llmio_response_choices(resp));
+    llmio__buf_appendf(
+        b, "usage %lld %lld %lld %lld %lld\n", (long long)u.prompt_tokens,
+        (long long)u.completion_tokens, (long long)u.total_tokens,
+        (long long)u.cached_tokens, (long long)u.reasoning_tokens);
     for (size_t c = 0; c < llmio_response_choices(resp); c++) {
         size_t len;
         const char *s;
@@ -264,8 +263,7 @@ void oh_expect_file(const char *path, const char *actual)
     size_t len;
     char *want = test_read_file(full, &len);
     if (strcmp(want, actual) != 0) {
-        test_fail_(__FILE__, __LINE__, "%s differs; actual:\n%s", path,
-                   actual);
+        test_fail_(__FILE__, __LINE__, "%s differs; actual:\n%s", path, actual);
     }
     free(want);
 }
@@ -289,12 +287,11 @@ static bool feed(const struct llmio__provider *p, struct llmio__sse_parser *sp,
         if (r->ctx.done) {
             continue;
         }
-        st = p->parse_event(&r->ctx, ev.type, ev.type_len, ev.data,
-                            ev.data_len, &r->err);
+        st = p->parse_event(&r->ctx, ev.type, ev.type_len, ev.data, ev.data_len,
+                            &r->err);
         if (st != LLMIO_OK) {
             r->st = st;
-            llmio__buf_appendf(&r->dump,
-                               "FAIL %s: %s [type=%s code=%s]\n",
+            llmio__buf_appendf(&r->dump, "FAIL %s: %s [type=%s code=%s]\n",
                                llmio_status_name(st), r->err.message,
                                r->err.provider_type, r->err.provider_code);
             return false;
@@ -302,8 +299,7 @@ static bool feed(const struct llmio__provider *p, struct llmio__sse_parser *sp,
     }
     if (k < 0) {
         r->st = llmio__sse_status(sp);
-        llmio__buf_appendf(&r->dump, "FAIL sse %s\n",
-                           llmio_status_name(r->st));
+        llmio__buf_appendf(&r->dump, "FAIL sse %s\n", llmio_status_name(r->st));
         return false;
     }
     return true;

@@ -14,8 +14,8 @@
 static const struct llmio__provider *P = &llmio__provider_openai;
 
 /* Builds R and returns "url\nheaders...\n\nbody" with the key masked. */
-static char *build(const llmio_request *r, const char *base,
-                   const char *key, llmio_status *st, llmio_error *err)
+static char *build(const llmio_request *r, const char *base, const char *key,
+                   llmio_status *st, llmio_error *err)
 {
     struct llmio__http_req out;
     struct llmio__provider_cfg cfg;
@@ -205,8 +205,7 @@ TEST(openai_body_bad_shapes)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         llmio_status st;
-        char *got = oh_body(P, cases[i].body, strlen(cases[i].body), NULL,
-                            &st);
+        char *got = oh_body(P, cases[i].body, strlen(cases[i].body), NULL, &st);
         ASSERT_EQ(st, LLMIO_E_PROTOCOL);
         ASSERT_CONTAINS(got, cases[i].msg);
         free(got);
@@ -342,12 +341,10 @@ TEST(openai_error_bodies)
          "\\\"q\\\"\",\"type\":\"t\",\"code\":400}}",
          LLMIO_E_BAD_REQUEST, "t", "400",
          "line one \xc3\xa9\xf0\x9f\x98\x80 \"q\""},
-        {400, LLMIO_E_BAD_REQUEST,
-         "{\"error\":\"plain string error\"}", LLMIO_E_BAD_REQUEST, "", "",
-         "plain string error"},
-        {400, LLMIO_E_BAD_REQUEST,
-         "{\"error\":{\"message\":\"cut off here", LLMIO_E_BAD_REQUEST, "",
-         "", "cut off here"},
+        {400, LLMIO_E_BAD_REQUEST, "{\"error\":\"plain string error\"}",
+         LLMIO_E_BAD_REQUEST, "", "", "plain string error"},
+        {400, LLMIO_E_BAD_REQUEST, "{\"error\":{\"message\":\"cut off here",
+         LLMIO_E_BAD_REQUEST, "", "", "cut off here"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct err_case *c = &cases[i];
@@ -397,9 +394,8 @@ TEST(openai_registry_split)
     ASSERT_STR_EQ(rest, "gpt-4o");
     ASSERT(llmio__provider_for_model("openai/gpt-4o", &rest, &err) == P);
     ASSERT_STR_EQ(rest, "gpt-4o");
-    const struct llmio__provider *o =
-        llmio__provider_for_model("openrouter/anthropic/claude-3.5-sonnet",
-                                  &rest, &err);
+    const struct llmio__provider *o = llmio__provider_for_model(
+        "openrouter/anthropic/claude-3.5-sonnet", &rest, &err);
     ASSERT_NOT_NULL(o);
     ASSERT_STR_EQ(o->name, "openrouter");
     ASSERT_STR_EQ(rest, "anthropic/claude-3.5-sonnet");
@@ -457,8 +453,8 @@ TEST(openai_build_content_parts)
     llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
     ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER,
                                         "What is in this picture?"));
-    ASSERT_OK(llmio_request_add_image_url(
-        r, "https://example.com/cat.jpg", "auto"));
+    ASSERT_OK(
+        llmio_request_add_image_url(r, "https://example.com/cat.jpg", "auto"));
     ASSERT_OK(llmio_request_add_image_url(
         r, "data:image/png;base64,iVBORw0KGgo=", NULL));
     ASSERT_OK(llmio_request_add_text(r, "Answer in one word."));
@@ -472,8 +468,8 @@ TEST(openai_build_content_parts)
 TEST(openai_build_tool_calls_and_results)
 {
     llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
-    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER,
-                                        "Weather in Lisbon?"));
+    ASSERT_OK(
+        llmio_request_add_message(r, LLMIO_ROLE_USER, "Weather in Lisbon?"));
     ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
     ASSERT_OK(llmio_request_add_tool_call(r, "call_7Qx1", "lookup_weather",
                                           "{\"city\": \"Lisbon\"}"));
@@ -534,9 +530,9 @@ TEST(openai_build_tool_choice_forms)
 {
     static const char *const forms[] = {"auto", "none", "required",
                                         "lookup_weather"};
-    static const char *const cases[] = {
-        "tool-choice-auto", "tool-choice-none", "tool-choice-required",
-        "tool-choice-function"};
+    static const char *const cases[] = {"tool-choice-auto", "tool-choice-none",
+                                        "tool-choice-required",
+                                        "tool-choice-function"};
     for (int i = 0; i < 4; i++) {
         llmio_request *r = tools_request(forms[i]);
         golden(r, cases[i]);
@@ -559,8 +555,8 @@ TEST(openai_build_response_format)
         "\"additionalProperties\": false}",
         true));
     golden(r, "response-format-json-schema");
-    ASSERT_OK(llmio_request_set_response_format(r, "json_object", NULL, NULL,
-                                                true));
+    ASSERT_OK(
+        llmio_request_set_response_format(r, "json_object", NULL, NULL, true));
     golden(r, "response-format-json-object");
     llmio_request_free(r);
 }
@@ -597,8 +593,8 @@ TEST(openai_build_org_project_headers)
     llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
     ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "x"));
     struct llmio__http_req out;
-    struct llmio__provider_cfg cfg = {KEY, "https://example.test/v1",
-                                      "org-1", "proj_2", NULL};
+    struct llmio__provider_cfg cfg = {KEY, "https://example.test/v1", "org-1",
+                                      "proj_2", NULL};
     llmio__buf_init(&out.url, NULL, 0);
     llmio__buf_init(&out.headers, NULL, 0);
     llmio__buf_init(&out.body, NULL, 0);
@@ -635,10 +631,8 @@ TEST(openai_build_conversation)
                                           "{\"city\":\"Lisbon\"}"));
     ASSERT_OK(llmio_request_add_tool_call(r, "call_B2", "lookup_weather",
                                           "{\"city\":\"Porto\"}"));
-    ASSERT_OK(llmio_request_add_tool_result(r, "call_A1",
-                                            "{\"temp_c\":21}"));
-    ASSERT_OK(llmio_request_add_tool_result(r, "call_B2",
-                                            "{\"temp_c\":18}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_A1", "{\"temp_c\":21}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_B2", "{\"temp_c\":18}"));
     ASSERT_OK(llmio_request_add_tool(
         r, "lookup_weather", "Current weather for a city",
         "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}"
@@ -707,8 +701,7 @@ static void stream_case(const char *name)
 {
     char path[512];
     size_t len;
-    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input",
-             name);
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input", name);
     char *in = test_read_file(path, &len);
     llmio_status st;
     char *whole = oh_stream(P, in, len, 0, 0, NULL, &st);
@@ -717,8 +710,8 @@ static void stream_case(const char *name)
     oh_expect_file(path, whole);
     char *bytes = oh_stream(P, in, len, 1, 0, NULL, &st);
     if (strcmp(bytes, whole) != 0) {
-        test_fail_(__FILE__, __LINE__, "%s: byte-at-a-time differs:\n%s",
-                   name, bytes);
+        test_fail_(__FILE__, __LINE__, "%s: byte-at-a-time differs:\n%s", name,
+                   bytes);
     }
     free(bytes);
     /* Valgrind is slow; every 7th offset still covers each event's
@@ -756,8 +749,7 @@ static void stream_case(const char *name)
 TEST(openai_stream_cases)
 {
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/data/providers/openai",
-             test_srcdir());
+    snprintf(dir, sizeof dir, "%s/tests/data/providers/openai", test_srcdir());
     DIR *d = opendir(dir);
     ASSERT_NOT_NULL(d);
     struct dirent *e;
@@ -841,8 +833,8 @@ TEST(openai_build_compat_rows)
             llmio__provider_for_model(r->model, &rest, &err);
         ASSERT_NOT_NULL(p);
         struct llmio__http_req out;
-        struct llmio__provider_cfg cfg = {NULL, p->default_base_url, NULL,
-                                          NULL, NULL};
+        struct llmio__provider_cfg cfg = {NULL, p->default_base_url, NULL, NULL,
+                                          NULL};
         llmio__buf_init(&out.url, NULL, 0);
         llmio__buf_init(&out.headers, NULL, 0);
         llmio__buf_init(&out.body, NULL, 0);
@@ -872,10 +864,10 @@ TEST(openai_inband_error_mapping)
         {"{\"error\":{\"message\":\"m\",\"type\":\"tokens\",\"code\":"
          "\"rate_limit_exceeded\"}}",
          LLMIO_E_RATE_LIMIT, "tokens", "rate_limit_exceeded"},
-        {"{\"error\":{\"message\":\"m\",\"code\":\"429\"}}",
-         LLMIO_E_RATE_LIMIT, "", "429"},
-        {"{\"error\":{\"message\":\"m\",\"code\":503}}", LLMIO_E_OVERLOADED,
-         "", "503"},
+        {"{\"error\":{\"message\":\"m\",\"code\":\"429\"}}", LLMIO_E_RATE_LIMIT,
+         "", "429"},
+        {"{\"error\":{\"message\":\"m\",\"code\":503}}", LLMIO_E_OVERLOADED, "",
+         "503"},
         {"{\"error\":{\"message\":\"m\",\"code\":400}}", LLMIO_E_BAD_REQUEST,
          "", "400"},
         {"{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_error\","
@@ -905,8 +897,7 @@ TEST(openai_inband_error_mapping)
     oh_run_init(&r, NULL);
     const char *b = "{\"error\":{\"message\":\"overloaded\",\"type\":"
                     "\"server_is_overloaded\"}}";
-    ASSERT_EQ(P->parse_body(&r.ctx, b, strlen(b), &r.err),
-              LLMIO_E_OVERLOADED);
+    ASSERT_EQ(P->parse_body(&r.ctx, b, strlen(b), &r.err), LLMIO_E_OVERLOADED);
     ASSERT_STR_EQ(r.err.message, "overloaded");
     oh_run_cleanup(&r);
 }

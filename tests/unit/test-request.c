@@ -115,8 +115,7 @@ TEST(request_validation_messages)
             break;
         case 11:
             ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, "s"));
-            st = llmio_request_add_image_url(r, "https://a.test/x.png",
-                                             NULL);
+            st = llmio_request_add_image_url(r, "https://a.test/x.png", NULL);
             break;
         case 12:
             ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, NULL));
@@ -132,13 +131,11 @@ TEST(request_validation_messages)
             st = llmio_request_add_tool_call(r, "c", "f", "{}");
             break;
         case 15:
-            ASSERT_OK(
-                llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+            ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
             st = llmio_request_add_tool_call(r, "c", "f", "{\"a\":");
             break;
         case 16:
-            ASSERT_OK(
-                llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+            ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
             st = llmio_request_add_tool_call(r, NULL, "f", "{}");
             break;
         case 17:
@@ -158,12 +155,12 @@ TEST(request_validation_messages)
             st = llmio_request_set_tool_choice(r, "any thing");
             break;
         case 22:
-            st = llmio_request_set_response_format(r, "yaml", NULL, NULL,
-                                                   false);
+            st =
+                llmio_request_set_response_format(r, "yaml", NULL, NULL, false);
             break;
         case 23:
-            st = llmio_request_set_response_format(r, "json_schema", NULL,
-                                                   "{}", false);
+            st = llmio_request_set_response_format(r, "json_schema", NULL, "{}",
+                                                   false);
             break;
         case 24:
             st = llmio_request_set_response_format(r, "json_schema", "n",

@@ -205,8 +205,8 @@ TEST(response_abort_from_sink)
 {
     /* A sink that says stop makes parse_event stop with that status. */
     size_t len;
-    char *in = test_read_file(
-        "tests/data/providers/openai/stream-n2/input", &len);
+    char *in =
+        test_read_file("tests/data/providers/openai/stream-n2/input", &len);
     struct oh_run r;
     oh_run_init(&r, NULL);
     r.stop_after = 3;
@@ -230,8 +230,7 @@ static void torture_stream(const char *name)
 {
     char path[256];
     size_t len;
-    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input",
-             name);
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input", name);
     char *in = test_read_file(path, &len);
     llmio_status st;
     char *want = oh_stream(&llmio__provider_openai, in, len, 0, 0, NULL, &st);
