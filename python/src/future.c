@@ -264,13 +264,9 @@ static PyObject *outcome(PyLlmioFuture *self, int raise)
         if (!raise) {
             Py_RETURN_NONE;
         }
-        if (!self->response) {
-            self->response = llmiopy_response_new(self);
-            if (!self->response) {
-                return NULL;
-            }
-        }
-        return Py_NewRef(self->response);
+        /* Not cached on the future: Response -> Future would make an
+         * uncollectable cycle (Response is not a GC type). */
+        return llmiopy_response_new(self);
     }
     llmiopy_raise(llmio_future_error(self->f));
     if (raise) {
@@ -433,8 +429,10 @@ static PyObject *future_next(PyLlmioFuture *self, PyObject *args,
         if (st == LLMIO_OK && d) {
             return llmiopy_delta_new(d);
         }
-        if (st != LLMIO_E_TIMEOUT) {
-            Py_RETURN_NONE; /* over: result() gives the outcome */
+        if (st != LLMIO_E_TIMEOUT || llmio_future_done(self->f)) {
+            /* Over (E_TIMEOUT may be the request's own outcome):
+             * result() gives the outcome. */
+            Py_RETURN_NONE;
         }
         if (PyErr_CheckSignals()) {
             return NULL;
