@@ -25,11 +25,41 @@ int llmiopy_client_enter(PyLlmioClient *c)
     return 0;
 }
 
+static void drain_deferred(PyLlmioClient *c)
+{
+    while (c->ndeferred > 0) {
+        llmio_future_free(c->deferred[--c->ndeferred]);
+    }
+}
+
 void llmiopy_client_leave(PyLlmioClient *c)
 {
     if (--c->depth == 0) {
         c->owner_thread = 0;
+        drain_deferred(c);
     }
+}
+
+void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f)
+{
+    if (c->c && c->depth > 0 &&
+        c->owner_thread != PyThread_get_thread_ident()) {
+        /* Another thread is inside a wait with the GIL released: the
+         * client is not thread-safe, so hand F to that thread. */
+        if (c->ndeferred == c->capdeferred) {
+            size_t cap = c->capdeferred ? c->capdeferred * 2 : 8;
+            llmio_future **n = PyMem_RawRealloc(c->deferred, cap * sizeof *n);
+            if (!n) {
+                return; /* leak F rather than race */
+            }
+            c->deferred = n;
+            c->capdeferred = cap;
+        }
+        c->deferred[c->ndeferred++] = f;
+        llmio_client_wakeup(c->c);
+        return;
+    }
+    llmio_future_free(f);
 }
 
 static int set_per_provider(PyLlmioClient *self, PyObject *v, const char *what)
@@ -203,6 +233,7 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
 
 static void client_close_c(PyLlmioClient *self)
 {
+    drain_deferred(self);
     if (self->c) {
         llmio_client *c = self->c;
         self->c = NULL;
@@ -218,6 +249,8 @@ static void client_dealloc(PyLlmioClient *self)
         PyObject_ClearWeakRefs((PyObject *)self);
     }
     client_close_c(self);
+    drain_deferred(self);
+    PyMem_RawFree(self->deferred);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

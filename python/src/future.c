@@ -175,7 +175,7 @@ static void future_dealloc(PyLlmioFuture *self)
             self->ctx->owner = NULL; /* done_cb frees it later */
         }
         /* Pending: cancelled, done_cb runs once from the loop. */
-        llmio_future_free(self->f);
+        llmiopy_client_free_future(self->client, self->f);
         self->f = NULL;
     } else if (self->ctx) {
         free(self->ctx); /* submit refused */
@@ -353,7 +353,11 @@ static PyObject *future_cancel(PyLlmioFuture *self, PyObject *unused)
     if (is_done(self) || !self->client->c) {
         Py_RETURN_FALSE;
     }
+    if (llmiopy_client_enter(self->client)) {
+        return NULL;
+    }
     llmio_future_cancel(self->f);
+    llmiopy_client_leave(self->client);
     Py_RETURN_TRUE;
 }
 

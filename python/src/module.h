@@ -13,6 +13,8 @@ typedef struct {
     llmio_client *c;
     unsigned long owner_thread; /* thread driving the client, 0 if none */
     int depth;                  /* nesting of driving calls on that thread */
+    llmio_future **deferred;    /* futures dropped by other threads while */
+    size_t ndeferred, capdeferred; /* this client was driven: freed later */
     PyObject *weakrefs;
 } PyLlmioClient;
 
@@ -58,6 +60,8 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
 /* client.c: thread guard around driving calls. */
 int llmiopy_client_enter(PyLlmioClient *c);
 void llmiopy_client_leave(PyLlmioClient *c);
+/* Release F now, or later when another thread is driving C. */
+void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f);
 
 /* future.c */
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,

@@ -283,3 +283,23 @@ def test_import_time():
                          capture_output=True, text=True, check=True)
     print(f"import llmio: {out.stdout.strip()} ms")
     assert float(out.stdout) > 0
+
+
+def test_other_thread_while_driven(client):
+    import threading
+    f1 = client.submit(MODEL, user("slow"), headers=scenario("ttft=600"))
+    f2 = client.submit(MODEL, user("dropped"), headers=scenario("ttft=5000"))
+    res = {}
+    t = threading.Thread(target=lambda: res.setdefault("r", f1.result()))
+    t.start()
+    time.sleep(0.15)
+    try:
+        client.chat(MODEL, user("x"))  # usually refused: thread B drives
+    except llmio.StateError as e:
+        assert "another thread" in str(e)
+    del f2  # freed by the driving thread, not here
+    gc.collect()
+    t.join(10)
+    assert res["r"].text == "slow"
+    client.run(5)
+    assert client.pending == 0
