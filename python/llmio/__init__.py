@@ -20,6 +20,12 @@ from ._llmio import (  # noqa: F401  (re-exported)
     LLMIOTimeoutError, c_version, status_names,
 )
 
+for _t in (Future, Response, ToolCall, Delta):
+    try:
+        _t.__module__ = "llmio"
+    except (AttributeError, TypeError):
+        pass
+
 # Exception classes generated from the C status table (InvalidError,
 # RateLimitError, TimeoutError, AuthError, ...).
 globals().update({cls.__name__: cls for cls in ERRORS.values()})
@@ -199,6 +205,16 @@ class AsyncStream:
 
 class Client(_llmio.Client):
     __doc__ = _llmio.Client.__doc__
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+
+    async def aclose(self):
+        """close() for `async with`: pending requests complete cancelled."""
+        self.close()
 
     def _aio(self):
         import asyncio

@@ -407,9 +407,9 @@ static PyObject *client_closed(PyLlmioClient *self, void *unused)
 static PyObject *client_repr(PyLlmioClient *self)
 {
     if (!self->c) {
-        return PyUnicode_FromFormat("<%s closed>", Py_TYPE(self)->tp_name);
+        return PyUnicode_FromFormat("<llmio.%s closed>", _PyType_Name(Py_TYPE(self)));
     }
-    return PyUnicode_FromFormat("<%s pending=%zu>", Py_TYPE(self)->tp_name,
+    return PyUnicode_FromFormat("<llmio.%s pending=%zu>", _PyType_Name(Py_TYPE(self)),
                                 llmio_client_pending(self->c));
 }
 
