@@ -30,6 +30,7 @@ def mock():
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+        p.stdout.close()
 
 
 @pytest.fixture

@@ -121,7 +121,10 @@ def test_async_timeout(client):
             await asyncio.wait_for(
                 client.achat(MODEL, user("x"), headers=scenario("ttft=5000")),
                 0.2)
-        await asyncio.sleep(0.05)
+        for _ in range(300):
+            if client.pending == 0:
+                break
+            await asyncio.sleep(0.01)
         assert client.pending == 0
     run(main())
 
@@ -136,12 +139,12 @@ def test_cancel_task_cancels_c_future(client):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        for _ in range(50):
+        for _ in range(300):
             if client.pending == 0:
                 break
             await asyncio.sleep(0.01)
         assert client.pending == 0
-        assert time.monotonic() - t0 < 1
+        assert time.monotonic() - t0 < 3  # ttft is 5 s
     run(main())
 
 
@@ -156,7 +159,7 @@ def test_exception_in_async_iteration_stops_stream(client):
                     if n == 2:
                         raise RuntimeError("consumer failed")
         gc.collect()
-        for _ in range(50):
+        for _ in range(300):
             if client.pending == 0:
                 break
             await asyncio.sleep(0.01)
