@@ -206,3 +206,26 @@ def test_acompletion_default_client(mock, monkeypatch):
         return await llmio.acompletion(MODEL, user("env hi"))
     assert run(main()).text == "env hi"
     assert llmio.completion(MODEL, user("sync env")).text == "sync env"
+
+
+@pytest.mark.parametrize("model", ["anthropic/claude-3-5-haiku-latest",
+                                   "gemini/gemini-2.0-flash",
+                                   "ollama/llama3"])
+def test_other_providers(mock, model):
+    root = mock[:-len("/v1")]
+    c = llmio.Client(
+        api_key={"anthropic": "sk-ant-x", "gemini": "g-key"},
+        base_url={"anthropic": root, "gemini": root + "/v1beta",
+                  "ollama": root})
+
+    async def main():
+        async with c:
+            r = await c.achat(model, user("hello provider"), max_tokens=20)
+            s = c.astream(model, user("hello provider"), max_tokens=20)
+            async with s:
+                text = "".join([d.text async for d in s if d.kind == "text"])
+            return r, text, s.response
+    r, text, sr = run(main())
+    assert r.text == text == sr.text == "hello provider"
+    assert r.finish_reason == "stop" and r.usage.completion_tokens == 2
+    assert c.closed
