@@ -39,9 +39,9 @@ def test_gather_200(client):
 def test_gather_with_faults(client):
     def hdr(i):
         if i % 5 == 1:
-            return scenario("status=429;retry-after=3")
+            return scenario("status=429;retry-after=3;should-retry=false")
         if i % 5 == 3:
-            return scenario("status=500")
+            return scenario("status=500;should-retry=false")
         return None
 
     async def main():

@@ -41,7 +41,7 @@ def test_parts_and_system(client):
 def test_typed_errors(client):
     with pytest.raises(llmio.RateLimitError) as ei:
         client.chat(MODEL, user("x"),
-                    headers=scenario("status=429;retry-after=2"))
+                    headers=scenario("status=429;retry-after=2;should-retry=false"))
     e = ei.value
     assert isinstance(e, llmio.Error)
     assert e.http_status == 429
@@ -50,7 +50,7 @@ def test_typed_errors(client):
     assert e.request_id.startswith("req_mock")
     assert e.status == "E_RATE_LIMIT" and e.retryable
     with pytest.raises(llmio.ServerError) as ei:
-        client.chat(MODEL, user("x"), headers=scenario("status=500"))
+        client.chat(MODEL, user("x"), headers=scenario("status=500;should-retry=false"))
     assert ei.value.http_status == 500 and ei.value.retry_after is None
     with pytest.raises(llmio.BadRequestError):
         client.chat(MODEL, user("x"), headers=scenario("status=400"))
