@@ -15,7 +15,7 @@ static void done_cb(llmio_future *f, void *user)
     pyfut_ctx *ctx = user;
     PyGILState_STATE g = PyGILState_Ensure();
     PyLlmioFuture *self = ctx->owner;
-    free(ctx);
+    PyMem_RawFree(ctx);
     if (!self) {
         PyGILState_Release(g);
         return;
@@ -119,7 +119,7 @@ PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
             return NULL;
         }
     }
-    self->ctx = malloc(sizeof *self->ctx);
+    self->ctx = PyMem_RawMalloc(sizeof *self->ctx);
     if (!self->ctx) {
         Py_DECREF(self);
         return PyErr_NoMemory();
@@ -178,7 +178,7 @@ static void future_dealloc(PyLlmioFuture *self)
         llmiopy_client_free_future(self->client, self->f);
         self->f = NULL;
     } else if (self->ctx) {
-        free(self->ctx); /* submit refused */
+        PyMem_RawFree(self->ctx); /* submit refused */
     }
     self->ctx = NULL;
     future_clear(self);
