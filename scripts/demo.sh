@@ -28,7 +28,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 if [ -t 1 ]; then
     B=$(printf '\033[1m') G=$(printf '\033[32m') R=$(printf '\033[31m')
