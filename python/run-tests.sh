@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-VENV=.venv
+VENV=${LLMIO_VENV:-.venv}
 mkdir -p build/logs
 
 result() {
