@@ -88,9 +88,10 @@ static int set_per_provider(PyLlmioClient *self, PyObject *v, const char *what)
             setter(self->c, PyUnicode_AsUTF8(k), PyUnicode_AsUTF8(val)) !=
                 LLMIO_OK) {
             char msg[160];
-            snprintf(msg, sizeof msg, "%s[%s]: rejected (unknown provider "
-                     "or bad value)", what,
-                     PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : "?");
+            snprintf(msg, sizeof msg,
+                     "%s[%s]: rejected (unknown provider "
+                     "or bad value)",
+                     what, PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : "?");
             llmiopy_raise_status(LLMIO_E_INVALID, msg);
             return -1;
         }
@@ -118,13 +119,18 @@ static int set_timeout(PyLlmioClient *self, llmio_timeout_kind kind,
 
 static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"api_key", "base_url", "provider_options",
-                             "headers", "timeout", "connect_timeout",
-                             "idle_timeout", "first_byte_timeout",
-                             "max_response_bytes", NULL};
-    PyObject *api_key = NULL, *base_url = NULL, *popts = NULL,
-             *headers = NULL, *timeout = NULL, *ct = NULL, *it = NULL,
-             *fbt = NULL, *maxr = NULL;
+    static char *kwlist[] = {"api_key",
+                             "base_url",
+                             "provider_options",
+                             "headers",
+                             "timeout",
+                             "connect_timeout",
+                             "idle_timeout",
+                             "first_byte_timeout",
+                             "max_response_bytes",
+                             NULL};
+    PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
+             *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOOOO:Client", kwlist,
                                      &api_key, &base_url, &popts, &headers,
                                      &timeout, &ct, &it, &fbt, &maxr)) {
@@ -209,11 +215,11 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
         }
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
             PyObject *h = PyList_GET_ITEM(items, i);
-            PyObject *s = PyTuple_Check(h)
-                              ? PyUnicode_FromFormat("%S: %S",
-                                                     PyTuple_GET_ITEM(h, 0),
-                                                     PyTuple_GET_ITEM(h, 1))
-                              : PyObject_Str(h);
+            PyObject *s =
+                PyTuple_Check(h)
+                    ? PyUnicode_FromFormat("%S: %S", PyTuple_GET_ITEM(h, 0),
+                                           PyTuple_GET_ITEM(h, 1))
+                    : PyObject_Str(h);
             if (!s) {
                 Py_DECREF(items);
                 return -1;
@@ -312,8 +318,7 @@ static PyObject *client_submit(PyLlmioClient *self, PyObject *args,
     return f;
 }
 
-static PyObject *client_chat(PyLlmioClient *self, PyObject *args,
-                             PyObject *kw)
+static PyObject *client_chat(PyLlmioClient *self, PyObject *args, PyObject *kw)
 {
     PyObject *f = client_submit(self, args, kw);
     if (!f) {
@@ -370,10 +375,9 @@ static PyObject *client_run(PyLlmioClient *self, PyObject *args)
         return NULL;
     }
     llmio_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = llmio_client_run(self->c, timeout < 0 ? -1 : (int)(timeout * 1000));
-    Py_END_ALLOW_THREADS
-    llmiopy_client_leave(self);
+    Py_BEGIN_ALLOW_THREADS st =
+        llmio_client_run(self->c, timeout < 0 ? -1 : (int)(timeout * 1000));
+    Py_END_ALLOW_THREADS llmiopy_client_leave(self);
     if (st == LLMIO_E_TIMEOUT) {
         Py_RETURN_FALSE;
     }
@@ -407,9 +411,11 @@ static PyObject *client_closed(PyLlmioClient *self, void *unused)
 static PyObject *client_repr(PyLlmioClient *self)
 {
     if (!self->c) {
-        return PyUnicode_FromFormat("<llmio.%s closed>", _PyType_Name(Py_TYPE(self)));
+        return PyUnicode_FromFormat("<llmio.%s closed>",
+                                    _PyType_Name(Py_TYPE(self)));
     }
-    return PyUnicode_FromFormat("<llmio.%s pending=%zu>", _PyType_Name(Py_TYPE(self)),
+    return PyUnicode_FromFormat("<llmio.%s pending=%zu>",
+                                _PyType_Name(Py_TYPE(self)),
                                 llmio_client_pending(self->c));
 }
 
@@ -447,8 +453,7 @@ static PyGetSetDef client_getset[] = {
 };
 
 PyTypeObject PyLlmioClient_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "llmio._llmio.Client",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmio._llmio.Client",
     .tp_basicsize = sizeof(PyLlmioClient),
     .tp_dealloc = (destructor)client_dealloc,
     .tp_repr = (reprfunc)client_repr,

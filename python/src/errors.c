@@ -9,9 +9,13 @@ static PyObject *classes[LLMIO_STATUS_COUNT_];
 /* "E_RATE_LIMIT" -> "RateLimitError"; a few names get Python spellings. */
 static void class_name(const char *st, char *out, size_t cap)
 {
-    static const struct { const char *st, *name; } fixed[] = {
-        {"E_HTTP", "HTTPError"}, {"E_TLS", "TLSError"},
-        {"E_NOMEM", "NoMemoryError"}, {"E_STATE", "StateError"},
+    static const struct {
+        const char *st, *name;
+    } fixed[] = {
+        {"E_HTTP", "HTTPError"},
+        {"E_TLS", "TLSError"},
+        {"E_NOMEM", "NoMemoryError"},
+        {"E_STATE", "StateError"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         if (strcmp(st, fixed[i].st) == 0) {
@@ -38,10 +42,10 @@ int llmiopy_errors_init(PyObject *m)
     if (!dict) {
         return -1;
     }
-    const char *attrs[] = {"status", "code", "http_status", "transport_code",
-                           "attempts", "retry_after", "retry_after_ms",
-                           "provider_type", "provider_code", "request_id",
-                           "message", "retryable"};
+    const char *attrs[] = {"status",         "code",          "http_status",
+                           "transport_code", "attempts",      "retry_after",
+                           "retry_after_ms", "provider_type", "provider_code",
+                           "request_id",     "message",       "retryable"};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
         PyDict_SetItemString(dict, attrs[i], Py_None);
     }
@@ -77,12 +81,17 @@ int llmiopy_errors_init(PyObject *m)
         PyObject *d = PyDict_New();
         PyObject *sv = PyUnicode_FromString(sn);
         PyObject *cv = PyLong_FromLong(st);
-        if (!bases || !d || !sv || !cv || PyDict_SetItemString(d, "status", sv) ||
+        if (!bases || !d || !sv || !cv ||
+            PyDict_SetItemString(d, "status", sv) ||
             PyDict_SetItemString(d, "code", cv) ||
             PyDict_SetItemString(d, "retryable",
                                  llmio_status_retryable((llmio_status)st)
-                                     ? Py_True : Py_False)) {
-            Py_XDECREF(bases); Py_XDECREF(d); Py_XDECREF(sv); Py_XDECREF(cv);
+                                     ? Py_True
+                                     : Py_False)) {
+            Py_XDECREF(bases);
+            Py_XDECREF(d);
+            Py_XDECREF(sv);
+            Py_XDECREF(cv);
             return -1;
         }
         Py_DECREF(sv);
@@ -150,13 +159,14 @@ PyObject *llmiopy_raise(const llmio_error *err)
 {
     llmio_status st = err->code;
     PyObject *cls = (st > 0 && st < LLMIO_STATUS_COUNT_ && classes[st])
-                        ? classes[st] : llmiopy_Error;
+                        ? classes[st]
+                        : llmiopy_Error;
     const char *msg = err->message[0] ? err->message : llmio_status_str(st);
     PyObject *text;
     if (err->http_status > 0 && err->provider_type[0]) {
-        text = PyUnicode_FromFormat("%s: %s (HTTP %d, %s)",
-                                    llmio_status_name(st), msg,
-                                    err->http_status, err->provider_type);
+        text =
+            PyUnicode_FromFormat("%s: %s (HTTP %d, %s)", llmio_status_name(st),
+                                 msg, err->http_status, err->provider_type);
     } else if (err->http_status > 0) {
         text = PyUnicode_FromFormat("%s: %s (HTTP %d)", llmio_status_name(st),
                                     msg, err->http_status);

@@ -57,8 +57,7 @@ static int stream_cb(llmio_future *f, const llmio_delta *d, void *user)
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
         PyObject *delta = llmiopy_delta_new(d);
-        PyObject *r = delta ? PyObject_CallOneArg(self->on_delta, delta)
-                            : NULL;
+        PyObject *r = delta ? PyObject_CallOneArg(self->on_delta, delta) : NULL;
         Py_XDECREF(delta);
         if (!r) {
             /* Stop the stream; wait()/result() raises this again. */
@@ -89,8 +88,7 @@ PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
     if (stream == Py_None || stream == Py_False) {
         stream = NULL;
     }
-    PyLlmioFuture *self =
-        PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
+    PyLlmioFuture *self = PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
     if (!self) {
         return NULL;
     }
@@ -130,8 +128,8 @@ PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
         return NULL;
     }
     llmio_error err;
-    llmio_status st = llmio_submit(c->c, req, done_cb, self->ctx, &self->f,
-                                   &err);
+    llmio_status st =
+        llmio_submit(c->c, req, done_cb, self->ctx, &self->f, &err);
     llmiopy_client_leave(c);
     if (st != LLMIO_OK) {
         /* No callback will ever run: the context is ours to free. */
@@ -217,10 +215,8 @@ static int wait_done(PyLlmioFuture *self, double timeout)
             return -1;
         }
         llmio_status st;
-        Py_BEGIN_ALLOW_THREADS
-        st = llmio_future_wait(self->f, slice);
-        Py_END_ALLOW_THREADS
-        llmiopy_client_leave(self->client);
+        Py_BEGIN_ALLOW_THREADS st = llmio_future_wait(self->f, slice);
+        Py_END_ALLOW_THREADS llmiopy_client_leave(self->client);
         if (st != LLMIO_OK && st != LLMIO_E_TIMEOUT) {
             llmiopy_raise_status(st, "llmio_future_wait (inside a callback "
                                      "or an asyncio-driven client?)");
@@ -324,8 +320,7 @@ static PyObject *future_exception(PyLlmioFuture *self, PyObject *args,
     return outcome(self, 0);
 }
 
-static PyObject *future_wait(PyLlmioFuture *self, PyObject *args,
-                             PyObject *kw)
+static PyObject *future_wait(PyLlmioFuture *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"timeout", NULL};
     PyObject *to = NULL;
@@ -365,8 +360,7 @@ static PyObject *future_cancelled(PyLlmioFuture *self, PyObject *unused)
 {
     (void)unused;
     return PyBool_FromLong(self->f && llmio_future_done(self->f) &&
-                           llmio_future_status(self->f) ==
-                               LLMIO_E_CANCELLED);
+                           llmio_future_status(self->f) == LLMIO_E_CANCELLED);
 }
 
 static PyObject *future_add_done_callback(PyLlmioFuture *self, PyObject *fn)
@@ -392,8 +386,7 @@ static PyObject *future_add_done_callback(PyLlmioFuture *self, PyObject *fn)
     Py_RETURN_NONE;
 }
 
-static PyObject *future_next(PyLlmioFuture *self, PyObject *args,
-                             PyObject *kw)
+static PyObject *future_next(PyLlmioFuture *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"timeout", NULL};
     PyObject *to = NULL;
@@ -418,18 +411,17 @@ static PyObject *future_next(PyLlmioFuture *self, PyObject *args,
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double left = timeout - ((double)(t1.tv_sec - t0.tv_sec) +
                                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-            slice = left <= 0 ? 0 : left * 1000 < slice
-                                        ? (int)ceil(left * 1000) : slice;
+            slice = left <= 0             ? 0
+                    : left * 1000 < slice ? (int)ceil(left * 1000)
+                                          : slice;
         }
         if (llmiopy_client_enter(self->client)) {
             return NULL;
         }
         const llmio_delta *d = NULL;
         llmio_status st;
-        Py_BEGIN_ALLOW_THREADS
-        st = llmio_future_next(self->f, &d, slice);
-        Py_END_ALLOW_THREADS
-        llmiopy_client_leave(self->client);
+        Py_BEGIN_ALLOW_THREADS st = llmio_future_next(self->f, &d, slice);
+        Py_END_ALLOW_THREADS llmiopy_client_leave(self->client);
         if (st == LLMIO_OK && d) {
             return llmiopy_delta_new(d);
         }
@@ -457,7 +449,8 @@ static PyObject *future_get_status(PyLlmioFuture *self, void *unused)
     if (!is_done(self)) {
         return PyUnicode_FromString("PENDING");
     }
-    return PyUnicode_FromString(llmio_status_name(llmio_future_status(self->f)));
+    return PyUnicode_FromString(
+        llmio_status_name(llmio_future_status(self->f)));
 }
 
 static PyObject *future_get_client(PyLlmioFuture *self, void *unused)
@@ -508,8 +501,7 @@ static PyGetSetDef future_getset[] = {
 };
 
 PyTypeObject PyLlmioFuture_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "llmio.Future",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmio.Future",
     .tp_basicsize = sizeof(PyLlmioFuture),
     .tp_dealloc = (destructor)future_dealloc,
     .tp_repr = (reprfunc)future_repr,

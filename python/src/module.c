@@ -25,9 +25,15 @@ static PyMethodDef mod_methods[] = {
 };
 
 static struct PyModuleDef moddef = {
-    PyModuleDef_HEAD_INIT, "_llmio",
-    "llmio C extension: a thin binding over include/llmio.h.", -1,
-    mod_methods, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_llmio",
+    "llmio C extension: a thin binding over include/llmio.h.",
+    -1,
+    mod_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__llmio(void)

@@ -9,11 +9,10 @@
 
 /* Client (client.c) */
 typedef struct {
-    PyObject_HEAD
-    llmio_client *c;
-    unsigned long owner_thread; /* thread driving the client, 0 if none */
-    int depth;                  /* nesting of driving calls on that thread */
-    llmio_future **deferred;    /* futures dropped by other threads while */
+    PyObject_HEAD llmio_client *c;
+    unsigned long owner_thread;    /* thread driving the client, 0 if none */
+    int depth;                     /* nesting of driving calls on that thread */
+    llmio_future **deferred;       /* futures dropped by other threads while */
     size_t ndeferred, capdeferred; /* this client was driven: freed later */
     PyObject *weakrefs;
 } PyLlmioClient;
@@ -24,16 +23,15 @@ typedef struct pyfut_ctx pyfut_ctx;
 
 /* Future (future.c) */
 typedef struct {
-    PyObject_HEAD
-    llmio_future *f;
-    PyLlmioClient *client;   /* strong ref: the client outlives us */
+    PyObject_HEAD llmio_future *f;
+    PyLlmioClient *client; /* strong ref: the client outlives us */
     pyfut_ctx *ctx;
-    PyObject *on_delta;      /* push-mode stream callable or NULL */
-    PyObject *callbacks;     /* list of done callables or NULL */
-    PyObject *stream_exc;    /* exception raised by on_delta (a value) */
-    PyObject *response;      /* cached Response */
-    int pull;                /* submitted in pull mode */
-    int completed;           /* done callback ran */
+    PyObject *on_delta;   /* push-mode stream callable or NULL */
+    PyObject *callbacks;  /* list of done callables or NULL */
+    PyObject *stream_exc; /* exception raised by on_delta (a value) */
+    PyObject *response;   /* cached Response */
+    int pull;             /* submitted in pull mode */
+    int completed;        /* done callback ran */
     PyObject *weakrefs;
 } PyLlmioFuture;
 

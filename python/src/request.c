@@ -63,9 +63,12 @@ static PyObject *as_json(PyObject *o)
 
 static int role_of(const char *s, llmio_role *out)
 {
-    static const struct { const char *n; llmio_role r; } roles[] = {
+    static const struct {
+        const char *n;
+        llmio_role r;
+    } roles[] = {
         {"system", LLMIO_ROLE_SYSTEM}, {"developer", LLMIO_ROLE_DEVELOPER},
-        {"user", LLMIO_ROLE_USER}, {"assistant", LLMIO_ROLE_ASSISTANT},
+        {"user", LLMIO_ROLE_USER},     {"assistant", LLMIO_ROLE_ASSISTANT},
         {"tool", LLMIO_ROLE_TOOL},
     };
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
@@ -160,8 +163,9 @@ static int add_message(llmio_request *r, PyObject *m, Py_ssize_t i)
     if (!PyDict_Check(m)) {
         return invalid("%s: expected a dict, got %s", f, Py_TYPE(m)->tp_name);
     }
-    static const char *known[] = {"role", "content", "name", "tool_calls",
-                                  "tool_call_id", "refusal", NULL};
+    static const char *known[] = {"role",       "content",      "name",
+                                  "tool_calls", "tool_call_id", "refusal",
+                                  NULL};
     PyObject *key, *val;
     Py_ssize_t pos = 0;
     while (PyDict_Next(m, &pos, &key, &val)) {
@@ -207,8 +211,8 @@ static int add_message(llmio_request *r, PyObject *m, Py_ssize_t i)
                 return -1;
             }
         }
-        const char *cs = txt ? PyUnicode_AsUTF8(txt)
-                             : opt_str(content, ff, &ok);
+        const char *cs =
+            txt ? PyUnicode_AsUTF8(txt) : opt_str(content, ff, &ok);
         if (!txt && !ok) {
             return -1;
         }
@@ -221,8 +225,8 @@ static int add_message(llmio_request *r, PyObject *m, Py_ssize_t i)
         return invalid("%s: expected str, list of parts or None, got %s", ff,
                        Py_TYPE(content)->tp_name);
     }
-    const char *text = content && PyUnicode_Check(content)
-                           ? PyUnicode_AsUTF8(content) : NULL;
+    const char *text =
+        content && PyUnicode_Check(content) ? PyUnicode_AsUTF8(content) : NULL;
     if (content && PyUnicode_Check(content) && !text) {
         return -1;
     }
@@ -360,8 +364,8 @@ static int set_response_format(llmio_request *r, PyObject *rf)
     int strict = 0;
     PyObject *js = get(rf, "json_schema");
     if (js && PyDict_Check(js)) {
-        name = opt_str(get(js, "name"), "response_format.json_schema.name",
-                       &ok);
+        name =
+            opt_str(get(js, "name"), "response_format.json_schema.name", &ok);
         if (!ok) {
             return -1;
         }
@@ -375,9 +379,9 @@ static int set_response_format(llmio_request *r, PyObject *rf)
         PyObject *st = get(js, "strict");
         strict = st && PyObject_IsTrue(st) == 1;
     }
-    llmio_request_set_response_format(r, type ? type : "",
-                                      name, schema ? PyUnicode_AsUTF8(schema)
-                                                   : NULL, strict);
+    llmio_request_set_response_format(r, type ? type : "", name,
+                                      schema ? PyUnicode_AsUTF8(schema) : NULL,
+                                      strict);
     Py_XDECREF(schema);
     return 0;
 }
@@ -415,25 +419,25 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
         return 0;
     }
     int ok = 1;
-#define NUM_LL(name, setter)                                                \
-    if (strcmp(k, name) == 0) {                                             \
-        long long n = PyLong_AsLongLong(v);                                 \
-        if (n == -1 && PyErr_Occurred()) {                                  \
-            PyErr_Clear();                                                  \
-            return invalid("%s: expected an integer", name);               \
-        }                                                                   \
-        setter;                                                             \
-        return 0;                                                           \
+#define NUM_LL(name, setter)                                                   \
+    if (strcmp(k, name) == 0) {                                                \
+        long long n = PyLong_AsLongLong(v);                                    \
+        if (n == -1 && PyErr_Occurred()) {                                     \
+            PyErr_Clear();                                                     \
+            return invalid("%s: expected an integer", name);                   \
+        }                                                                      \
+        setter;                                                                \
+        return 0;                                                              \
     }
-#define NUM_D(name, setter)                                                 \
-    if (strcmp(k, name) == 0) {                                             \
-        double d = PyFloat_AsDouble(v);                                     \
-        if (d == -1.0 && PyErr_Occurred()) {                                \
-            PyErr_Clear();                                                  \
-            return invalid("%s: expected a number", name);                 \
-        }                                                                   \
-        setter;                                                             \
-        return 0;                                                           \
+#define NUM_D(name, setter)                                                    \
+    if (strcmp(k, name) == 0) {                                                \
+        double d = PyFloat_AsDouble(v);                                        \
+        if (d == -1.0 && PyErr_Occurred()) {                                   \
+            PyErr_Clear();                                                     \
+            return invalid("%s: expected a number", name);                     \
+        }                                                                      \
+        setter;                                                                \
+        return 0;                                                              \
     }
     NUM_LL("max_tokens", llmio_request_set_max_tokens(r, n))
     NUM_LL("max_completion_tokens",

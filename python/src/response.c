@@ -18,12 +18,18 @@ static PyObject *str_or_none(const char *s, Py_ssize_t len)
 const char *llmiopy_finish_name(llmio_finish_reason f)
 {
     switch (f) {
-    case LLMIO_FINISH_STOP: return "stop";
-    case LLMIO_FINISH_LENGTH: return "length";
-    case LLMIO_FINISH_TOOL_CALLS: return "tool_calls";
-    case LLMIO_FINISH_CONTENT_FILTER: return "content_filter";
-    case LLMIO_FINISH_OTHER: return "other";
-    default: return NULL;
+    case LLMIO_FINISH_STOP:
+        return "stop";
+    case LLMIO_FINISH_LENGTH:
+        return "length";
+    case LLMIO_FINISH_TOOL_CALLS:
+        return "tool_calls";
+    case LLMIO_FINISH_CONTENT_FILTER:
+        return "content_filter";
+    case LLMIO_FINISH_OTHER:
+        return "other";
+    default:
+        return NULL;
     }
 }
 
@@ -47,13 +53,15 @@ static PyObject *json_loads(PyObject *s)
 /* ---- Usage: a struct sequence ---- */
 
 static PyStructSequence_Field usage_fields[] = {
-    {"prompt_tokens", NULL}, {"completion_tokens", NULL},
-    {"total_tokens", NULL}, {"cached_tokens", NULL},
+    {"prompt_tokens", NULL},    {"completion_tokens", NULL},
+    {"total_tokens", NULL},     {"cached_tokens", NULL},
     {"reasoning_tokens", NULL}, {NULL, NULL},
 };
 static PyStructSequence_Desc usage_desc = {
-    "llmio.Usage", "Token usage; None where the provider reported none.",
-    usage_fields, 5,
+    "llmio.Usage",
+    "Token usage; None where the provider reported none.",
+    usage_fields,
+    5,
 };
 PyTypeObject PyLlmioUsage_Type;
 
@@ -79,23 +87,28 @@ PyObject *llmiopy_usage_new(const llmio_usage *u)
 /* ---- Choice: a struct sequence ---- */
 
 static PyStructSequence_Field choice_fields[] = {
-    {"index", NULL}, {"text", "message content or None"},
+    {"index", NULL},
+    {"text", "message content or None"},
     {"finish_reason", "'stop', 'length', 'tool_calls', ... or None"},
     {"finish_raw", "the provider's own finish string"},
-    {"tool_calls", "tuple of ToolCall"}, {"refusal", NULL},
-    {"reasoning", NULL}, {"logprobs", "tuple of (token, logprob)"},
+    {"tool_calls", "tuple of ToolCall"},
+    {"refusal", NULL},
+    {"reasoning", NULL},
+    {"logprobs", "tuple of (token, logprob)"},
     {NULL, NULL},
 };
 static PyStructSequence_Desc choice_desc = {
-    "llmio.Choice", "One choice of a response.", choice_fields, 8,
+    "llmio.Choice",
+    "One choice of a response.",
+    choice_fields,
+    8,
 };
 static PyTypeObject PyLlmioChoice_Type;
 
 /* ---- ToolCall ---- */
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *index, *id, *name, *arguments;
+    PyObject_HEAD PyObject *index, *id, *name, *arguments;
 } PyLlmioToolCall;
 
 static PyMemberDef toolcall_members[] = {
@@ -145,8 +158,7 @@ static PyMethodDef toolcall_methods[] = {
 };
 
 PyTypeObject PyLlmioToolCall_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "llmio.ToolCall",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmio.ToolCall",
     .tp_basicsize = sizeof(PyLlmioToolCall),
     .tp_dealloc = (destructor)toolcall_dealloc,
     .tp_repr = (reprfunc)toolcall_repr,
@@ -165,9 +177,9 @@ static PyObject *toolcall_new(const llmio_tool_call *tc, size_t i)
     o->index = PyLong_FromSize_t(i);
     o->id = str_or_none(tc->id, -1);
     o->name = str_or_none(tc->name, -1);
-    o->arguments = tc->arguments
-                       ? str_or_none(tc->arguments, (Py_ssize_t)tc->arguments_len)
-                       : PyUnicode_FromString("{}");
+    o->arguments = tc->arguments ? str_or_none(tc->arguments,
+                                               (Py_ssize_t)tc->arguments_len)
+                                 : PyUnicode_FromString("{}");
     if (!o->index || !o->id || !o->name || !o->arguments) {
         Py_DECREF(o);
         return NULL;
@@ -178,21 +190,32 @@ static PyObject *toolcall_new(const llmio_tool_call *tc, size_t i)
 /* ---- Delta ---- */
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *kind, *choice, *text, *tool_index, *tool_id, *tool_name,
-        *finish_reason, *finish_raw, *usage, *logprob, *id, *model, *created,
-        *error_type;
+    PyObject_HEAD PyObject *kind, *choice, *text, *tool_index, *tool_id,
+        *tool_name, *finish_reason, *finish_raw, *usage, *logprob, *id, *model,
+        *created, *error_type;
 } PyLlmioDelta;
 
-#define DM(n, doc) {#n, T_OBJECT, offsetof(PyLlmioDelta, n), READONLY, doc}
+#define DM(n, doc)                                                             \
+    {                                                                          \
+#n, T_OBJECT, offsetof(PyLlmioDelta, n), READONLY, doc                 \
+    }
 static PyMemberDef delta_members[] = {
     DM(kind, "'start', 'text', 'reasoning', 'refusal', 'tool_call', "
              "'finish', 'usage', 'logprob', 'error' or 'restarted'"),
-    DM(choice, NULL), DM(text, "fragment (tool_call: argument fragment)"),
-    DM(tool_index, NULL), DM(tool_id, NULL), DM(tool_name, NULL),
-    DM(finish_reason, NULL), DM(finish_raw, NULL), DM(usage, NULL),
-    DM(logprob, NULL), DM(id, NULL), DM(model, NULL), DM(created, NULL),
-    DM(error_type, NULL), {NULL, 0, 0, 0, NULL},
+    DM(choice, NULL),
+    DM(text, "fragment (tool_call: argument fragment)"),
+    DM(tool_index, NULL),
+    DM(tool_id, NULL),
+    DM(tool_name, NULL),
+    DM(finish_reason, NULL),
+    DM(finish_raw, NULL),
+    DM(usage, NULL),
+    DM(logprob, NULL),
+    DM(id, NULL),
+    DM(model, NULL),
+    DM(created, NULL),
+    DM(error_type, NULL),
+    {NULL, 0, 0, 0, NULL},
 };
 #undef DM
 
@@ -212,8 +235,7 @@ static PyObject *delta_repr(PyLlmioDelta *self)
 }
 
 PyTypeObject PyLlmioDelta_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "llmio.Delta",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmio.Delta",
     .tp_basicsize = sizeof(PyLlmioDelta),
     .tp_dealloc = (destructor)delta_dealloc,
     .tp_repr = (reprfunc)delta_repr,
@@ -222,9 +244,9 @@ PyTypeObject PyLlmioDelta_Type = {
     .tp_members = delta_members,
 };
 
-static const char *kind_names[] = {"start", "text", "reasoning", "refusal",
-                                   "tool_call", "finish", "usage", "logprob",
-                                   "error", "restarted"};
+static const char *kind_names[] = {
+    "start",  "text",  "reasoning", "refusal", "tool_call",
+    "finish", "usage", "logprob",   "error",   "restarted"};
 
 PyObject *llmiopy_delta_new(const llmio_delta *d)
 {
@@ -241,11 +263,12 @@ PyObject *llmiopy_delta_new(const llmio_delta *d)
     o->choice = PyLong_FromLong(d->choice);
     o->text = str_or_none(d->text, d->text ? (Py_ssize_t)d->text_len : 0);
     o->tool_index = d->kind == LLMIO_DELTA_TOOL_CALL
-                        ? PyLong_FromLong(d->tool_index) : Py_NewRef(Py_None);
+                        ? PyLong_FromLong(d->tool_index)
+                        : Py_NewRef(Py_None);
     o->tool_id = str_or_none(d->tool_id, -1);
     o->tool_name = str_or_none(d->tool_name, -1);
-    const char *fn = d->kind == LLMIO_DELTA_FINISH
-                         ? llmiopy_finish_name(d->finish) : NULL;
+    const char *fn =
+        d->kind == LLMIO_DELTA_FINISH ? llmiopy_finish_name(d->finish) : NULL;
     o->finish_reason = str_or_none(fn, -1);
     o->finish_raw = str_or_none(d->finish_raw, -1);
     o->usage = d->usage ? llmiopy_usage_new(d->usage) : Py_NewRef(Py_None);
@@ -268,10 +291,9 @@ PyObject *llmiopy_delta_new(const llmio_delta *d)
 /* ---- Response ---- */
 
 typedef struct {
-    PyObject_HEAD
-    PyLlmioFuture *owner; /* keeps the C response alive */
+    PyObject_HEAD PyLlmioFuture *owner; /* keeps the C response alive */
     const llmio_response *r;
-    PyObject *choices;    /* cached tuple */
+    PyObject *choices; /* cached tuple */
 } PyLlmioResponse;
 
 PyObject *llmiopy_response_new(PyLlmioFuture *owner)
@@ -473,8 +495,8 @@ static PyObject *response_message(PyLlmioResponse *self, PyObject *unused)
         Py_XDECREF(tcs);
         return NULL;
     }
-    PyObject *d = Py_BuildValue("{s:s,s:O}", "role", "assistant", "content",
-                                text);
+    PyObject *d =
+        Py_BuildValue("{s:s,s:O}", "role", "assistant", "content", text);
     Py_DECREF(text);
     if (d && PyTuple_GET_SIZE(tcs) > 0) {
         PyObject *l = PyList_New(0);
@@ -542,8 +564,7 @@ static PyMethodDef response_methods[] = {
 };
 
 PyTypeObject PyLlmioResponse_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "llmio.Response",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmio.Response",
     .tp_basicsize = sizeof(PyLlmioResponse),
     .tp_dealloc = (destructor)response_dealloc,
     .tp_repr = (reprfunc)response_repr,
