@@ -34,6 +34,10 @@ int main(int argc, char **argv)
     if (argc > 1) {
         llmio_client_set_base_url(client, NULL, argv[1]);
     }
+    /* The library retries transient failures by itself (3 attempts by
+     * default, see llmio_client_set_retry); this example shows the loop
+     * by hand, so the built-in retries are turned off. */
+    llmio_client_set_retry(client, 1, 0, 0, 0);
     llmio_request *req = llmio_request_new("openai/gpt-4o-mini");
     llmio_request_add_message(req, LLMIO_ROLE_USER, "Hello");
     llmio_request_add_header(req, "X-Mock-Scenario: status=503;fail-first=2;"

@@ -321,6 +321,104 @@ LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
                                                      size_t bytes);
 
 /*
+ * llmio_client_set_retry - the client's retry policy. A failed attempt is
+ * tried again when it is transient: a connect failure, a reset or timeout,
+ * HTTP 408, 409, 429 and 5xx other than 501/505, unless the server sent
+ * "x-should-retry: false" (and "x-should-retry: true" retries any status).
+ * Never retried: 4xx client errors, a 429 with code "insufficient_quota",
+ * cancels and local errors, and a stream whose data already reached the
+ * user (text would appear twice). The wait before retry N is the server's
+ * hint (retry-after-ms, else Retry-After) or else a full-jitter backoff,
+ * uniform in [0, min(MAX_DELAY_MS, BASE_DELAY_MS * 2^(N-1))]. A hint above
+ * MAX_RETRY_AFTER_MS is not waited out: the request fails at once with the
+ * hint in llmio_error.retry_after_ms. No retry is made whose wait would
+ * end past the TOTAL timeout, which counts from submit across every
+ * attempt. Waits arm the engine's timers; nothing blocks the loop. The
+ * final llmio_error.attempts says how many attempts were made.
+ *
+ * Params:   max_attempts        attempts in all, the first included;
+ *                               1 disables retries (1..100).
+ *           base_delay_ms       backoff cap before the first retry (>= 0).
+ *           max_delay_ms        backoff cap for any retry (>= base).
+ *           max_retry_after_ms  longest server hint honoured (>= 0).
+ *           Defaults: 3, 500, 8000, 60000.
+ * Applies:  to attempts decided after the call, requests in flight
+ *           included.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (a value out of range).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c,
+                                              int max_attempts,
+                                              int64_t base_delay_ms,
+                                              int64_t max_delay_ms,
+                                              int64_t max_retry_after_ms);
+
+/*
+ * llmio_client_set_retry_seed - seed the client's jitter generator
+ * (seeded from the clock, process id and address by default), so a test
+ * gets the same backoff delays on every run. Not for secrets.
+ * Since:    0.2
+ */
+LLMIO_API void llmio_client_set_retry_seed(llmio_client *c, uint64_t seed);
+
+/* One ended attempt, as given to an llmio_attempt_cb. */
+typedef struct llmio_attempt_info {
+    int attempt;        /* 1 for the first attempt */
+    llmio_status status;/* how this attempt ended (LLMIO_OK for success) */
+    int http_status;    /* 0 when no status line was received */
+    int64_t delay_ms;   /* wait before the next attempt; -1: no retry */
+    const char *why;    /* [borrowed, static] the retry decision: "ok",
+                           "backoff", "retry-after", "retry-after-ms",
+                           "not retryable", "x-should-retry: false",
+                           "insufficient quota", "stream data delivered",
+                           "max attempts", "retry-after too long",
+                           "deadline" */
+} llmio_attempt_info;
+
+/*
+ * llmio_attempt_cb - called once per ended attempt, successful or not,
+ * before the request's done_cb (for the last attempt) or before the wait
+ * for the next one. Runs on the driving thread inside the loop. It may
+ * call llmio_future_cancel(F) (no retry then: the future completes with
+ * LLMIO_E_CANCELLED) but must not free F or the client, nor wait.
+ * INFO is valid during the call only.
+ */
+typedef void (*llmio_attempt_cb)(llmio_future *f,
+                                 const llmio_attempt_info *info, void *user);
+
+/*
+ * llmio_client_set_attempt_cb - set (or with CB NULL clear) the per-attempt
+ * hook, for logs and metrics of retries.
+ * Since:    0.2
+ */
+LLMIO_API void llmio_client_set_attempt_cb(llmio_client *c,
+                                           llmio_attempt_cb cb, void *user);
+
+/*
+ * llmio_client_set_max_concurrency - cap the attempts on the wire at once
+ * (0, the default: no cap). Requests over the cap wait in a FIFO inside
+ * the engine, never blocking the loop, and start as slots free up; a
+ * request waiting out a retry backoff holds no slot. The TOTAL timeout
+ * runs while a request waits. Lowering the cap does not stop attempts
+ * already running.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_max_concurrency(llmio_client *c,
+                                                        size_t n);
+
+/*
+ * llmio_client_set_max_queued - bound the FIFO of requests waiting for a
+ * concurrency slot (0, the default: no bound). With every slot busy and N
+ * requests waiting, llmio_submit fails with LLMIO_E_STATE and the message
+ * "request queue full". Cancelling a waiting request completes it with
+ * LLMIO_E_CANCELLED at once and frees its place.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n);
+
+/*
  * llmio_client_set_user - attach user data to the client. DTOR, if not
  * NULL, runs with USER when the client is freed or the data replaced.
  *

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const int64_t default_timeouts_ms[4] = {
     10000,  /* LLMIO_TIMEOUT_CONNECT */
@@ -69,6 +70,13 @@ LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
     c->alloc = *a;
     memcpy(c->timeouts_ms, default_timeouts_ms, sizeof c->timeouts_ms);
     c->max_response = DEFAULT_MAX_RESPONSE;
+    c->retry = llmio__retry_policy_default();
+    c->retry.max_retry_after_ms = 60000;
+    /* Clients started in the same millisecond (a fleet of workers) must
+     * not share jitter, or their retries stay synchronised. */
+    llmio__rng_seed(&c->rng, (uint64_t)llmio__mono_ms() ^
+                                 ((uint64_t)getpid() << 32) ^
+                                 (uint64_t)(uintptr_t)c);
     st = llmio__loop_init(c);
     if (st != LLMIO_OK) {
         goto fail;
@@ -393,6 +401,58 @@ LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
     return LLMIO_OK;
 }
 
+LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c, int max_attempts,
+                                              int64_t base_delay_ms,
+                                              int64_t max_delay_ms,
+                                              int64_t max_retry_after_ms)
+{
+    if (c == NULL || max_attempts < 1 || max_attempts > 100 ||
+        base_delay_ms < 0 || max_delay_ms < base_delay_ms ||
+        max_retry_after_ms < 0) {
+        return LLMIO_E_INVALID;
+    }
+    c->retry.max_attempts = max_attempts;
+    c->retry.base_delay_ms = base_delay_ms;
+    c->retry.max_delay_ms = max_delay_ms;
+    c->retry.max_retry_after_ms = max_retry_after_ms;
+    return LLMIO_OK;
+}
+
+LLMIO_API void llmio_client_set_retry_seed(llmio_client *c, uint64_t seed)
+{
+    if (c != NULL) {
+        llmio__rng_seed(&c->rng, seed);
+    }
+}
+
+LLMIO_API void llmio_client_set_attempt_cb(llmio_client *c, llmio_attempt_cb cb,
+                                           void *user)
+{
+    if (c != NULL) {
+        c->attempt_cb = cb;
+        c->attempt_user = user;
+    }
+}
+
+LLMIO_API llmio_status llmio_client_set_max_concurrency(llmio_client *c,
+                                                        size_t n)
+{
+    if (c == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    c->max_concurrency = n;
+    return LLMIO_OK;
+}
+
+LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n)
+{
+    if (c == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    c->max_queued = n;
+    return LLMIO_OK;
+}
+
 LLMIO_API void llmio_client_set_user(llmio_client *c, void *user,
                                      void (*dtor)(void *user))
 {
@@ -523,6 +583,13 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
     if (r->model == NULL) {
         set_err(err, LLMIO_E_INVALID, "model: not set");
         return LLMIO_E_INVALID;
+    }
+    if (llmio__engine_queue_full(c)) {
+        /* Refused up front: a caller past the bound learns it now rather
+         * than after its request waited behind the whole queue. */
+        set_err(err, LLMIO_E_STATE,
+                "request queue full (max_concurrency and max_queued reached)");
+        return LLMIO_E_STATE;
     }
     llmio_error scratch;
     llmio_error *e = err != NULL ? err : &scratch;

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "providers/provider.h"
 #include "response.h"
+#include "retry.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -69,7 +70,14 @@ struct llmio_future {
     struct llmio__arena arena; /* response strings, provider state */
     struct llmio_response resp;
 
-    struct llmio__xfer *xfer; /* while a transfer is attached */
+    struct llmio__xfer *xfer;    /* from submit until the outcome is fixed:
+                                    queued, attempting or waiting to retry */
+    int64_t t0_ms;               /* submit time: the TOTAL timeout counts from
+                                    here, across queueing and retries */
+    int attempts;                /* HTTP attempts started */
+    bool delivered;              /* a stream delta reached the user: a later
+                                    failure is not retried */
+    int64_t last_retry_after_ms; /* the last server hint seen; -1 none */
 
     /* Pull queue (stream with no callback). */
     struct llmio__arena qarena;
@@ -137,6 +145,16 @@ struct llmio_client {
 
     struct llmio__engine *engine;
     struct llmio__loop loop;
+
+    /* Retries (engine.c applies them; retry.c decides). */
+    struct llmio__retry_policy retry;
+    struct llmio__rng rng; /* jitter; one per client, no locking */
+    llmio_attempt_cb attempt_cb;
+    void *attempt_user;
+    /* Concurrency: attempts on the wire at once (0: no limit), and
+     * futures allowed to wait for a slot (0: no limit). */
+    size_t max_concurrency;
+    size_t max_queued;
 };
 
 /* ---- clock (loop.c) ---------------------------------------------------- */
@@ -193,6 +211,9 @@ void llmio__engine_on_timer(struct llmio_client *c);
 void llmio__engine_harvest(struct llmio_client *c);
 /* Absolute monotonic ms of the engine's next deadline, or -1. */
 int64_t llmio__engine_next_due(struct llmio_client *c);
+/* Whether a new submit would exceed the queue bound (all slots busy and
+ * max_queued futures already waiting). */
+bool llmio__engine_queue_full(struct llmio_client *c);
 /* Whether work is queued that needs a step without waiting. */
 bool llmio__engine_has_deferred(struct llmio_client *c);
 

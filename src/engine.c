@@ -16,8 +16,13 @@
  *    may be early (stale) but never late: idle deadlines only move later
  *    and are fixed up lazily when the key comes due, so bytes arriving on
  *    a stream cost no heap operation (see docs/internals/engine.md).
- *  - Each transfer ends exactly once, in finish() (libcurl said done),
- *    expire() (our deadline) or stop_now() (cancel, client free).
+ *  - Each attempt ends exactly once, in finish() (libcurl said done),
+ *    expire() (our deadline) or stop_now() (cancel, client free); then
+ *    retry_or_end() either parks the transfer for a retry (PHASE_BACKOFF,
+ *    in the heap, no slot) or the future completes. A future keeps one
+ *    transfer from submit to completion, queued, attempting or waiting.
+ *  - A slot (max_concurrency) is held exactly while an attempt is on the
+ *    wire; detach() gives it back and pump() hands it to the FIFO.
  *  - Secrets: the request headers (with the API key) stay in the future's
  *    snapshot; error text is scrubbed of the key before it is stored.
  * Owns: the multi handles (shards) and their share, the pool of easy
@@ -50,7 +55,9 @@
 enum phase {
     PHASE_CONNECT = 0, /* until the request is about to be sent */
     PHASE_WAIT = 1,    /* request sent, no response byte yet */
-    PHASE_RECV = 2     /* response bytes flowing */
+    PHASE_RECV = 2,    /* response bytes flowing */
+    PHASE_QUEUED = 3,  /* waiting in the FIFO for a concurrency slot */
+    PHASE_BACKOFF = 4  /* detached, waiting until RETRY_DUE to retry */
 };
 
 struct llmio__xfer {
@@ -67,6 +74,9 @@ struct llmio__xfer {
     int64_t heap_key;
     int64_t start_ms, sent_ms, last_ms;
     enum phase phase;
+    int64_t retry_due; /* PHASE_BACKOFF: when the next attempt starts */
+    bool has_slot;     /* counted in the engine's NSLOTS */
+    struct llmio__xfer *q_prev, *q_next; /* PHASE_QUEUED: the FIFO */
 
     bool classified; /* status known, 2xx/stream decided */
     bool ok2xx;
@@ -116,6 +126,11 @@ struct llmio__engine {
     size_t nheap, cap_heap;
     struct llmio__xfer *start_head, *start_tail;
     struct llmio__xfer *stop_head;
+    /* Concurrency: attempts holding a slot, and the FIFO of futures
+     * waiting for one (each with its transfer in PHASE_QUEUED). */
+    size_t nslots;
+    struct llmio__xfer *q_head, *q_tail;
+    size_t nqueued;
 };
 
 /* ---- framing (SSE / NDJSON) -------------------------------------------- */
@@ -318,10 +333,14 @@ static int64_t min64(int64_t a, int64_t b)
 static int64_t deadline_of(const struct llmio__xfer *t, llmio_timeout_kind *k)
 {
     const int64_t *to = t->f->timeouts_ms;
-    int64_t total = t->start_ms + to[LLMIO_TIMEOUT_TOTAL];
+    int64_t total = t->f->t0_ms + to[LLMIO_TIMEOUT_TOTAL];
     int64_t d = total;
     *k = LLMIO_TIMEOUT_TOTAL;
-    if (t->phase == PHASE_WAIT) {
+    if (t->phase == PHASE_BACKOFF) {
+        /* The retry policy refuses waits that end past the total
+         * deadline, so RETRY_DUE comes first; the key is the wake-up. */
+        d = min64(d, t->retry_due);
+    } else if (t->phase == PHASE_WAIT) {
         int64_t fb = t->sent_ms + to[LLMIO_TIMEOUT_FIRST_BYTE];
         if (fb < d) {
             d = fb;
@@ -819,9 +838,81 @@ static llmio_status attach(struct llmio_client *c, struct llmio__xfer *t)
     return LLMIO_OK;
 }
 
+static void queue_unlink(struct llmio__engine *e, struct llmio__xfer *t)
+{
+    if (t->q_prev != NULL) {
+        t->q_prev->q_next = t->q_next;
+    } else {
+        e->q_head = t->q_next;
+    }
+    if (t->q_next != NULL) {
+        t->q_next->q_prev = t->q_prev;
+    } else {
+        e->q_tail = t->q_prev;
+    }
+    t->q_prev = t->q_next = NULL;
+    e->nqueued--;
+}
+
+/* Puts T in the FIFO (at the head for a retry, which has had its turn
+ * already), watched by the heap for its total deadline. */
+static llmio_status queue_push(struct llmio_client *c, struct llmio__xfer *t,
+                               bool front)
+{
+    struct llmio__engine *e = c->engine;
+    t->phase = PHASE_QUEUED;
+    llmio_timeout_kind k;
+    llmio_status st = heap_push(c, t, deadline_of(t, &k));
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (front) {
+        t->q_prev = NULL;
+        t->q_next = e->q_head;
+        if (e->q_head != NULL) {
+            e->q_head->q_prev = t;
+        } else {
+            e->q_tail = t;
+        }
+        e->q_head = t;
+    } else {
+        t->q_next = NULL;
+        t->q_prev = e->q_tail;
+        if (e->q_tail != NULL) {
+            e->q_tail->q_next = t;
+        } else {
+            e->q_head = t;
+        }
+        e->q_tail = t;
+    }
+    e->nqueued++;
+    return LLMIO_OK;
+}
+
+static bool slot_free(struct llmio_client *c)
+{
+    return c->max_concurrency == 0 || c->engine->nslots < c->max_concurrency;
+}
+
+bool llmio__engine_queue_full(struct llmio_client *c)
+{
+    return !slot_free(c) && c->max_queued > 0 &&
+           c->engine->nqueued >= c->max_queued;
+}
+
+/* Takes T out of the multi handle, the heap, the FIFO and its slot:
+ * whatever it was doing, it is doing nothing afterwards. */
 static void detach(struct llmio_client *c, struct llmio__xfer *t)
 {
-    heap_remove(c->engine, t);
+    struct llmio__engine *e = c->engine;
+    heap_remove(e, t);
+    if (t->phase == PHASE_QUEUED && (t->q_prev != NULL || e->q_head == t)) {
+        queue_unlink(e, t);
+    }
+    if (t->has_slot) {
+        t->has_slot = false;
+        e->nslots--;
+    }
     if (t->attached) {
         curl_multi_remove_handle(t->shard->multi, t->easy);
         t->attached = false;
@@ -830,26 +921,14 @@ static void detach(struct llmio_client *c, struct llmio__xfer *t)
     }
 }
 
-llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
+/* Starts one attempt of T's future: fresh per-attempt state, a slot, the
+ * heap, and the multi handle (or the start queue inside libcurl). On
+ * failure T holds nothing and the caller ends the future. */
+static llmio_status attempt_begin(struct llmio_client *c, struct llmio__xfer *t)
 {
     struct llmio__engine *e = c->engine;
-    struct llmio__xfer *t = xfer_acquire(c);
-    if (t == NULL) {
-        return LLMIO_E_NOMEM;
-    }
-    t->f = f;
-    llmio_status st = build_slist(c, t, f);
-    if (st != LLMIO_OK) {
-        goto fail;
-    }
-    CURL *h = t->easy;
-    curl_easy_setopt(h, CURLOPT_URL, llmio__buf_cstr(&f->http.url));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, llmio__buf_cstr(&f->http.body));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                     (curl_off_t)f->http.body.len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->slist);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
+    struct llmio_future *f = t->f;
+    f->attempts++;
     t->errbuf[0] = '\0';
     t->classified = t->ok2xx = t->streaming = false;
     t->in_stop_q = false;
@@ -863,11 +942,12 @@ llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
     t->phase = PHASE_WAIT; /* no prereq callback: count from the start */
 #endif
     llmio_timeout_kind k;
-    st = heap_push(c, t, deadline_of(t, &k));
+    llmio_status st = heap_push(c, t, deadline_of(t, &k));
     if (st != LLMIO_OK) {
-        goto fail;
+        return st;
     }
-    f->xfer = t;
+    t->has_slot = true;
+    e->nslots++;
     if (c->in_curl > 0) {
         t->start_next = NULL;
         if (e->start_tail != NULL) {
@@ -880,10 +960,41 @@ llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
     }
     st = attach(c, t);
     if (st != LLMIO_OK) {
-        heap_remove(e, t);
-        f->xfer = NULL;
+        detach(c, t);
+    }
+    return st;
+}
+
+llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
+{
+    struct llmio__engine *e = c->engine;
+    struct llmio__xfer *t = xfer_acquire(c);
+    if (t == NULL) {
+        return LLMIO_E_NOMEM;
+    }
+    t->f = f;
+    f->t0_ms = llmio__mono_ms();
+    llmio_status st = build_slist(c, t, f);
+    if (st != LLMIO_OK) {
         goto fail;
     }
+    /* Options that stay for every attempt: a retry re-sends the same
+     * serialised bytes from the future's snapshot. */
+    CURL *h = t->easy;
+    curl_easy_setopt(h, CURLOPT_URL, llmio__buf_cstr(&f->http.url));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, llmio__buf_cstr(&f->http.body));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)f->http.body.len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->slist);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
+    st = slot_free(c) && e->q_head == NULL ? attempt_begin(c, t)
+                                           : queue_push(c, t, false);
+    if (st != LLMIO_OK) {
+        f->attempts = 0;
+        goto fail;
+    }
+    f->xfer = t;
     return LLMIO_OK;
 fail:
     t->f = NULL;
@@ -998,6 +1109,87 @@ static void fill_http(struct llmio__xfer *t, int status)
     snprintf(err->request_id, sizeof err->request_id, "%s", t->hdrs.request_id);
 }
 
+/* Tells the attempt hook how T's attempt ended. */
+static void report_attempt(struct llmio_client *c, struct llmio_future *f,
+                           llmio_status st,
+                           const struct llmio__retry_decision *d)
+{
+    if (c->attempt_cb == NULL || c->freeing) {
+        return;
+    }
+    llmio_attempt_info info = {f->attempts, st, f->err.http_status,
+                               d->retry ? d->delay_ms : -1, d->why};
+    c->in_callback++;
+    c->attempt_cb(f, &info, c->attempt_user);
+    c->in_callback--;
+}
+
+/*
+ * T's attempt ended with ST and T is detached. Asks the retry policy;
+ * on a retry, clears the attempt's state (response, stream parser,
+ * error) and parks T in the heap until the backoff is over, holding no
+ * slot. Returns true when the future is taken care of (retry armed, or
+ * cancelled from the hook, which released T), false when the caller
+ * completes it with ST.
+ */
+static bool retry_or_end(struct llmio_client *c, struct llmio__xfer *t,
+                         llmio_status st)
+{
+    struct llmio_future *f = t->f;
+    int64_t now = llmio__mono_ms();
+    struct llmio__retry_input in = {
+        .status = st,
+        .http_status = f->err.http_status,
+        .attempt = f->attempts,
+        .retry_after_ms = t->hdrs.retry_after_ms,
+        .retry_after_ms_header = t->hdrs.retry_after_ms_ms,
+        .should_retry = t->hdrs.should_retry,
+        .delivered_data = f->delivered,
+        .now_ms = now,
+        .deadline_ms = f->t0_ms + f->timeouts_ms[LLMIO_TIMEOUT_TOTAL],
+        .provider_code =
+            f->err.provider_code[0] != '\0' ? f->err.provider_code : NULL,
+    };
+    struct llmio__retry_decision d = {false, false, -1, LLMIO__WHY_OK};
+    if (st != LLMIO_OK && !c->freeing) {
+        d = llmio__retry_decide(&c->retry, &in, &c->rng);
+    }
+    if (f->err.retry_after_ms >= 0) {
+        f->last_retry_after_ms = f->err.retry_after_ms;
+    }
+    report_attempt(c, f, st, &d);
+    if (f->state != LLMIO__F_RUNNING) {
+        return true; /* cancelled from the hook: stop_now released T */
+    }
+    f->err.attempts = f->attempts;
+    if (!d.retry) {
+        if (f->err.retry_after_ms < 0) {
+            f->err.retry_after_ms = f->last_retry_after_ms;
+        }
+        return false;
+    }
+    t->phase = PHASE_BACKOFF;
+    t->retry_due = now + d.delay_ms;
+    llmio_timeout_kind k;
+    if (heap_push(c, t, deadline_of(t, &k)) != LLMIO_OK) {
+        return false; /* no room to wait: end with this attempt's error */
+    }
+    if (t->stream_init && f->provider->stream_cleanup != NULL) {
+        f->provider->stream_cleanup(&t->sctx);
+    }
+    t->stream_init = false;
+    frame_reset(t);
+    /* The failed attempt's partial response lives on in the arena until
+     * the future goes (bounded by max_attempts); the accumulator starts
+     * over. */
+    llmio__response_cleanup(&f->resp);
+    llmio__response_init(&f->resp, &f->alloc, &f->arena, f->provider->name,
+                         c->max_response);
+    memset(&f->err, 0, sizeof f->err);
+    f->err.retry_after_ms = -1;
+    return true;
+}
+
 /* libcurl finished T with RC: decide the outcome, complete the future. */
 static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
 {
@@ -1008,7 +1200,6 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     int status = (int)code;
     llmio_status st;
-    err->attempts = 1;
     if (status != 0) {
         fill_http(t, status);
     }
@@ -1067,6 +1258,10 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
             }
         }
     }
+    if (f->stop_status == LLMIO_OK && retry_or_end(c, t, st)) {
+        return;
+    }
+    err->attempts = f->attempts;
     if (st != LLMIO_OK) {
         scrub_secrets(f);
     }
@@ -1074,20 +1269,51 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
     llmio__future_complete(f, st, NULL);
 }
 
-/* Ends T now with ST (outside libcurl). */
-static void stop_now(struct llmio_client *c, struct llmio__xfer *t,
-                     llmio_status st, const char *msg)
+/* Ends T's attempt now with ST (outside libcurl). MAY_RETRY: a failure
+ * of the attempt itself (a timeout), which the retry policy may retry;
+ * else the future ends (cancel, client free). */
+static void end_now(struct llmio_client *c, struct llmio__xfer *t,
+                    llmio_status st, const char *msg, bool may_retry)
 {
     struct llmio_future *f = t->f;
+    bool on_wire = t->phase <= PHASE_RECV;
     detach(c, t);
-    if (t->hdrs.status != 0) {
+    if (on_wire && t->hdrs.status != 0) {
         fill_http(t, t->hdrs.status);
     }
     if (msg != NULL) {
         snprintf(f->err.message, sizeof f->err.message, "%s", msg);
     }
+    if (may_retry && on_wire && retry_or_end(c, t, st)) {
+        return;
+    }
+    if (f->attempts > 0) {
+        f->err.attempts = f->attempts;
+    }
+    if (f->err.retry_after_ms < 0) {
+        f->err.retry_after_ms = f->last_retry_after_ms;
+    }
     xfer_release(c, t);
     llmio__future_complete(f, st, NULL);
+}
+
+static void stop_now(struct llmio_client *c, struct llmio__xfer *t,
+                     llmio_status st, const char *msg)
+{
+    end_now(c, t, st, msg, false);
+}
+
+/* Starts queued futures while slots are free (outside libcurl). */
+static void pump(struct llmio_client *c)
+{
+    struct llmio__engine *e = c->engine;
+    while (e->q_head != NULL && slot_free(c) && !c->freeing) {
+        struct llmio__xfer *t = e->q_head;
+        detach(c, t);
+        if (attempt_begin(c, t) != LLMIO_OK) {
+            stop_now(c, t, LLMIO_E_NOMEM, NULL);
+        }
+    }
 }
 
 void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
@@ -1104,6 +1330,7 @@ void llmio__engine_stop(struct llmio_client *c, struct llmio_future *f,
         return;
     }
     stop_now(c, t, st, NULL);
+    pump(c); /* a cancelled request may have freed a slot */
     llmio__loop_kick(c);
 }
 
@@ -1152,7 +1379,19 @@ static void expire(struct llmio_client *c, struct llmio__xfer *t,
     char msg[128];
     snprintf(msg, sizeof msg, "%s timeout after %lld ms", names[k],
              (long long)t->f->timeouts_ms[k]);
-    stop_now(c, t, LLMIO_E_TIMEOUT, msg);
+    end_now(c, t, LLMIO_E_TIMEOUT, msg, true);
+}
+
+/* T's backoff is over: the next attempt, now or behind the queue. */
+static void retry_now(struct llmio_client *c, struct llmio__xfer *t)
+{
+    detach(c, t);
+    llmio_status st = slot_free(c) && c->engine->q_head == NULL
+                          ? attempt_begin(c, t)
+                          : queue_push(c, t, true);
+    if (st != LLMIO_OK) {
+        stop_now(c, t, st, NULL);
+    }
 }
 
 static void check_deadlines(struct llmio_client *c)
@@ -1163,7 +1402,9 @@ static void check_deadlines(struct llmio_client *c)
         struct llmio__xfer *t = e->heap[0];
         llmio_timeout_kind k;
         int64_t d = deadline_of(t, &k);
-        if (d <= now) {
+        if (t->phase == PHASE_BACKOFF && t->retry_due <= now) {
+            retry_now(c, t);
+        } else if (d <= now) {
             expire(c, t, k);
         } else {
             t->heap_key = d;
@@ -1189,6 +1430,7 @@ void llmio__engine_on_timer(struct llmio_client *c)
         }
     }
     check_deadlines(c);
+    pump(c);
 }
 
 void llmio__engine_harvest(struct llmio_client *c)
@@ -1240,6 +1482,8 @@ void llmio__engine_harvest(struct llmio_client *c)
         }
         t = next;
     }
+    /* Slots freed by the transfers that ended above. */
+    pump(c);
 }
 
 int64_t llmio__engine_next_due(struct llmio_client *c)
@@ -1260,7 +1504,9 @@ int64_t llmio__engine_next_due(struct llmio_client *c)
 
 bool llmio__engine_has_deferred(struct llmio_client *c)
 {
-    return c->engine->start_head != NULL || c->engine->stop_head != NULL;
+    struct llmio__engine *e = c->engine;
+    return e->start_head != NULL || e->stop_head != NULL ||
+           (e->q_head != NULL && slot_free(c) && !c->freeing);
 }
 
 /* ---- global init ------------------------------------------------------------

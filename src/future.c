@@ -45,6 +45,7 @@ struct llmio_future *llmio__future_new(struct llmio_client *c)
     f->state = LLMIO__F_RUNNING;
     f->status = LLMIO_E_STATE;
     f->err.retry_after_ms = -1;
+    f->last_retry_after_ms = -1;
     /* The arena holds the response's strings; the accumulator bounds each
      * text buffer by max_response, this bounds the rest. */
     llmio__arena_init(&f->arena, &f->alloc, 0);
@@ -227,6 +228,9 @@ llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
     if (!f->stream) {
         return LLMIO_OK;
     }
+    /* From here the user can see the delta: a later failure of this
+     * attempt must not be retried, or the text would appear twice. */
+    f->delivered = true;
     if (f->stream_cb == NULL) {
         return queue_push(f, d);
     }

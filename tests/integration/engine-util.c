@@ -11,6 +11,9 @@ llmio_client *engine_client(const struct test_mock *m)
     snprintf(url, sizeof url, "%s/v1", m->url);
     ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
     ASSERT_OK(llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY));
+    /* These tests pin what one attempt does (classification, timeouts,
+     * resets); retries have their own suite (test-retry-engine.c). */
+    ASSERT_OK(llmio_client_set_retry(c, 1, 0, 0, 0));
     return c;
 }
 

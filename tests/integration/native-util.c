@@ -34,6 +34,8 @@ void native_run(const struct test_mock *m, const char *provider,
     snprintf(url, sizeof(url), "%s%s", m->url, base_path);
     ASSERT_OK(llmio_client_set_base_url(c, provider, url));
     ASSERT_OK(llmio_client_set_api_key(c, provider, NATIVE_KEY));
+    /* One attempt: these tests check how each error is mapped. */
+    ASSERT_OK(llmio_client_set_retry(c, 1, 0, 0, 0));
 
     llmio_request *r = llmio_request_new(model);
     ASSERT_NOT_NULL(r);

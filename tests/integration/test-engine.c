@@ -341,6 +341,7 @@ TEST(engine_connect_refused)
     ASSERT_OK(llmio_client_new(NULL, &c));
     /* Port 1 on loopback: nothing listens there. */
     ASSERT_OK(llmio_client_set_base_url(c, NULL, "http://127.0.0.1:1/v1"));
+    ASSERT_OK(llmio_client_set_retry(c, 1, 0, 0, 0));
     for (int stream = 0; stream <= 1; stream++) {
         llmio_request *r = engine_request(NULL, stream);
         llmio_future *f = NULL;
