@@ -376,9 +376,11 @@ typedef struct llmio_attempt_info {
 } llmio_attempt_info;
 
 /*
- * llmio_attempt_cb - called once per ended attempt, successful or not,
- * before the request's done_cb (for the last attempt) or before the wait
- * for the next one. Runs on the driving thread inside the loop. It may
+ * llmio_attempt_cb - called once per attempt that ended on its own
+ * (success, HTTP error, transport error or timeout; not for one ended by
+ * a cancel, a stream callback's abort or a client free), before the
+ * request's done_cb (for the last attempt) or before the wait for the
+ * next one. Runs on the driving thread inside the loop. It may
  * call llmio_future_cancel(F) (no retry then: the future completes with
  * LLMIO_E_CANCELLED) but must not free F or the client, nor wait.
  * INFO is valid during the call only.
