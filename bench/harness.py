@@ -203,6 +203,8 @@ class Bench:
         e = self.expect
         key = {"small": "SMALL", "big": "BIG", "sse": "SSE", "slow": "SLOW",
                "mock": "MOCK"}[loc]
+        if count:
+            warmup = 0  # a fixed-count run measures from a cold start
         argv = self.pin_client + cmd + [
             "--base-url", self.url(loc, name in H2_CLIENTS), "--concurrency", str(conc),
             "--warmup", str(warmup), "--expect-len", str(e[key + "_LEN"])]
