@@ -544,3 +544,38 @@ TEST(retry_engine_fault_run)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* Our own deadlines end attempts too: a first-byte timeout before any
+ * data is retried; an idle timeout after stream data reached the user is
+ * not. */
+TEST(retry_engine_timeouts)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = retry_client(&m);
+    ASSERT_OK(
+        llmio_client_set_timeout(c, LLMIO_TIMEOUT_FIRST_BYTE, slack_ms(300)));
+    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE, slack_ms(300)));
+    struct hook_rec h = {0};
+    llmio_client_set_attempt_cb(c, hook_cb, &h);
+    struct engine_rec rec = {0};
+    llmio_future *f = run_one(c, "fail-first=1;ttft=3000;key=to1", 0, &rec);
+    ASSERT_OK(llmio_future_status(f));
+    ASSERT_EQ(llmio_future_error(f)->attempts, 2);
+    ASSERT_EQ(h.n, 2);
+    ASSERT_EQ(h.status[0], LLMIO_E_TIMEOUT);
+    ASSERT_STR_EQ(h.why[0], "backoff");
+    llmio_future_free(f);
+    h.n = 0;
+    struct engine_rec rec2 = {0};
+    f = run_one(c, "fail-first=1;stall-after-events=2;lorem=20;key=to2", 1,
+                &rec2);
+    ASSERT_EQ(llmio_future_error(f)->code, LLMIO_E_TIMEOUT);
+    ASSERT_EQ(llmio_future_error(f)->attempts, 1);
+    ASSERT_CMP(rec2.ndeltas, >, 0);
+    ASSERT_EQ(h.n, 1);
+    ASSERT_STR_EQ(h.why[0], "stream data delivered");
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
