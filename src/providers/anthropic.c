@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "json.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* The API rejects a request without max_tokens; 4096 is what LiteLLM and
@@ -49,8 +50,7 @@ enum block_kind {
 };
 
 struct anth_state {
-    struct llmio__arena scratch;
-    bool has_scratch;
+    struct llmio__prov_scratch scratch; /* first: see below */
     bool started;
     bool finished;
     int ntools;
@@ -62,6 +62,9 @@ struct anth_state {
     bool has_args[ANTH_MAX_BLOCKS];
     short tool[ANTH_MAX_BLOCKS];
 };
+/* llmio__prov_stream_cleanup finds the scratch arena at ctx->state. */
+_Static_assert(offsetof(struct anth_state, scratch) == 0,
+               "scratch must come first");
 
 /* ------------------------------------------------------------------ */
 /* Request                                                              */
@@ -858,15 +861,10 @@ static llmio_status anth_parse_event(struct llmio__stream_ctx *ctx,
                                      llmio_error *err)
 {
     struct anth_state *s = ctx->state;
-    if (!s->has_scratch) {
-        llmio__arena_init(&s->scratch, ctx->arena->alloc, 0);
-        s->has_scratch = true;
-    }
-    llmio__arena_reset(&s->scratch);
+    struct llmio__arena *scratch = llmio__prov_scratch_next(&s->scratch, ctx);
     const struct llmio__json *root = NULL;
     llmio_status st =
-        llmio__prov_parse(&s->scratch, data, data_len, "stream event", &root,
-                          err);
+        llmio__prov_parse(scratch, data, data_len, "stream event", &root, err);
     if (st != LLMIO_OK) {
         return st;
     }
@@ -934,35 +932,10 @@ static llmio_status anth_parse_event(struct llmio__stream_ctx *ctx,
     return LLMIO_OK; /* unknown events are ignored, as the API asks */
 }
 
-static void anth_stream_cleanup(struct llmio__stream_ctx *ctx)
-{
-    struct anth_state *s = ctx->state;
-    if (s != NULL && s->has_scratch) {
-        llmio__arena_cleanup(&s->scratch);
-        s->has_scratch = false;
-    }
-}
-
 static void anth_parse_error(int http_status, const char *body, size_t len,
                              llmio_error *err)
 {
-    if (err == NULL) {
-        return;
-    }
-    err->provider_type[0] = '\0';
-    err->provider_code[0] = '\0';
-    err->message[0] = '\0';
-    _Alignas(16) char mem[48 * 1024];
-    struct llmio__prov_stack_heap h;
-    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
-    struct llmio__arena a;
-    llmio__arena_init(&a, &sa, 0);
-    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
-    if (!fill_error(root, err->code, err)) {
-        llmio__prov_body_message(err, body, len);
-    }
-    llmio__arena_cleanup(&a);
-    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+    llmio__prov_parse_error(http_status, body, len, err, fill_error);
 }
 
 const struct llmio__provider llmio__provider_anthropic = {
@@ -976,5 +949,5 @@ const struct llmio__provider llmio__provider_anthropic = {
     .parse_body = anth_parse_body,
     .parse_event = anth_parse_event,
     .parse_error = anth_parse_error,
-    .stream_cleanup = anth_stream_cleanup,
+    .stream_cleanup = llmio__prov_stream_cleanup,
 };

@@ -170,6 +170,51 @@ const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
     return v;
 }
 
+void llmio__prov_parse_error(int http_status, const char *body, size_t len,
+                             llmio_error *err, llmio__prov_fill_error_fn *fill)
+{
+    if (err == NULL) {
+        return;
+    }
+    err->provider_type[0] = '\0';
+    err->provider_code[0] = '\0';
+    err->message[0] = '\0';
+    /* Error bodies are small; one that does not fit is reported by its
+     * raw text, which is what a truncated or foreign body gets anyway. */
+    _Alignas(16) char mem[48 * 1024];
+    struct llmio__prov_stack_heap h;
+    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
+    struct llmio__arena a;
+    llmio__arena_init(&a, &sa, 0);
+    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
+    if (!fill(root, err->code, err)) {
+        llmio__prov_body_message(err, body, len);
+    }
+    llmio__arena_cleanup(&a);
+    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+}
+
+struct llmio__arena *llmio__prov_scratch_next(struct llmio__prov_scratch *sc,
+                                              struct llmio__stream_ctx *ctx)
+{
+    if (!sc->ready) {
+        llmio__arena_init(&sc->arena, ctx->arena->alloc, 0);
+        sc->ready = true;
+    }
+    llmio__arena_reset(&sc->arena);
+    return &sc->arena;
+}
+
+void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx)
+{
+    /* A pointer to a struct, converted, points to its first member. */
+    struct llmio__prov_scratch *sc = ctx->state;
+    if (sc != NULL && sc->ready) {
+        llmio__arena_cleanup(&sc->arena);
+        sc->ready = false;
+    }
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

@@ -102,6 +102,37 @@ const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
                                                   const char *body,
                                                   size_t len);
 
+/* Fills ERR's provider fields from a parsed error body ROOT (nullable);
+ * true when ROOT had the provider's error shape. FALLBACK is the code for
+ * an error whose type the provider does not map. */
+typedef bool llmio__prov_fill_error_fn(const struct llmio__json *root,
+                                       llmio_status fallback, llmio_error *err);
+
+/* The whole parse_error of a JSON provider: clears the provider fields,
+ * parses BODY on a stack arena (no heap, see llmio__prov_stack_alloc),
+ * lets FILL read it (ERR->code is the fallback), falls back to the raw
+ * body text, then llmio__prov_error_finish. ERR may be NULL. */
+void llmio__prov_parse_error(int http_status, const char *body, size_t len,
+                             llmio_error *err, llmio__prov_fill_error_fn *fill);
+
+/* The per-event parse arena of a streaming provider's state. The state is
+ * zeroed by the engine and the client's allocator is reachable only
+ * through the stream context, so the arena is set up on the first event.
+ * It must be the state's first member: llmio__prov_stream_cleanup finds
+ * it at CTX->state. */
+struct llmio__prov_scratch {
+    struct llmio__arena arena;
+    bool ready;
+};
+
+/* The scratch arena of SC, initialised on CTX's allocator on first use and
+ * emptied: one event's parse tree never outlives the event. */
+struct llmio__arena *llmio__prov_scratch_next(struct llmio__prov_scratch *sc,
+                                              struct llmio__stream_ctx *ctx);
+
+/* stream_cleanup for a state whose first member is a llmio__prov_scratch. */
+void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx);
+
 /* Emits D through CTX's sink. */
 static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
                                             const llmio_delta *d)

@@ -35,6 +35,7 @@
 #include "json.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -42,13 +43,15 @@
 #define GEM_MAX_CHOICES 8
 
 struct gem_state {
-    struct llmio__arena scratch;
-    bool has_scratch;
+    struct llmio__prov_scratch scratch; /* first: see below */
     bool started[GEM_MAX_CHOICES];
     bool finished[GEM_MAX_CHOICES];
     bool has_tools[GEM_MAX_CHOICES];
     int ntools[GEM_MAX_CHOICES];
 };
+/* llmio__prov_stream_cleanup finds the scratch arena at ctx->state. */
+_Static_assert(offsetof(struct gem_state, scratch) == 0,
+               "scratch must come first");
 
 /* ------------------------------------------------------------------ */
 /* Request                                                              */
@@ -899,14 +902,10 @@ static llmio_status gem_parse_event(struct llmio__stream_ctx *ctx,
         ctx->done = true;
         return LLMIO_OK;
     }
-    if (!s->has_scratch) {
-        llmio__arena_init(&s->scratch, ctx->arena->alloc, 0);
-        s->has_scratch = true;
-    }
-    llmio__arena_reset(&s->scratch);
+    struct llmio__arena *scratch = llmio__prov_scratch_next(&s->scratch, ctx);
     const struct llmio__json *root = NULL;
-    llmio_status st = llmio__prov_parse(&s->scratch, data, data_len,
-                                        "stream event", &root, err);
+    llmio_status st =
+        llmio__prov_parse(scratch, data, data_len, "stream event", &root, err);
     if (st == LLMIO_OK) {
         st = on_chunk(ctx, s, root, err);
     }
@@ -916,35 +915,10 @@ static llmio_status gem_parse_event(struct llmio__stream_ctx *ctx,
     return st;
 }
 
-static void gem_stream_cleanup(struct llmio__stream_ctx *ctx)
-{
-    struct gem_state *s = ctx->state;
-    if (s != NULL && s->has_scratch) {
-        llmio__arena_cleanup(&s->scratch);
-        s->has_scratch = false;
-    }
-}
-
 static void gem_parse_error(int http_status, const char *body, size_t len,
                             llmio_error *err)
 {
-    if (err == NULL) {
-        return;
-    }
-    err->provider_type[0] = '\0';
-    err->provider_code[0] = '\0';
-    err->message[0] = '\0';
-    _Alignas(16) char mem[48 * 1024];
-    struct llmio__prov_stack_heap h;
-    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
-    struct llmio__arena a;
-    llmio__arena_init(&a, &sa, 0);
-    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
-    if (!fill_error(root, err->code, err)) {
-        llmio__prov_body_message(err, body, len);
-    }
-    llmio__arena_cleanup(&a);
-    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+    llmio__prov_parse_error(http_status, body, len, err, fill_error);
 }
 
 const struct llmio__provider llmio__provider_gemini = {
@@ -958,5 +932,5 @@ const struct llmio__provider llmio__provider_gemini = {
     .parse_body = gem_parse_body,
     .parse_event = gem_parse_event,
     .parse_error = gem_parse_error,
-    .stream_cleanup = gem_stream_cleanup,
+    .stream_cleanup = llmio__prov_stream_cleanup,
 };

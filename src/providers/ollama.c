@@ -27,16 +27,19 @@
 #include "json.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 struct oll_state {
-    struct llmio__arena scratch;
-    bool has_scratch;
+    struct llmio__prov_scratch scratch; /* first: see below */
     bool started;
     bool has_tools;
     bool finished;
     int ntools;
 };
+/* llmio__prov_stream_cleanup finds the scratch arena at ctx->state. */
+_Static_assert(offsetof(struct oll_state, scratch) == 0,
+               "scratch must come first");
 
 /* ------------------------------------------------------------------ */
 /* Request                                                              */
@@ -527,9 +530,13 @@ static llmio_finish_reason map_done(const char *r, bool has_tools)
 }
 
 /* Fills ERR from {"error": "text"} (native) or {"error": {"message",
- * "type"}} (the /v1 shape some proxies use); true when ROOT had one. */
-static bool fill_error(const struct llmio__json *root, llmio_error *err)
+ * "type"}} (the /v1 shape some proxies use); true when ROOT had one.
+ * Ollama's errors carry no type to map, so FALLBACK is unused (the
+ * signature is llmio__prov_fill_error_fn). */
+static bool fill_error(const struct llmio__json *root, llmio_status fallback,
+                       llmio_error *err)
 {
+    (void)fallback;
     const struct llmio__json *e = llmio__json_get(root, "error");
     size_t len = 0;
     const char *msg = llmio__json_str(e, &len);
@@ -556,7 +563,7 @@ static llmio_status on_object(struct llmio__stream_ctx *ctx,
         err->provider_type[0] = '\0';
         err->provider_code[0] = '\0';
         err->message[0] = '\0';
-        fill_error(root, err);
+        fill_error(root, LLMIO_E_SERVER, err);
         err->code = LLMIO_E_SERVER;
         llmio__prov_error_finish(err, 200, false);
         llmio_delta d = {.kind = LLMIO_DELTA_ERROR,
@@ -641,14 +648,10 @@ static llmio_status oll_parse_event(struct llmio__stream_ctx *ctx,
                                     llmio_error *err)
 {
     struct oll_state *s = ctx->state;
-    if (!s->has_scratch) {
-        llmio__arena_init(&s->scratch, ctx->arena->alloc, 0);
-        s->has_scratch = true;
-    }
-    llmio__arena_reset(&s->scratch);
+    struct llmio__arena *scratch = llmio__prov_scratch_next(&s->scratch, ctx);
     const struct llmio__json *root = NULL;
-    llmio_status st = llmio__prov_parse(&s->scratch, data, data_len,
-                                        "stream line", &root, err);
+    llmio_status st =
+        llmio__prov_parse(scratch, data, data_len, "stream line", &root, err);
     if (st == LLMIO_OK) {
         st = on_object(ctx, s, root, err);
     }
@@ -658,35 +661,10 @@ static llmio_status oll_parse_event(struct llmio__stream_ctx *ctx,
     return st;
 }
 
-static void oll_stream_cleanup(struct llmio__stream_ctx *ctx)
-{
-    struct oll_state *s = ctx->state;
-    if (s != NULL && s->has_scratch) {
-        llmio__arena_cleanup(&s->scratch);
-        s->has_scratch = false;
-    }
-}
-
 static void oll_parse_error(int http_status, const char *body, size_t len,
                             llmio_error *err)
 {
-    if (err == NULL) {
-        return;
-    }
-    err->provider_type[0] = '\0';
-    err->provider_code[0] = '\0';
-    err->message[0] = '\0';
-    _Alignas(16) char mem[48 * 1024];
-    struct llmio__prov_stack_heap h;
-    llmio_allocator sa = llmio__prov_stack_alloc(&h, mem, sizeof(mem));
-    struct llmio__arena a;
-    llmio__arena_init(&a, &sa, 0);
-    const struct llmio__json *root = llmio__prov_parse_quiet(&a, body, len);
-    if (!fill_error(root, err)) {
-        llmio__prov_body_message(err, body, len);
-    }
-    llmio__arena_cleanup(&a);
-    llmio__prov_error_finish(err, http_status, body == NULL || len == 0);
+    llmio__prov_parse_error(http_status, body, len, err, fill_error);
 }
 
 const struct llmio__provider llmio__provider_ollama = {
@@ -700,5 +678,5 @@ const struct llmio__provider llmio__provider_ollama = {
     .parse_body = oll_parse_body,
     .parse_event = oll_parse_event,
     .parse_error = oll_parse_error,
-    .stream_cleanup = oll_stream_cleanup,
+    .stream_cleanup = llmio__prov_stream_cleanup,
 };
