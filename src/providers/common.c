@@ -50,28 +50,36 @@ void llmio__prov_copy(char *dst, size_t cap, const char *s, size_t len)
     dst[len] = '\0';
 }
 
-static bool key_char(unsigned char c)
+static bool ident_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-void llmio__prov_scrub(char *s)
+/* Key characters include '*' so a masked key ("sk-abc***xyz") is masked
+ * whole; a word boundary does not, so "**sk-...**" is still found. */
+static bool key_char(unsigned char c)
+{
+    return ident_char(c) || c == '*';
+}
+
+size_t llmio__prov_scrub_n(char *s, size_t len)
 {
     static const char *const prefixes[] = {
-        "sk-", "sk_", "gsk_", "xai-", "pplx-", "AIza", "nvapi-",
-        "r8_", "hf_", "fw_",  "key-", "Bearer "};
-    size_t len = strlen(s);
-    size_t o = 0, i = 0;
+        "sk-",    "sk_", "gsk_", "xai-", "pplx-", "AIza",
+        "nvapi-", "r8_", "hf_",  "fw_",  "key-",  "Bearer "};
+    size_t o = 0;
+    size_t i = 0;
     while (i < len) {
-        bool word_start = i == 0 || !key_char((unsigned char)s[i - 1]);
+        bool word_start = i == 0 || !ident_char((unsigned char)s[i - 1]);
         size_t plen = 0;
-        for (size_t k = 0;
-             word_start && k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
-            size_t n = strlen(prefixes[k]);
-            if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
-                plen = n;
-                break;
+        if (word_start) {
+            for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+                size_t n = strlen(prefixes[k]);
+                if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
+                    plen = n;
+                    break;
+                }
             }
         }
         if (plen > 0) {
@@ -90,7 +98,15 @@ void llmio__prov_scrub(char *s)
         }
         s[o++] = s[i++];
     }
-    s[o] = '\0';
+    if (o < len) {
+        s[o] = '\0';
+    }
+    return o;
+}
+
+void llmio__prov_scrub(char *s)
+{
+    llmio__prov_scrub_n(s, strlen(s));
 }
 
 void llmio__prov_error_finish(llmio_error *err, int http_status,
@@ -242,6 +258,13 @@ void llmio__prov_body_message(llmio_error *err, const char *body, size_t len)
 llmio_status llmio__prov_header(struct llmio__http_req *out, const char *name,
                                 const char *value)
 {
+    return llmio__prov_header_pre(out, name, NULL, value);
+}
+
+llmio_status llmio__prov_header_pre(struct llmio__http_req *out,
+                                    const char *name, const char *prefix,
+                                    const char *value)
+{
     if (strpbrk(value, "\r\n") != NULL) {
         return LLMIO_E_INVALID;
     }
@@ -250,6 +273,9 @@ llmio_status llmio__prov_header(struct llmio__http_req *out, const char *name,
     llmio_status st = llmio__buf_appends(b, name);
     if (st == LLMIO_OK) {
         st = llmio__buf_append(b, ": ", 2);
+    }
+    if (st == LLMIO_OK && prefix != NULL) {
+        st = llmio__buf_appends(b, prefix);
     }
     if (st == LLMIO_OK) {
         st = llmio__buf_appends(b, value);

@@ -35,6 +35,12 @@ void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
 llmio_status llmio__prov_header(struct llmio__http_req *out, const char *name,
                                 const char *value);
 
+/* llmio__prov_header with "NAME: PREFIX VALUE" (PREFIX nullable, not
+ * checked: a constant such as "Bearer "). */
+llmio_status llmio__prov_header_pre(struct llmio__http_req *out,
+                                    const char *name, const char *prefix,
+                                    const char *value);
+
 /* Splits a "data:<mime>;base64,<payload>" URL. True and the four outputs
  * (pointing into URL) when URL has that shape with a non-empty mime type;
  * false otherwise (an http(s) URL, or a non-base64 data URL). */
@@ -76,9 +82,15 @@ int64_t llmio__prov_geti(const struct llmio__json *obj, const char *key);
  * message unchanged. */
 void llmio__prov_body_message(llmio_error *err, const char *body, size_t len);
 
-/* Masks API-key-looking tokens in the NUL-terminated S in place ("sk-",
- * "AIza", "Bearer " ... followed by 6+ key characters become
- * "<prefix>***"): providers and proxies sometimes echo the key. */
+/* Masks API-key-looking tokens in S[0..LEN) in place and returns the new
+ * length (never longer; a shorter text is NUL-terminated there). A token
+ * is a known key prefix ("sk-", "AIza", "Bearer " ...) at a word start
+ * (after any non-identifier character, '*' included) followed by 6+ key
+ * characters ('*' included, so a half-masked "sk-abc***xyz" goes whole);
+ * it becomes "<prefix>***". Providers and proxies sometimes echo the key. */
+size_t llmio__prov_scrub_n(char *s, size_t len);
+
+/* llmio__prov_scrub_n over the NUL-terminated S. */
 void llmio__prov_scrub(char *s);
 
 /* Last step of every parse_error: scrubs the text fields and, when no

@@ -14,6 +14,7 @@
  */
 #include "provider.h"
 
+#include "common.h"
 #include "json.h"
 #include "request.h"
 #include "response.h"
@@ -49,71 +50,6 @@ static void set_error(llmio_error *err, llmio_status code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
-}
-
-/* ------------------------------------------------------------------ */
-/* Secrets                                                             */
-/* ------------------------------------------------------------------ */
-
-static bool ident_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* Key characters include '*' so a masked key ("sk-abc***xyz") is masked
- * whole; a word boundary does not, so "**sk-...**" is still found. */
-static bool key_char(unsigned char c)
-{
-    return ident_char(c) || c == '*';
-}
-
-/*
- * scrub_secrets - masks API-key-looking tokens in S[0..LEN) in place and
- * returns the new length (never longer). OpenAI echoes a masked key in 401
- * messages ("sk-abc***xyz"); proxies and compatible servers sometimes echo
- * it whole. A token is a known key prefix at a word start followed by at
- * least 6 key characters; it becomes "<prefix>***".
- */
-static size_t scrub_secrets(char *s, size_t len)
-{
-    static const char *const prefixes[] = {
-        "sk-",    "sk_", "gsk_", "xai-", "pplx-", "AIza",
-        "nvapi-", "r8_", "hf_",  "fw_",  "key-",  "Bearer "};
-    size_t o = 0;
-    size_t i = 0;
-    while (i < len) {
-        bool word_start = i == 0 || !ident_char((unsigned char)s[i - 1]);
-        size_t plen = 0;
-        if (word_start) {
-            for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
-                size_t n = strlen(prefixes[k]);
-                if (n <= len - i && memcmp(s + i, prefixes[k], n) == 0) {
-                    plen = n;
-                    break;
-                }
-            }
-        }
-        if (plen > 0) {
-            size_t j = i + plen;
-            while (j < len && key_char((unsigned char)s[j])) {
-                j++;
-            }
-            if (j - (i + plen) >= 6) {
-                memmove(s + o, s + i, plen);
-                o += plen;
-                memcpy(s + o, "***", 3);
-                o += 3;
-                i = j;
-                continue;
-            }
-        }
-        s[o++] = s[i++];
-    }
-    if (o < len) {
-        s[o] = '\0';
-    }
-    return o;
 }
 
 /* Drops a UTF-8 sequence cut short at the end of S[0..LEN). */
@@ -178,36 +114,6 @@ static const char *role_name(llmio_role role)
 static bool has_crlf(const char *s)
 {
     return strpbrk(s, "\r\n") != NULL;
-}
-
-/* Appends "NAME: VALUE\0" to the header list. */
-static llmio_status add_header(struct llmio__http_req *out, const char *name,
-                               const char *prefix, const char *value)
-{
-    struct llmio__buf *b = &out->headers;
-    size_t mark = b->len;
-    llmio_status st = llmio__buf_appends(b, name);
-    if (st == LLMIO_OK) {
-        st = llmio__buf_append(b, ": ", 2);
-    }
-    if (st == LLMIO_OK && prefix != NULL) {
-        st = llmio__buf_appends(b, prefix);
-    }
-    if (st == LLMIO_OK) {
-        st = llmio__buf_appends(b, value);
-    }
-    if (st == LLMIO_OK) {
-        st = llmio__buf_appendc(b, '\0');
-    }
-    if (st != LLMIO_OK) {
-        b->len = mark;
-        if (b->data != NULL) {
-            b->data[mark] = '\0';
-        }
-        return st;
-    }
-    out->nheaders++;
-    return LLMIO_OK;
 }
 
 /* Whether the modelled field KEY is written (a raw field replaces it). */
@@ -560,20 +466,20 @@ llmio_status llmio__openai_build_request(const struct llmio_request *r,
                   org != NULL && has_crlf(org) ? "organization" : "project");
         return LLMIO_E_INVALID;
     }
-    st = add_header(out, "Content-Type", NULL, "application/json");
+    st = llmio__prov_header(out, "Content-Type", "application/json");
     if (st == LLMIO_OK && r->stream) {
-        st = add_header(out, "Accept", NULL, "text/event-stream");
+        st = llmio__prov_header(out, "Accept", "text/event-stream");
     }
     /* Local servers (llama.cpp, LM Studio, vLLM) run without keys: then no
      * Authorization header at all, which they all accept. */
     if (st == LLMIO_OK && key != NULL && key[0] != '\0') {
-        st = add_header(out, "Authorization", "Bearer ", key);
+        st = llmio__prov_header_pre(out, "Authorization", "Bearer ", key);
     }
     if (st == LLMIO_OK && org != NULL && org[0] != '\0') {
-        st = add_header(out, "OpenAI-Organization", NULL, org);
+        st = llmio__prov_header(out, "OpenAI-Organization", org);
     }
     if (st == LLMIO_OK && project != NULL && project[0] != '\0') {
-        st = add_header(out, "OpenAI-Project", NULL, project);
+        st = llmio__prov_header(out, "OpenAI-Project", project);
     }
     if (st != LLMIO_OK) {
         set_error(err, st, "headers: %s", llmio_status_str(st));
@@ -1118,7 +1024,7 @@ static llmio_status emit_error(struct llmio__stream_ctx *ctx,
     if (msg != NULL) {
         m = llmio__arena_strndup(a, msg, mlen);
         if (m != NULL) {
-            mlen = scrub_secrets(m, mlen);
+            mlen = llmio__prov_scrub_n(m, mlen);
         }
     }
     if (m == NULL) {
@@ -1131,12 +1037,12 @@ static llmio_status emit_error(struct llmio__stream_ctx *ctx,
         if (type != NULL) {
             copy_field(err->provider_type, sizeof err->provider_type, type,
                        tlen);
-            scrub_secrets(err->provider_type, strlen(err->provider_type));
+            llmio__prov_scrub_n(err->provider_type, strlen(err->provider_type));
         }
         if (code != NULL) {
             copy_field(err->provider_code, sizeof err->provider_code, code,
                        clen);
-            scrub_secrets(err->provider_code, strlen(err->provider_code));
+            llmio__prov_scrub_n(err->provider_code, strlen(err->provider_code));
         }
         copy_field(err->message, sizeof err->message, m, mlen);
     }
@@ -1510,6 +1416,16 @@ static bool scan_container(struct scan *s, char open, char close)
 }
 
 /* Skips one value (syntax checked loosely: enough to find members). */
+
+/* Characters of an unquoted scalar (number, literal) and of the junk a
+ * lenient scan steps over with it. */
+static bool scalar_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*' ||
+           c == '.' || c == '+';
+}
+
 static bool scan_value(struct scan *s)
 {
     scan_ws(s);
@@ -1527,8 +1443,7 @@ static bool scan_value(struct scan *s)
         return scan_container(s, '[', ']');
     }
     const char *start = s->p;
-    while (s->p < s->end &&
-           (key_char((unsigned char)*s->p) || *s->p == '.' || *s->p == '+')) {
+    while (s->p < s->end && scalar_char((unsigned char)*s->p)) {
         s->p++;
     }
     return s->p > start;
@@ -1681,9 +1596,9 @@ void llmio__openai_parse_error(int http_status, const char *body, size_t len,
             err->message[i] = ' ';
         }
     }
-    scrub_secrets(err->message, mlen);
-    scrub_secrets(err->provider_type, strlen(err->provider_type));
-    scrub_secrets(err->provider_code, strlen(err->provider_code));
+    llmio__prov_scrub_n(err->message, mlen);
+    llmio__prov_scrub_n(err->provider_type, strlen(err->provider_type));
+    llmio__prov_scrub_n(err->provider_code, strlen(err->provider_code));
     if (err->message[0] == '\0') {
         /* HTML from a proxy, an empty body, or JSON without a message:
          * the status says what there is to say. */

@@ -44,6 +44,14 @@ TEST(provider_common_copy_and_scrub)
                            "AIzaSy0123456789 sk-short");
     llmio__prov_scrub(s);
     ASSERT_STR_EQ(s, "key sk-***, Bearer *** AIza*** sk-short");
+    /* '*' ends a word (markdown bold round a key) and is a key character
+     * (a half-masked key goes whole); the length form stops at LEN. */
+    snprintf(s, sizeof(s), "**sk-abcdefgh** sk-abc***xyz");
+    llmio__prov_scrub(s);
+    ASSERT_STR_EQ(s, "**sk-*** sk-***");
+    char t[] = "x sk-abcdefgh|sk-abcdefgh";
+    ASSERT_EQ(llmio__prov_scrub_n(t, 13), 8);
+    ASSERT_STR_EQ(t, "x sk-***");
 }
 
 TEST(provider_common_header_and_errors)
