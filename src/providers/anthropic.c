@@ -421,22 +421,13 @@ static llmio_status write_body(const struct llmio_request *req,
     if (st != LLMIO_OK) {
         return st;
     }
-    if (req->has_temperature && !llmio__request_has_raw(req, "temperature")) {
-        llmio__jw_keys(w, "temperature");
-        llmio__jw_dbl(w, req->temperature);
-    }
-    if (req->has_top_p && !llmio__request_has_raw(req, "top_p")) {
-        llmio__jw_keys(w, "top_p");
-        llmio__jw_dbl(w, req->top_p);
-    }
-    if (req->nstop > 0 && !llmio__request_has_raw(req, "stop_sequences")) {
-        llmio__jw_keys(w, "stop_sequences");
-        llmio__jw_arr_begin(w);
-        for (size_t i = 0; i < req->nstop; i++) {
-            llmio__jw_strs(w, req->stop[i]);
-        }
-        llmio__jw_arr_end(w);
-    }
+    /* max_tokens went first (it has a default); n and seed do not exist. */
+    static const struct llmio__prov_sampling_keys keys = {
+        .temperature = "temperature",
+        .top_p = "top_p",
+        .stop = "stop_sequences",
+        .raw_wins = true};
+    llmio__prov_write_sampling(w, req, &keys);
     if (req->user != NULL && !llmio__request_has_raw(req, "metadata")) {
         llmio__jw_keys(w, "metadata");
         llmio__jw_obj_begin(w);

@@ -231,6 +231,65 @@ void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx)
     }
 }
 
+/* Whether K names a key for a parameter REQ sets (and no raw field
+ * replaces it). */
+static bool sampling_key(const struct llmio_request *req,
+                         const struct llmio__prov_sampling_keys *k,
+                         const char *key, bool set)
+{
+    return set && key != NULL &&
+           !(k->raw_wins && llmio__request_has_raw(req, key));
+}
+
+bool llmio__prov_sampling_any(const struct llmio_request *req,
+                              const struct llmio__prov_sampling_keys *k)
+{
+    return (req->has_temperature && k->temperature != NULL) ||
+           (req->has_top_p && k->top_p != NULL) ||
+           (req->has_n && k->n != NULL) ||
+           ((req->has_max_completion_tokens || req->has_max_tokens) &&
+            k->max_tokens != NULL) ||
+           (req->nstop > 0 && k->stop != NULL) ||
+           (req->has_seed && k->seed != NULL);
+}
+
+void llmio__prov_write_sampling(struct llmio__jw *w,
+                                const struct llmio_request *req,
+                                const struct llmio__prov_sampling_keys *k)
+{
+    if (sampling_key(req, k, k->temperature, req->has_temperature)) {
+        llmio__jw_keys(w, k->temperature);
+        llmio__jw_dbl(w, req->temperature);
+    }
+    if (sampling_key(req, k, k->top_p, req->has_top_p)) {
+        llmio__jw_keys(w, k->top_p);
+        llmio__jw_dbl(w, req->top_p);
+    }
+    if (sampling_key(req, k, k->n, req->has_n)) {
+        llmio__jw_keys(w, k->n);
+        llmio__jw_int(w, req->n);
+    }
+    if (sampling_key(req, k, k->max_tokens,
+                     req->has_max_completion_tokens || req->has_max_tokens)) {
+        llmio__jw_keys(w, k->max_tokens);
+        llmio__jw_int(w, req->has_max_completion_tokens
+                             ? req->max_completion_tokens
+                             : req->max_tokens);
+    }
+    if (sampling_key(req, k, k->stop, req->nstop > 0)) {
+        llmio__jw_keys(w, k->stop);
+        llmio__jw_arr_begin(w);
+        for (size_t i = 0; i < req->nstop; i++) {
+            llmio__jw_strs(w, req->stop[i]);
+        }
+        llmio__jw_arr_end(w);
+    }
+    if (sampling_key(req, k, k->seed, req->has_seed)) {
+        llmio__jw_keys(w, k->seed);
+        llmio__jw_int(w, req->seed);
+    }
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

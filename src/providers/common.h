@@ -145,6 +145,27 @@ struct llmio__arena *llmio__prov_scratch_next(struct llmio__prov_scratch *sc,
 /* stream_cleanup for a state whose first member is a llmio__prov_scratch. */
 void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx);
 
+/* The sampling parameters' key names in one API; a NULL key is a
+ * parameter that API does not take here (not written, not counted).
+ * RAW_WINS: a raw field with the key's name replaces it (top-level keys;
+ * nested ones such as Gemini's generationConfig are never raw). */
+struct llmio__prov_sampling_keys {
+    const char *temperature, *top_p, *n, *max_tokens, *stop, *seed;
+    bool raw_wins;
+};
+
+/* Whether REQ sets any parameter K has a key for (an empty object would
+ * otherwise be written for a nested group). */
+bool llmio__prov_sampling_any(const struct llmio_request *req,
+                              const struct llmio__prov_sampling_keys *k);
+
+/* Writes REQ's sampling parameters under K's names, in this order:
+ * temperature, top_p, n, max_tokens (max_completion_tokens wins), stop
+ * (an array of strings), seed. Request golden files pin the order. */
+void llmio__prov_write_sampling(struct llmio__jw *w,
+                                const struct llmio_request *req,
+                                const struct llmio__prov_sampling_keys *k);
+
 /* Emits D through CTX's sink. */
 static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
                                             const llmio_delta *d)

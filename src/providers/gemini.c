@@ -381,43 +381,19 @@ static llmio_status write_generation_config(const struct llmio_request *req,
             return LLMIO_E_INVALID;
         }
     }
-    bool has_max = req->has_max_completion_tokens || req->has_max_tokens;
-    if (!req->has_temperature && !req->has_top_p && !has_max &&
-        req->nstop == 0 && !req->has_n && !req->has_seed && !json_mode) {
+    static const struct llmio__prov_sampling_keys keys = {
+        .temperature = "temperature",
+        .top_p = "topP",
+        .n = "candidateCount",
+        .max_tokens = "maxOutputTokens",
+        .stop = "stopSequences",
+        .seed = "seed"};
+    if (!llmio__prov_sampling_any(req, &keys) && !json_mode) {
         return LLMIO_OK;
     }
     llmio__jw_keys(w, "generationConfig");
     llmio__jw_obj_begin(w);
-    if (req->has_temperature) {
-        llmio__jw_keys(w, "temperature");
-        llmio__jw_dbl(w, req->temperature);
-    }
-    if (req->has_top_p) {
-        llmio__jw_keys(w, "topP");
-        llmio__jw_dbl(w, req->top_p);
-    }
-    if (req->has_n) {
-        llmio__jw_keys(w, "candidateCount");
-        llmio__jw_int(w, req->n);
-    }
-    if (has_max) {
-        llmio__jw_keys(w, "maxOutputTokens");
-        llmio__jw_int(w, req->has_max_completion_tokens
-                             ? req->max_completion_tokens
-                             : req->max_tokens);
-    }
-    if (req->nstop > 0) {
-        llmio__jw_keys(w, "stopSequences");
-        llmio__jw_arr_begin(w);
-        for (size_t i = 0; i < req->nstop; i++) {
-            llmio__jw_strs(w, req->stop[i]);
-        }
-        llmio__jw_arr_end(w);
-    }
-    if (req->has_seed) {
-        llmio__jw_keys(w, "seed");
-        llmio__jw_int(w, req->seed);
-    }
+    llmio__prov_write_sampling(w, req, &keys);
     if (json_mode) {
         llmio__jw_keys(w, "responseMimeType");
         llmio__jw_strs(w, "application/json");

@@ -259,40 +259,20 @@ static llmio_status write_format(const struct llmio_request *req,
 static void write_options(const struct llmio_request *req,
                           struct llmio__jw *w)
 {
-    bool has_max = req->has_max_completion_tokens || req->has_max_tokens;
+    /* Ollama has no candidate count (n > 1 is rejected earlier). */
+    static const struct llmio__prov_sampling_keys keys = {
+        .temperature = "temperature",
+        .top_p = "top_p",
+        .max_tokens = "num_predict",
+        .stop = "stop",
+        .seed = "seed"};
     if (llmio__request_has_raw(req, "options") ||
-        (!req->has_temperature && !req->has_top_p && !has_max &&
-         req->nstop == 0 && !req->has_seed)) {
+        !llmio__prov_sampling_any(req, &keys)) {
         return;
     }
     llmio__jw_keys(w, "options");
     llmio__jw_obj_begin(w);
-    if (req->has_temperature) {
-        llmio__jw_keys(w, "temperature");
-        llmio__jw_dbl(w, req->temperature);
-    }
-    if (req->has_top_p) {
-        llmio__jw_keys(w, "top_p");
-        llmio__jw_dbl(w, req->top_p);
-    }
-    if (has_max) {
-        llmio__jw_keys(w, "num_predict");
-        llmio__jw_int(w, req->has_max_completion_tokens
-                             ? req->max_completion_tokens
-                             : req->max_tokens);
-    }
-    if (req->nstop > 0) {
-        llmio__jw_keys(w, "stop");
-        llmio__jw_arr_begin(w);
-        for (size_t i = 0; i < req->nstop; i++) {
-            llmio__jw_strs(w, req->stop[i]);
-        }
-        llmio__jw_arr_end(w);
-    }
-    if (req->has_seed) {
-        llmio__jw_keys(w, "seed");
-        llmio__jw_int(w, req->seed);
-    }
+    llmio__prov_write_sampling(w, req, &keys);
     llmio__jw_obj_end(w);
 }
 

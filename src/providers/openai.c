@@ -289,14 +289,13 @@ static void write_body(struct llmio__jw *w, const struct llmio_request *r,
         }
         llmio__jw_arr_end(w);
     }
-    if (r->has_temperature && want(r, "temperature")) {
-        llmio__jw_keys(w, "temperature");
-        llmio__jw_dbl(w, r->temperature);
-    }
-    if (r->has_top_p && want(r, "top_p")) {
-        llmio__jw_keys(w, "top_p");
-        llmio__jw_dbl(w, r->top_p);
-    }
+    /* OpenAI sends max_tokens and max_completion_tokens apart and n after
+     * them, so the shared writer covers the parameters around them. */
+    static const struct llmio__prov_sampling_keys head = {
+        .temperature = "temperature", .top_p = "top_p", .raw_wins = true};
+    static const struct llmio__prov_sampling_keys tail = {
+        .stop = "stop", .seed = "seed", .raw_wins = true};
+    llmio__prov_write_sampling(w, r, &head);
     if (r->has_max_tokens && want(r, "max_tokens")) {
         llmio__jw_keys(w, "max_tokens");
         llmio__jw_int(w, r->max_tokens);
@@ -309,18 +308,7 @@ static void write_body(struct llmio__jw *w, const struct llmio_request *r,
         llmio__jw_keys(w, "n");
         llmio__jw_int(w, r->n);
     }
-    if (r->nstop > 0 && want(r, "stop")) {
-        llmio__jw_keys(w, "stop");
-        llmio__jw_arr_begin(w);
-        for (size_t i = 0; i < r->nstop; i++) {
-            llmio__jw_strs(w, r->stop[i]);
-        }
-        llmio__jw_arr_end(w);
-    }
-    if (r->has_seed && want(r, "seed")) {
-        llmio__jw_keys(w, "seed");
-        llmio__jw_int(w, r->seed);
-    }
+    llmio__prov_write_sampling(w, r, &tail);
     if (r->user != NULL && want(r, "user")) {
         llmio__jw_keys(w, "user");
         llmio__jw_strs(w, r->user);
