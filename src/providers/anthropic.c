@@ -278,34 +278,16 @@ static llmio_status write_tools(const struct llmio_request *req,
             const struct llmio__tool_def *t = &req->tools[i];
             const struct llmio__json *schema = NULL;
             llmio_status st =
-                llmio__prov_try_json(scratch, t->parameters, &schema);
+                llmio__prov_tool_schema(scratch, req, i, &schema, err);
             if (st != LLMIO_OK) {
                 return st;
             }
-            if (t->parameters != NULL &&
-                llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
-                llmio__prov_errf(err, LLMIO_E_INVALID,
-                                 "tools[%zu].parameters: not a JSON object",
-                                 i);
-                return LLMIO_E_INVALID;
-            }
             llmio__jw_obj_begin(w);
-            llmio__jw_keys(w, "name");
-            llmio__jw_strs(w, t->name != NULL ? t->name : "");
-            if (t->description != NULL) {
-                llmio__jw_keys(w, "description");
-                llmio__jw_strs(w, t->description);
-            }
+            llmio__prov_write_tool_name(w, t);
             /* input_schema is required; a tool without parameters takes
              * an empty object. */
             llmio__jw_keys(w, "input_schema");
-            if (schema != NULL) {
-                llmio__json_write(w, schema);
-            } else {
-                static const char empty[] =
-                    "{\"type\":\"object\",\"properties\":{}}";
-                llmio__jw_raw(w, empty, sizeof(empty) - 1);
-            }
+            llmio__prov_write_schema(w, schema);
             llmio__jw_obj_end(w);
         }
         llmio__jw_arr_end(w);

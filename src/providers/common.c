@@ -290,6 +290,65 @@ void llmio__prov_write_sampling(struct llmio__jw *w,
     }
 }
 
+llmio_status llmio__prov_tool_schema(struct llmio__arena *scratch,
+                                     const struct llmio_request *req, size_t i,
+                                     const struct llmio__json **schema,
+                                     llmio_error *err)
+{
+    const struct llmio__tool_def *t = &req->tools[i];
+    llmio_status st = llmio__prov_try_json(scratch, t->parameters, schema);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (t->parameters != NULL &&
+        llmio__json_type(*schema) != LLMIO__JSON_OBJECT) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "tools[%zu].parameters: not a JSON object", i);
+        return LLMIO_E_INVALID;
+    }
+    return LLMIO_OK;
+}
+
+void llmio__prov_write_tool_name(struct llmio__jw *w,
+                                 const struct llmio__tool_def *t)
+{
+    llmio__jw_keys(w, "name");
+    llmio__jw_strs(w, t->name != NULL ? t->name : "");
+    if (t->description != NULL) {
+        llmio__jw_keys(w, "description");
+        llmio__jw_strs(w, t->description);
+    }
+}
+
+void llmio__prov_write_schema(struct llmio__jw *w,
+                              const struct llmio__json *schema)
+{
+    if (schema != NULL) {
+        llmio__json_write(w, schema);
+    } else {
+        static const char empty[] = "{\"type\":\"object\",\"properties\":{}}";
+        llmio__jw_raw(w, empty, sizeof(empty) - 1);
+    }
+}
+
+llmio_status llmio__prov_format_schema(struct llmio__arena *scratch,
+                                       const struct llmio_request *req,
+                                       const struct llmio__json **schema,
+                                       llmio_error *err)
+{
+    llmio_status st =
+        llmio__prov_try_json(scratch, req->response_format_schema, schema);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (llmio__json_type(*schema) != LLMIO__JSON_OBJECT) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "response_format.schema: not a JSON object");
+        return LLMIO_E_INVALID;
+    }
+    return LLMIO_OK;
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

@@ -166,6 +166,32 @@ void llmio__prov_write_sampling(struct llmio__jw *w,
                                 const struct llmio_request *req,
                                 const struct llmio__prov_sampling_keys *k);
 
+/* Parses tool I's parameters into SCRATCH: *SCHEMA is the object, or NULL
+ * when the tool has none. LLMIO_E_INVALID ("tools[I].parameters: not a
+ * JSON object") when they are not an object; NOMEM passes through. */
+llmio_status llmio__prov_tool_schema(struct llmio__arena *scratch,
+                                     const struct llmio_request *req, size_t i,
+                                     const struct llmio__json **schema,
+                                     llmio_error *err);
+
+/* Writes tool T's "name" and, when set, "description" into the open
+ * object W (every API here names them so). */
+void llmio__prov_write_tool_name(struct llmio__jw *w,
+                                 const struct llmio__tool_def *t);
+
+/* Writes SCHEMA, or an empty object schema when NULL (for APIs whose
+ * schema key is required). */
+void llmio__prov_write_schema(struct llmio__jw *w,
+                              const struct llmio__json *schema);
+
+/* Parses REQ's response_format schema (json_schema mode) into SCRATCH;
+ * LLMIO_E_INVALID ("response_format.schema: not a JSON object") when it
+ * is missing or not an object; NOMEM passes through. */
+llmio_status llmio__prov_format_schema(struct llmio__arena *scratch,
+                                       const struct llmio_request *req,
+                                       const struct llmio__json **schema,
+                                       llmio_error *err);
+
 /* Emits D through CTX's sink. */
 static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
                                             const llmio_delta *d)

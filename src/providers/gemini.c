@@ -304,24 +304,12 @@ static llmio_status write_tools(const struct llmio_request *req,
             const struct llmio__tool_def *t = &req->tools[i];
             const struct llmio__json *schema = NULL;
             llmio_status st =
-                llmio__prov_try_json(scratch, t->parameters, &schema);
+                llmio__prov_tool_schema(scratch, req, i, &schema, err);
             if (st != LLMIO_OK) {
                 return st;
             }
-            if (t->parameters != NULL &&
-                llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
-                llmio__prov_errf(err, LLMIO_E_INVALID,
-                                 "tools[%zu].parameters: not a JSON object",
-                                 i);
-                return LLMIO_E_INVALID;
-            }
             llmio__jw_obj_begin(w);
-            llmio__jw_keys(w, "name");
-            llmio__jw_strs(w, t->name != NULL ? t->name : "");
-            if (t->description != NULL) {
-                llmio__jw_keys(w, "description");
-                llmio__jw_strs(w, t->description);
-            }
+            llmio__prov_write_tool_name(w, t);
             if (schema != NULL) {
                 llmio__jw_keys(w, "parametersJsonSchema");
                 llmio__json_write(w, schema);
@@ -370,15 +358,9 @@ static llmio_status write_generation_config(const struct llmio_request *req,
     bool json_mode = rf != NULL && (strcmp(rf, "json_object") == 0 ||
                                     strcmp(rf, "json_schema") == 0);
     if (rf != NULL && strcmp(rf, "json_schema") == 0) {
-        llmio_status st =
-            llmio__prov_try_json(scratch, req->response_format_schema, &schema);
+        llmio_status st = llmio__prov_format_schema(scratch, req, &schema, err);
         if (st != LLMIO_OK) {
             return st;
-        }
-        if (llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
-            llmio__prov_errf(err, LLMIO_E_INVALID,
-                             "response_format.schema: not a JSON object");
-            return LLMIO_E_INVALID;
         }
     }
     static const struct llmio__prov_sampling_keys keys = {

@@ -189,35 +189,19 @@ static llmio_status write_tools(const struct llmio_request *req,
     for (size_t i = 0; i < req->ntools; i++) {
         const struct llmio__tool_def *t = &req->tools[i];
         const struct llmio__json *schema = NULL;
-        llmio_status st = llmio__prov_try_json(scratch, t->parameters, &schema);
+        llmio_status st =
+            llmio__prov_tool_schema(scratch, req, i, &schema, err);
         if (st != LLMIO_OK) {
             return st;
-        }
-        if (t->parameters != NULL &&
-            llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
-            llmio__prov_errf(err, LLMIO_E_INVALID,
-                             "tools[%zu].parameters: not a JSON object", i);
-            return LLMIO_E_INVALID;
         }
         llmio__jw_obj_begin(w);
         llmio__jw_keys(w, "type");
         llmio__jw_strs(w, "function");
         llmio__jw_keys(w, "function");
         llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "name");
-        llmio__jw_strs(w, t->name != NULL ? t->name : "");
-        if (t->description != NULL) {
-            llmio__jw_keys(w, "description");
-            llmio__jw_strs(w, t->description);
-        }
+        llmio__prov_write_tool_name(w, t);
         llmio__jw_keys(w, "parameters");
-        if (schema != NULL) {
-            llmio__json_write(w, schema);
-        } else {
-            static const char empty[] =
-                "{\"type\":\"object\",\"properties\":{}}";
-            llmio__jw_raw(w, empty, sizeof(empty) - 1);
-        }
+        llmio__prov_write_schema(w, schema);
         llmio__jw_obj_end(w);
         llmio__jw_obj_end(w);
     }
@@ -241,15 +225,9 @@ static llmio_status write_format(const struct llmio_request *req,
         return LLMIO_OK;
     }
     const struct llmio__json *schema = NULL;
-    llmio_status st =
-        llmio__prov_try_json(scratch, req->response_format_schema, &schema);
+    llmio_status st = llmio__prov_format_schema(scratch, req, &schema, err);
     if (st != LLMIO_OK) {
         return st;
-    }
-    if (llmio__json_type(schema) != LLMIO__JSON_OBJECT) {
-        llmio__prov_errf(err, LLMIO_E_INVALID,
-                         "response_format.schema: not a JSON object");
-        return LLMIO_E_INVALID;
     }
     llmio__jw_keys(w, "format");
     llmio__json_write(w, schema);
