@@ -349,6 +349,21 @@ llmio_status llmio__prov_format_schema(struct llmio__arena *scratch,
     return LLMIO_OK;
 }
 
+llmio_status llmio__prov_stream_error(struct llmio__stream_ctx *ctx,
+                                      llmio_error *err, bool null_if_untyped)
+{
+    llmio__prov_error_finish(err, 200, false);
+    llmio_delta d = {.kind = LLMIO_DELTA_ERROR,
+                     .text = err->message,
+                     .text_len = strlen(err->message),
+                     .error_type =
+                         null_if_untyped && err->provider_type[0] == '\0'
+                             ? NULL
+                             : err->provider_type};
+    llmio_status st = llmio__prov_emit(ctx, &d);
+    return st != LLMIO_OK ? st : err->code;
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

@@ -199,6 +199,14 @@ static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
     return ctx->sink(ctx->sink_ctx, d);
 }
 
+/* Ends a stream on an in-band error event whose fields the provider has
+ * filled into ERR: finishes ERR as parse_error would (status 200, so the
+ * text is scrubbed), emits it as an ERROR delta and returns ERR->code, or
+ * the sink's failure. The delta's error_type is ERR->provider_type, or
+ * NULL when that is empty and NULL_IF_UNTYPED. */
+llmio_status llmio__prov_stream_error(struct llmio__stream_ctx *ctx,
+                                      llmio_error *err, bool null_if_untyped);
+
 /* Writes BASE_URL + PATH (+ MODEL + SUFFIX, both nullable) into OUT->url.
  * MODEL is inserted as is: model names are path-safe in every API here,
  * and a name with characters outside [A-Za-z0-9._:/@+-=;,~] (RFC 3986

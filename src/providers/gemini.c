@@ -775,13 +775,7 @@ static llmio_status on_chunk(struct llmio__stream_ctx *ctx,
         if (!fill_error(root, LLMIO_E_SERVER, err)) {
             err->code = LLMIO_E_SERVER;
         }
-        llmio__prov_error_finish(err, 200, false);
-        llmio_delta d = {.kind = LLMIO_DELTA_ERROR,
-                         .text = err->message,
-                         .text_len = strlen(err->message),
-                         .error_type = err->provider_type};
-        llmio_status st = llmio__prov_emit(ctx, &d);
-        return st != LLMIO_OK ? st : err->code;
+        return llmio__prov_stream_error(ctx, err, false);
     }
     if (llmio__json_type(root) != LLMIO__JSON_OBJECT) {
         llmio__prov_errf(err, LLMIO_E_PROTOCOL,
