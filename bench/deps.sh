@@ -33,11 +33,15 @@ fi
 PYPEERS="openai litellm ritellm aiohttp httpx"
 if [ ! -x .peers/venv/bin/python ]; then
     PY=""
-    for c in python3.13 python3.12 \
-             "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
-             /usr/bin/python3 python3; do
-        if command -v "$c" >/dev/null 2>&1 || [ -x "$c" ]; then PY=$c; break; fi
+    # Run each candidate: a pyenv shim for a version that is not selected
+    # exists on PATH but fails.
+    for c in python3.12 python3.13 \
+             "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3; do
+        if "$c" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            PY=$c; break
+        fi
     done
+    [ -n "$PY" ] || PY=$(command -v python3)
     say "creating .peers/venv with $PY"
     "$PY" -m venv .peers/venv
 fi
