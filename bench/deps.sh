@@ -28,8 +28,9 @@ if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
-# Python peers. RiteLLM needs Python >= 3.12: use the newest python3.1x on
-# PATH or under pyenv; Debian 12's own 3.11 still runs every other peer.
+# Python peers. RiteLLM needs Python >= 3.12 (its wheel is for 3.12): use a
+# 3.12 (else 3.13) on PATH or under pyenv; Debian 12's own 3.11 still runs
+# every other peer.
 PYPEERS="openai litellm ritellm aiohttp httpx"
 if [ ! -x .peers/venv/bin/python ]; then
     PY=""
