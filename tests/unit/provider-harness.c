@@ -856,3 +856,33 @@ llmio_status ph_feed_log(const struct llmio__provider *p, const char *data,
     rec_cleanup(&r);
     return st;
 }
+
+void ph_check_body_and_stream(const struct llmio__provider *p,
+                              const char *case_name)
+{
+    char *log, *view, *slog, *sview;
+    bool done;
+    ASSERT_OK(ph_run_body(p, case_name, &log, &view, NULL));
+    ph_expect_file(p, case_name, "expected-body-deltas", log);
+    ph_expect_file(p, case_name, "expected-view", view);
+    ASSERT_OK(ph_run_stream(p, case_name, &slog, &sview, &done, NULL));
+    ASSERT(done);
+    ph_expect_file(p, case_name, "expected-stream-deltas", slog);
+    ASSERT_STR_EQ(sview, view);
+    free(log);
+    free(view);
+    free(slog);
+    free(sview);
+}
+
+void ph_check_finish(const struct llmio__provider *p, const char *event_fmt,
+                     const char *raw, const char *want)
+{
+    char ev[256], line[128];
+    char *log;
+    snprintf(ev, sizeof(ev), event_fmt, raw);
+    ASSERT_OK(ph_feed_log(p, ev, strlen(ev), &log));
+    snprintf(line, sizeof(line), "FINISH choice=0 %s raw=%s\n", want, raw);
+    ASSERT_CONTAINS(log, line);
+    free(log);
+}

@@ -63,6 +63,17 @@ llmio_status ph_run_stream(const struct llmio__provider *p,
                            const char *case_name, char **log, char **view,
                            bool *done, llmio_error *err);
 
+/* Translates CASE's recorded body and its stream: both must succeed, match
+ * expected-body-deltas / expected-view / expected-stream-deltas, the stream
+ * must end done and assemble to the same view as the body. */
+void ph_check_body_and_stream(const struct llmio__provider *p,
+                              const char *case_name);
+
+/* Feeds one event made from EVENT_FMT (one %s, given RAW) and expects the
+ * log to hold "FINISH choice=0 <WANT> raw=<RAW>". */
+void ph_check_finish(const struct llmio__provider *p, const char *event_fmt,
+                     const char *raw, const char *want);
+
 /* Compares S with the file tests/data/providers/<name>/<case>/<file>. */
 void ph_expect_file(const struct llmio__provider *p, const char *case_name,
                     const char *file, const char *s);

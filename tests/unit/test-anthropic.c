@@ -171,28 +171,9 @@ TEST(anthropic_build_torture)
     ph_req_free(r);
 }
 
-/* Runs CASE's body.json and stream; both must give the expected view
- * (a stream and a non-streaming call assemble the same response). */
-static void check_body_and_stream(const char *name)
-{
-    char *log, *view, *slog, *sview;
-    bool done;
-    ASSERT_OK(ph_run_body(P, name, &log, &view, NULL));
-    ph_expect_file(P, name, "expected-body-deltas", log);
-    ph_expect_file(P, name, "expected-view", view);
-    ASSERT_OK(ph_run_stream(P, name, &slog, &sview, &done, NULL));
-    ASSERT(done);
-    ph_expect_file(P, name, "expected-stream-deltas", slog);
-    ASSERT_STR_EQ(sview, view);
-    free(log);
-    free(view);
-    free(slog);
-    free(sview);
-}
-
 TEST(anthropic_response_tool_calls)
 {
-    check_body_and_stream("resp-tools");
+    ph_check_body_and_stream(P, "resp-tools");
 }
 
 TEST(anthropic_response_thinking_cache)
@@ -201,7 +182,7 @@ TEST(anthropic_response_thinking_cache)
      * counted into the prompt; the stream has CRLF line ends, pings, an
      * unknown event, signature and citation deltas, a tool without
      * arguments, and usage repeated in message_delta. */
-    check_body_and_stream("resp-thinking");
+    ph_check_body_and_stream(P, "resp-thinking");
 }
 
 TEST(anthropic_response_finish_reasons)
@@ -220,17 +201,11 @@ TEST(anthropic_response_finish_reasons)
         {"something_new", "OTHER"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char ev[256], want[128];
-        char *log;
-        snprintf(ev, sizeof(ev),
-                 "event: message_delta\ndata: {\"type\":\"message_delta\","
-                 "\"delta\":{\"stop_reason\":\"%s\"}}\n\n",
-                 cases[i].raw);
-        ASSERT_OK(ph_feed_log(P, ev, strlen(ev), &log));
-        snprintf(want, sizeof(want), "FINISH choice=0 %s raw=%s\n",
-                 cases[i].want, cases[i].raw);
-        ASSERT_CONTAINS(log, want);
-        free(log);
+        ph_check_finish(
+            P,
+            "event: message_delta\ndata: {\"type\":\"message_delta\","
+            "\"delta\":{\"stop_reason\":\"%s\"}}\n\n",
+            cases[i].raw, cases[i].want);
     }
 }
 

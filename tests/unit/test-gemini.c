@@ -153,27 +153,10 @@ TEST(gemini_build_torture)
     ph_req_free(r);
 }
 
-static void check_body_and_stream(const char *name)
-{
-    char *log, *view, *slog, *sview;
-    bool done;
-    ASSERT_OK(ph_run_body(P, name, &log, &view, NULL));
-    ph_expect_file(P, name, "expected-body-deltas", log);
-    ph_expect_file(P, name, "expected-view", view);
-    ASSERT_OK(ph_run_stream(P, name, &slog, &sview, &done, NULL));
-    ASSERT(done);
-    ph_expect_file(P, name, "expected-stream-deltas", slog);
-    ASSERT_STR_EQ(sview, view);
-    free(log);
-    free(view);
-    free(slog);
-    free(sview);
-}
-
 TEST(gemini_response_text)
 {
     /* The reference stream (CRLF framing), usage from the last chunk. */
-    check_body_and_stream("resp-text");
+    ph_check_body_and_stream(P, "resp-text");
 }
 
 TEST(gemini_response_tools)
@@ -181,23 +164,23 @@ TEST(gemini_response_tools)
     /* Thought text -> REASONING, parallel function calls with synthesized
      * ids (one with its own id, one without args), STOP -> TOOL_CALLS,
      * usage with thoughts and cache. */
-    check_body_and_stream("resp-tools");
+    ph_check_body_and_stream(P, "resp-tools");
 }
 
 TEST(gemini_response_blocked_prompt)
 {
-    check_body_and_stream("resp-blocked");
+    ph_check_body_and_stream(P, "resp-blocked");
 }
 
 TEST(gemini_response_safety_stop)
 {
-    check_body_and_stream("resp-safety");
+    ph_check_body_and_stream(P, "resp-safety");
 }
 
 TEST(gemini_response_two_candidates)
 {
     /* candidateCount 2: the stream is done only when both finished. */
-    check_body_and_stream("resp-multi");
+    ph_check_body_and_stream(P, "resp-multi");
 }
 
 TEST(gemini_response_finish_reasons)
@@ -220,17 +203,10 @@ TEST(gemini_response_finish_reasons)
         {"FINISH_REASON_UNSPECIFIED", "OTHER"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char ev[256], want[128];
-        char *log;
-        snprintf(ev, sizeof(ev),
-                 "data: {\"candidates\":[{\"finishReason\":\"%s\","
-                 "\"index\":0}]}\r\n\r\n",
-                 cases[i].raw);
-        ASSERT_OK(ph_feed_log(P, ev, strlen(ev), &log));
-        snprintf(want, sizeof(want), "FINISH choice=0 %s raw=%s\n",
-                 cases[i].want, cases[i].raw);
-        ASSERT_CONTAINS(log, want);
-        free(log);
+        ph_check_finish(P,
+                        "data: {\"candidates\":[{\"finishReason\":\"%s\","
+                        "\"index\":0}]}\r\n\r\n",
+                        cases[i].raw, cases[i].want);
     }
 }
 

@@ -118,40 +118,23 @@ TEST(ollama_build_torture)
     ph_req_free(r);
 }
 
-static void check_body_and_stream(const char *name)
-{
-    char *log, *view, *slog, *sview;
-    bool done;
-    ASSERT_OK(ph_run_body(P, name, &log, &view, NULL));
-    ph_expect_file(P, name, "expected-body-deltas", log);
-    ph_expect_file(P, name, "expected-view", view);
-    ASSERT_OK(ph_run_stream(P, name, &slog, &sview, &done, NULL));
-    ASSERT(done);
-    ph_expect_file(P, name, "expected-stream-deltas", slog);
-    ASSERT_STR_EQ(sview, view);
-    free(log);
-    free(view);
-    free(slog);
-    free(sview);
-}
-
 TEST(ollama_response_text)
 {
-    check_body_and_stream("resp-text");
+    ph_check_body_and_stream(P, "resp-text");
 }
 
 TEST(ollama_response_tools)
 {
     /* Thinking, whole tool calls (one without an id, one with), stop ->
      * TOOL_CALLS. */
-    check_body_and_stream("resp-tools");
+    ph_check_body_and_stream(P, "resp-tools");
 }
 
 TEST(ollama_response_length)
 {
     /* done_reason length; CRLF lines, a blank line, and a last line
      * without its newline; prompt_eval_count omitted (fully cached). */
-    check_body_and_stream("resp-length");
+    ph_check_body_and_stream(P, "resp-length");
 }
 
 TEST(ollama_stream_error_line)
