@@ -556,27 +556,6 @@ static llmio_status shape_error(llmio_error *err, const struct path *p,
     return LLMIO_E_PROTOCOL;
 }
 
-/* A member that must be a string or null/absent. *S is NULL unless it is a
- * string; returns false (and sets ERR naming PATH.KEY) on another type. */
-static bool opt_str(const struct llmio__json *obj, const char *key,
-                    const struct path *path, const char **s, size_t *len,
-                    llmio_error *err)
-{
-    const struct llmio__json *v = llmio__json_get(obj, key);
-    *s = NULL;
-    *len = 0;
-    enum llmio__json_type t = llmio__json_type(v);
-    if (t == LLMIO__JSON_NONE || t == LLMIO__JSON_NULL) {
-        return true;
-    }
-    if (t != LLMIO__JSON_STRING) {
-        shape_error(err, path, key, "expected a string");
-        return false;
-    }
-    *s = llmio__json_str(v, len);
-    return true;
-}
-
 /* One wanted member: KEY and where its value goes (NULL when absent). */
 struct want {
     const char *key;
@@ -615,7 +594,9 @@ static void pick(const struct llmio__json *obj, const struct want *w, size_t nw)
     }
 }
 
-/* Like opt_str for an already found value V of member KEY. */
+/* A value V (of member KEY) that must be a string or null/absent. *S is
+ * NULL unless it is a string; returns false (and sets ERR naming
+ * PATH.KEY) on another type. */
 static bool val_str(const struct llmio__json *v, const char *key,
                     const struct path *path, const char **s, size_t *len,
                     llmio_error *err)
@@ -632,6 +613,14 @@ static bool val_str(const struct llmio__json *v, const char *key,
     }
     *s = llmio__json_str(v, len);
     return true;
+}
+
+/* val_str for member KEY of OBJ. */
+static bool opt_str(const struct llmio__json *obj, const char *key,
+                    const struct path *path, const char **s, size_t *len,
+                    llmio_error *err)
+{
+    return val_str(llmio__json_get(obj, key), key, path, s, len, err);
 }
 
 static int64_t usage_field(const struct llmio__json *obj, const char *key)
