@@ -92,3 +92,33 @@ void native_run(const struct test_mock *m, const char *provider,
     llmio_request_free(r);
     llmio_client_free(c);
 }
+
+void native_expect_hello(const struct native_result *r, const char *provider)
+{
+    ASSERT_OK(r->status);
+    ASSERT_STR_EQ(r->text, "hello there");
+    ASSERT_STR_EQ(r->provider, provider);
+    ASSERT_EQ(r->finish, LLMIO_FINISH_STOP);
+    ASSERT_EQ(r->usage.completion_tokens, 2);
+    ASSERT_CMP(r->usage.prompt_tokens, >, 0);
+}
+
+void native_expect_same(const struct native_result *s,
+                        const struct native_result *r)
+{
+    ASSERT_OK(s->status);
+    ASSERT_STR_EQ(s->streamed, "hello there");
+    ASSERT_STR_EQ(s->text, r->text);
+    ASSERT_EQ(s->finish, r->finish);
+    ASSERT_EQ(s->usage.prompt_tokens, r->usage.prompt_tokens);
+    ASSERT_EQ(s->usage.completion_tokens, r->usage.completion_tokens);
+}
+
+void native_expect_lookups(const struct native_result *r)
+{
+    ASSERT_OK(r->status);
+    ASSERT_EQ(r->finish, LLMIO_FINISH_TOOL_CALLS);
+    ASSERT_EQ(r->ntools, 2);
+    ASSERT_STR_EQ(r->tool_args[0], "{\"city\":\"Lisbon\"}");
+    ASSERT_STR_EQ(r->tool_args[1], "{\"city\":\"Porto\"}");
+}

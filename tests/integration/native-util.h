@@ -39,4 +39,16 @@ void native_run(const struct test_mock *m, const char *provider,
                 const char *scenario, bool tools, bool stream,
                 struct native_result *out);
 
+/* The default scenario's non-streaming answer from PROVIDER: "hello
+ * there", finish STOP, 2 completion tokens and some prompt tokens. */
+void native_expect_hello(const struct native_result *r, const char *provider);
+
+/* Stream result S gives the same response as the non-streaming R: the
+ * text (also as TEXT deltas), the finish reason and the token counts. */
+void native_expect_same(const struct native_result *s,
+                        const struct native_result *r);
+
+/* The two "lookup" calls of the tool scenarios (Lisbon, then Porto). */
+void native_expect_lookups(const struct native_result *r);
+
 #endif

@@ -13,21 +13,11 @@ TEST(gemini_mock_text)
     test_mock_start(&m, NULL);
     struct native_result r, s;
     RUN(NULL, false, false, &r);
-    ASSERT_OK(r.status);
-    ASSERT_STR_EQ(r.text, "hello there");
-    ASSERT_STR_EQ(r.provider, "gemini");
-    ASSERT_EQ(r.finish, LLMIO_FINISH_STOP);
+    native_expect_hello(&r, "gemini");
     ASSERT_STR_EQ(r.finish_raw, "STOP");
-    ASSERT_EQ(r.usage.completion_tokens, 2);
-    ASSERT_CMP(r.usage.prompt_tokens, >, 0);
 
     RUN(NULL, false, true, &s);
-    ASSERT_OK(s.status);
-    ASSERT_STR_EQ(s.streamed, "hello there");
-    ASSERT_STR_EQ(s.text, r.text);
-    ASSERT_EQ(s.finish, r.finish);
-    ASSERT_EQ(s.usage.prompt_tokens, r.usage.prompt_tokens);
-    ASSERT_EQ(s.usage.completion_tokens, r.usage.completion_tokens);
+    native_expect_same(&s, &r);
     ASSERT_EQ(s.usage.total_tokens, r.usage.total_tokens);
 
     RUN("finish=length", false, true, &s);
@@ -54,12 +44,8 @@ TEST(gemini_mock_tool_calls)
     for (int stream = 0; stream < 2; stream++) {
         struct native_result r;
         RUN(scn, true, stream == 1, &r);
-        ASSERT_OK(r.status);
-        ASSERT_EQ(r.finish, LLMIO_FINISH_TOOL_CALLS);
-        ASSERT_EQ(r.ntools, 2);
+        native_expect_lookups(&r);
         ASSERT_STR_EQ(r.tool_name[1], "lookup");
-        ASSERT_STR_EQ(r.tool_args[0], "{\"city\":\"Lisbon\"}");
-        ASSERT_STR_EQ(r.tool_args[1], "{\"city\":\"Porto\"}");
         ASSERT(r.tool_id[0][0] != '\0');
     }
     test_mock_stop(&m);

@@ -13,12 +13,7 @@ TEST(ollama_mock_text)
     test_mock_start(&m, NULL);
     struct native_result r;
     RUN(NULL, false, false, &r);
-    ASSERT_OK(r.status);
-    ASSERT_STR_EQ(r.text, "hello there");
-    ASSERT_STR_EQ(r.provider, "ollama");
-    ASSERT_EQ(r.finish, LLMIO_FINISH_STOP);
-    ASSERT_EQ(r.usage.completion_tokens, 2);
-    ASSERT_CMP(r.usage.prompt_tokens, >, 0);
+    native_expect_hello(&r, "ollama");
     RUN("finish=length", false, false, &r);
     ASSERT_EQ(r.finish, LLMIO_FINISH_LENGTH);
     test_mock_stop(&m);
@@ -31,12 +26,8 @@ TEST(ollama_mock_tool_calls)
     struct native_result r;
     RUN("tool=lookup:{\"city\":\"Lisbon\"};tool=lookup:{\"city\":\"Porto\"}",
         true, false, &r);
-    ASSERT_OK(r.status);
-    ASSERT_EQ(r.finish, LLMIO_FINISH_TOOL_CALLS);
-    ASSERT_EQ(r.ntools, 2);
+    native_expect_lookups(&r);
     ASSERT_STR_EQ(r.tool_name[0], "lookup");
-    ASSERT_STR_EQ(r.tool_args[0], "{\"city\":\"Lisbon\"}");
-    ASSERT_STR_EQ(r.tool_args[1], "{\"city\":\"Porto\"}");
     test_mock_stop(&m);
 }
 
