@@ -317,13 +317,9 @@ static llmio_status write_tools(const struct llmio_request *req,
 static llmio_status check_params(const struct llmio_request *req,
                                  const char *model, llmio_error *err)
 {
-    if (req->error != LLMIO_OK) {
-        llmio__prov_errf(err, req->error, "%s", req->error_msg);
-        return req->error;
-    }
-    if (model == NULL || model[0] == '\0') {
-        llmio__prov_errf(err, LLMIO_E_INVALID, "model: required");
-        return LLMIO_E_INVALID;
+    llmio_status st = llmio__prov_check_request(req, model, err);
+    if (st != LLMIO_OK) {
+        return st;
     }
     if (req->has_n && req->n > 1) {
         llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
@@ -421,10 +417,7 @@ static llmio_status write_body(const struct llmio_request *req,
         llmio__jw_keys(w, "stream");
         llmio__jw_bool(w, true);
     }
-    for (size_t i = 0; i < req->nraw; i++) {
-        llmio__jw_keys(w, req->raw[i].key);
-        llmio__jw_raw(w, req->raw[i].json, strlen(req->raw[i].json));
-    }
+    llmio__prov_write_raw(w, req);
     llmio__jw_obj_end(w);
     return LLMIO_OK;
 }

@@ -364,6 +364,28 @@ llmio_status llmio__prov_stream_error(struct llmio__stream_ctx *ctx,
     return st != LLMIO_OK ? st : err->code;
 }
 
+llmio_status llmio__prov_check_request(const struct llmio_request *req,
+                                       const char *model, llmio_error *err)
+{
+    if (req->error != LLMIO_OK) {
+        llmio__prov_errf(err, req->error, "%s", req->error_msg);
+        return req->error;
+    }
+    if (model == NULL || model[0] == '\0') {
+        llmio__prov_errf(err, LLMIO_E_INVALID, "model: required");
+        return LLMIO_E_INVALID;
+    }
+    return LLMIO_OK;
+}
+
+void llmio__prov_write_raw(struct llmio__jw *w, const struct llmio_request *req)
+{
+    for (size_t i = 0; i < req->nraw; i++) {
+        llmio__jw_keys(w, req->raw[i].key);
+        llmio__jw_raw(w, req->raw[i].json, strlen(req->raw[i].json));
+    }
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

@@ -192,6 +192,16 @@ llmio_status llmio__prov_format_schema(struct llmio__arena *scratch,
                                        const struct llmio__json **schema,
                                        llmio_error *err);
 
+/* The checks every native build_request starts with: an error the
+ * request builder recorded (its message as is), then a model name. */
+llmio_status llmio__prov_check_request(const struct llmio_request *req,
+                                       const char *model, llmio_error *err);
+
+/* Writes REQ's raw fields (caller JSON, key by key) into the open object
+ * W: last, so they sit beside the modelled keys they replace. */
+void llmio__prov_write_raw(struct llmio__jw *w,
+                           const struct llmio_request *req);
+
 /* Emits D through CTX's sink. */
 static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
                                             const llmio_delta *d)

@@ -342,10 +342,7 @@ static void write_body(struct llmio__jw *w, const struct llmio_request *r,
         llmio__jw_bool(w, true);
         llmio__jw_obj_end(w);
     }
-    for (size_t i = 0; i < r->nraw; i++) {
-        llmio__jw_keys(w, r->raw[i].key);
-        llmio__jw_raw(w, r->raw[i].json, strlen(r->raw[i].json));
-    }
+    llmio__prov_write_raw(w, r);
     llmio__jw_obj_end(w);
 }
 
