@@ -70,33 +70,6 @@ _Static_assert(offsetof(struct anth_state, scratch) == 0,
 /* Request                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool is_system(const struct llmio__message *m)
-{
-    return m->role == LLMIO_ROLE_SYSTEM || m->role == LLMIO_ROLE_DEVELOPER;
-}
-
-static bool is_user_turn(const struct llmio__message *m)
-{
-    return m->role == LLMIO_ROLE_USER || m->role == LLMIO_ROLE_TOOL;
-}
-
-/* Appends the text of M (its content, else its text parts joined with
- * nothing between them) to B. */
-static llmio_status append_text(struct llmio__buf *b,
-                                const struct llmio__message *m)
-{
-    llmio_status st = LLMIO_OK;
-    if (m->content != NULL) {
-        st = llmio__buf_appends(b, m->content);
-    }
-    for (size_t i = 0; st == LLMIO_OK && i < m->nparts; i++) {
-        if (m->parts[i].type == LLMIO__PART_TEXT && m->parts[i].text) {
-            st = llmio__buf_appends(b, m->parts[i].text);
-        }
-    }
-    return st;
-}
-
 static void write_text_block(struct llmio__jw *w, const char *text)
 {
     if (text == NULL || text[0] == '\0') {
@@ -153,7 +126,7 @@ static llmio_status write_blocks(const struct llmio_request *req, size_t mi,
             return LLMIO_E_INVALID;
         }
         llmio__buf_reset(tmp);
-        llmio_status st = append_text(tmp, m);
+        llmio_status st = llmio__prov_append_text(tmp, m);
         if (st != LLMIO_OK) {
             return st;
         }
@@ -223,22 +196,13 @@ static llmio_status write_messages(const struct llmio_request *req,
     size_t i = 0;
     while (i < req->nmessages) {
         const struct llmio__message *m = &req->messages[i];
-        if (is_system(m)) {
+        if (llmio__prov_is_system(m)) {
             i++;
             continue;
         }
-        bool user = is_user_turn(m);
-        size_t end = i + 1, count = 1;
-        while (end < req->nmessages) {
-            const struct llmio__message *n = &req->messages[end];
-            if (!is_system(n)) {
-                if (is_user_turn(n) != user) {
-                    break;
-                }
-                count++;
-            }
-            end++;
-        }
+        bool user = llmio__prov_is_user_turn(m);
+        size_t count;
+        size_t end = llmio__prov_turn_end(req, i, &count);
         llmio__jw_obj_begin(w);
         llmio__jw_keys(w, "role");
         llmio__jw_strs(w, user ? "user" : "assistant");
@@ -249,7 +213,7 @@ static llmio_status write_messages(const struct llmio_request *req,
         } else {
             llmio__jw_arr_begin(w);
             for (size_t k = i; k < end; k++) {
-                if (is_system(&req->messages[k])) {
+                if (llmio__prov_is_system(&req->messages[k])) {
                     continue;
                 }
                 llmio_status st = write_blocks(req, k, w, scratch, tmp, err);
@@ -370,7 +334,7 @@ static llmio_status write_body(const struct llmio_request *req,
     bool has_system = false;
     for (size_t i = 0; i < req->nmessages; i++) {
         const struct llmio__message *m = &req->messages[i];
-        if (!is_system(m)) {
+        if (!llmio__prov_is_system(m)) {
             continue;
         }
         llmio_status st = LLMIO_OK;
@@ -378,7 +342,7 @@ static llmio_status write_body(const struct llmio_request *req,
             st = llmio__buf_append(tmp, "\n\n", 2);
         }
         if (st == LLMIO_OK) {
-            st = append_text(tmp, m);
+            st = llmio__prov_append_text(tmp, m);
         }
         if (st != LLMIO_OK) {
             return st;

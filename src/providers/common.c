@@ -386,6 +386,42 @@ void llmio__prov_write_raw(struct llmio__jw *w, const struct llmio_request *req)
     }
 }
 
+size_t llmio__prov_turn_end(const struct llmio_request *req, size_t i,
+                            size_t *count)
+{
+    bool user = llmio__prov_is_user_turn(&req->messages[i]);
+    size_t end = i + 1, n = 1;
+    while (end < req->nmessages) {
+        const struct llmio__message *m = &req->messages[end];
+        if (!llmio__prov_is_system(m)) {
+            if (llmio__prov_is_user_turn(m) != user) {
+                break;
+            }
+            n++;
+        }
+        end++;
+    }
+    if (count != NULL) {
+        *count = n;
+    }
+    return end;
+}
+
+llmio_status llmio__prov_append_text(struct llmio__buf *b,
+                                     const struct llmio__message *m)
+{
+    llmio_status st = LLMIO_OK;
+    if (m->content != NULL) {
+        st = llmio__buf_appends(b, m->content);
+    }
+    for (size_t i = 0; st == LLMIO_OK && i < m->nparts; i++) {
+        if (m->parts[i].type == LLMIO__PART_TEXT && m->parts[i].text) {
+            st = llmio__buf_appends(b, m->parts[i].text);
+        }
+    }
+    return st;
+}
+
 void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
                       ...)
 {

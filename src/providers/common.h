@@ -202,6 +202,32 @@ llmio_status llmio__prov_check_request(const struct llmio_request *req,
 void llmio__prov_write_raw(struct llmio__jw *w,
                            const struct llmio_request *req);
 
+/* System and developer messages: APIs with a separate system field lift
+ * them out of the turns. */
+static inline bool llmio__prov_is_system(const struct llmio__message *m)
+{
+    return m->role == LLMIO_ROLE_SYSTEM || m->role == LLMIO_ROLE_DEVELOPER;
+}
+
+/* Messages sent on the user's side of a turn: tool results are user
+ * content in the APIs that alternate user and assistant/model turns. */
+static inline bool llmio__prov_is_user_turn(const struct llmio__message *m)
+{
+    return m->role == LLMIO_ROLE_USER || m->role == LLMIO_ROLE_TOOL;
+}
+
+/* The end (exclusive) of the turn starting at the non-system message I
+ * of REQ: the run of messages on the same side, system messages inside it
+ * skipped rather than ending it. *COUNT (nullable) gets the number of
+ * non-system messages in the run. */
+size_t llmio__prov_turn_end(const struct llmio_request *req, size_t i,
+                            size_t *count);
+
+/* Appends the text of M (its content, then its text parts, nothing
+ * between them) to B. */
+llmio_status llmio__prov_append_text(struct llmio__buf *b,
+                                     const struct llmio__message *m);
+
 /* Emits D through CTX's sink. */
 static inline llmio_status llmio__prov_emit(struct llmio__stream_ctx *ctx,
                                             const llmio_delta *d)

@@ -57,16 +57,6 @@ _Static_assert(offsetof(struct gem_state, scratch) == 0,
 /* Request                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool is_system(const struct llmio__message *m)
-{
-    return m->role == LLMIO_ROLE_SYSTEM || m->role == LLMIO_ROLE_DEVELOPER;
-}
-
-static bool is_user_turn(const struct llmio__message *m)
-{
-    return m->role == LLMIO_ROLE_USER || m->role == LLMIO_ROLE_TOOL;
-}
-
 static void write_text_part(struct llmio__jw *w, const char *text)
 {
     if (text == NULL || text[0] == '\0') {
@@ -126,22 +116,6 @@ static void write_image_part(struct llmio__jw *w, const char *url)
     llmio__jw_obj_end(w);
 }
 
-/* Appends the text of M (content, then its text parts) to B. */
-static llmio_status append_text(struct llmio__buf *b,
-                                const struct llmio__message *m)
-{
-    llmio_status st = LLMIO_OK;
-    if (m->content != NULL) {
-        st = llmio__buf_appends(b, m->content);
-    }
-    for (size_t i = 0; st == LLMIO_OK && i < m->nparts; i++) {
-        if (m->parts[i].type == LLMIO__PART_TEXT && m->parts[i].text) {
-            st = llmio__buf_appends(b, m->parts[i].text);
-        }
-    }
-    return st;
-}
-
 static llmio_status write_tool_result(const struct llmio_request *req,
                                       size_t mi, struct llmio__jw *w,
                                       struct llmio__arena *scratch,
@@ -162,7 +136,7 @@ static llmio_status write_tool_result(const struct llmio_request *req,
         return LLMIO_E_INVALID;
     }
     llmio__buf_reset(tmp);
-    llmio_status st = append_text(tmp, m);
+    llmio_status st = llmio__prov_append_text(tmp, m);
     const struct llmio__json *v = NULL;
     if (st == LLMIO_OK) {
         st = llmio__prov_try_json(scratch, llmio__buf_cstr(tmp), &v);
@@ -256,24 +230,19 @@ static llmio_status write_contents(const struct llmio_request *req,
     llmio__jw_arr_begin(w);
     size_t i = 0;
     while (i < req->nmessages) {
-        if (is_system(&req->messages[i])) {
+        if (llmio__prov_is_system(&req->messages[i])) {
             i++;
             continue;
         }
-        bool user = is_user_turn(&req->messages[i]);
-        size_t end = i + 1;
-        while (end < req->nmessages &&
-               (is_system(&req->messages[end]) ||
-                is_user_turn(&req->messages[end]) == user)) {
-            end++;
-        }
+        bool user = llmio__prov_is_user_turn(&req->messages[i]);
+        size_t end = llmio__prov_turn_end(req, i, NULL);
         llmio__jw_obj_begin(w);
         llmio__jw_keys(w, "role");
         llmio__jw_strs(w, user ? "user" : "model");
         llmio__jw_keys(w, "parts");
         llmio__jw_arr_begin(w);
         for (size_t k = i; k < end; k++) {
-            if (is_system(&req->messages[k])) {
+            if (llmio__prov_is_system(&req->messages[k])) {
                 continue;
             }
             llmio_status st = write_parts(req, k, w, scratch, tmp, err);
@@ -396,7 +365,7 @@ static llmio_status write_body(const struct llmio_request *req,
     llmio__jw_obj_begin(w);
     bool has_system = false;
     for (size_t i = 0; i < req->nmessages; i++) {
-        has_system = has_system || is_system(&req->messages[i]);
+        has_system = has_system || llmio__prov_is_system(&req->messages[i]);
     }
     if (has_system && !llmio__request_has_raw(req, "systemInstruction")) {
         llmio__jw_keys(w, "systemInstruction");
@@ -405,11 +374,11 @@ static llmio_status write_body(const struct llmio_request *req,
         llmio__jw_arr_begin(w);
         for (size_t i = 0; i < req->nmessages; i++) {
             const struct llmio__message *m = &req->messages[i];
-            if (!is_system(m)) {
+            if (!llmio__prov_is_system(m)) {
                 continue;
             }
             llmio__buf_reset(tmp);
-            llmio_status st = append_text(tmp, m);
+            llmio_status st = llmio__prov_append_text(tmp, m);
             if (st != LLMIO_OK) {
                 return st;
             }
