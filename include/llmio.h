@@ -341,7 +341,7 @@ LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
  *           base_delay_ms       backoff cap before the first retry (>= 0).
  *           max_delay_ms        backoff cap for any retry (>= base).
  *           max_retry_after_ms  longest server hint honoured (>= 0).
- *           Defaults: 3, 500, 8000, 60000.
+ *           Defaults: 3, 500, 8000, 120000.
  * Applies:  to attempts decided after the call, requests in flight
  *           included.
  * Returns:  LLMIO_OK, LLMIO_E_INVALID (a value out of range).

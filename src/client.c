@@ -70,8 +70,9 @@ LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
     c->alloc = *a;
     memcpy(c->timeouts_ms, default_timeouts_ms, sizeof c->timeouts_ms);
     c->max_response = DEFAULT_MAX_RESPONSE;
+    /* One default policy (retry.c): 3 attempts, 500 ms base, 8 s cap, and
+     * Retry-After honoured up to 120 s as openai-python does since 2026. */
     c->retry = llmio__retry_policy_default();
-    c->retry.max_retry_after_ms = 60000;
     /* Clients started in the same millisecond (a fleet of workers) must
      * not share jitter, or their retries stay synchronised. */
     llmio__rng_seed(&c->rng, (uint64_t)llmio__mono_ms() ^
@@ -292,9 +293,13 @@ static llmio_status load_env(struct llmio_client *c, struct llmio__psettings *s)
     const struct llmio__provider *p = s->p;
     const char *v;
     llmio_status st = LLMIO_OK;
-    if (p->api_key_env != NULL && (v = getenv(p->api_key_env)) != NULL &&
-        *v != '\0' && !has_crlf(v)) {
-        st = replace(c, &s->env_api_key, v, strlen(v), true);
+    const char *key_vars[2] = {p->api_key_env, p->api_key_env_alt};
+    for (size_t i = 0; i < 2 && st == LLMIO_OK && s->env_api_key == NULL;
+         i++) {
+        if (key_vars[i] != NULL && (v = getenv(key_vars[i])) != NULL &&
+            *v != '\0' && !has_crlf(v)) {
+            st = replace(c, &s->env_api_key, v, strlen(v), true);
+        }
     }
     if (st == LLMIO_OK && p->base_url_env != NULL &&
         (v = getenv(p->base_url_env)) != NULL && *v != '\0' && !has_crlf(v)) {

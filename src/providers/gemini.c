@@ -839,6 +839,8 @@ const struct llmio__provider llmio__provider_gemini = {
     .name = "gemini",
     .default_base_url = "https://generativelanguage.googleapis.com/v1beta",
     .api_key_env = "GEMINI_API_KEY",
+    /* Google's own SDKs accept either variable. */
+    .api_key_env_alt = "GOOGLE_API_KEY",
     .base_url_env = "GEMINI_BASE_URL",
     .framing = LLMIO__FRAMING_SSE,
     .state_size = sizeof(struct gem_state),

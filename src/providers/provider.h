@@ -67,6 +67,8 @@ struct llmio__provider {
     const char *name;             /* "openai": the model-string prefix */
     const char *default_base_url; /* "https://api.openai.com/v1" */
     const char *api_key_env;      /* "OPENAI_API_KEY" */
+    const char *api_key_env_alt;  /* read when API_KEY_ENV is unset or
+                                     empty ("GOOGLE_API_KEY"); nullable */
     const char *base_url_env;     /* "OPENAI_BASE_URL" */
     enum llmio__framing framing;
     size_t state_size;

@@ -76,3 +76,42 @@ TEST(gemini_mock_errors)
     ASSERT_STR_EQ(r.streamed, "Lorem ipsum");
     test_mock_stop(&m);
 }
+
+/* GEMINI_API_KEY wins; GOOGLE_API_KEY is read when it is unset, as Google's
+ * SDKs do. Without either the mock answers 403 PERMISSION_DENIED, as the
+ * real API does for a missing key. */
+static llmio_status gemini_env_call(struct test_mock *m, llmio_error *err)
+{
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1beta", m->url);
+    ASSERT_OK(llmio_client_set_base_url(c, "gemini", url));
+    llmio_request *r = llmio_request_new("gemini/gemini-2.5-flash");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hello"));
+    llmio_future *f = NULL;
+    llmio_status st = llmio_chat(c, r, &f, err);
+    llmio_future_free(f);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    return st;
+}
+
+TEST(gemini_env_google_api_key_fallback)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_error err;
+    unsetenv("GEMINI_API_KEY");
+    unsetenv("GOOGLE_API_KEY");
+    ASSERT_EQ(gemini_env_call(&m, &err), LLMIO_E_AUTH);
+    ASSERT_EQ(err.http_status, 403);
+
+    setenv("GOOGLE_API_KEY", "google-env-key", 1);
+    ASSERT_OK(gemini_env_call(&m, &err));
+
+    setenv("GEMINI_API_KEY", "bad-gemini-key", 1);
+    ASSERT_EQ(gemini_env_call(&m, &err), LLMIO_E_AUTH);
+    ASSERT_EQ(err.http_status, 400);
+    test_mock_stop(&m);
+}
