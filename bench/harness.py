@@ -30,6 +30,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PY = os.path.join(ROOT, "bench/.peers/venv/bin/python")
 CURL8 = os.path.join(ROOT, "build/curl8/lib")
 BIN = os.path.join(ROOT, "build/bench/bin")  # run.sh's snapshot of build/bin
+# llmio's CPython extension built for VENV_PY (build_llmio_py), not the one
+# in build/python: that one is built for whatever python3 is, maybe another
+# CPython minor version than the venv's.
+LLMIO_PY = os.path.join(ROOT, "build/bench/python")
 
 
 def rel(p):
@@ -55,7 +59,7 @@ CLIENTS = [
     ("aiohttp", [VENV_PY, rel("bench/clients/py_aiohttp.py")], "aiohttp"),
     ("httpx", [VENV_PY, rel("bench/clients/py_httpx.py")], "httpx"),
     # Rows that join when their program lands (missing -> n/a):
-    ("llmio-py", [VENV_PY, rel("bench/clients/py_llmio.py")], "llmio"),
+    ("llmio-py", [VENV_PY, rel("bench/clients/py_llmio.py")], "@llmio-py"),
     ("llmio-batch", ["sh", rel("bench/clients/llmio_batch.sh")], "@llmio-batch"),
 ]
 
@@ -66,6 +70,7 @@ CLIENT_ENV = {
     "openai-node": {"NODE_PATH": rel("bench/.peers/node/node_modules")},
     "curl8-multi": {"LD_LIBRARY_PATH": CURL8},
     "curl8-h2": {"LD_LIBRARY_PATH": CURL8},
+    "llmio-py": {"PYTHONPATH": LLMIO_PY},
 }
 
 # Clients that talk cleartext HTTP/2 (prior knowledge) to nginx's h2 port.
@@ -111,6 +116,26 @@ def load_expect(path):
     return env
 
 
+def build_llmio_py():
+    """Build python/ for VENV_PY into LLMIO_PY with python/build.sh's own
+    commands, its output and object directories moved under build/bench
+    (objects compiled for one CPython must not be linked for another).
+    True when `import llmio` then works in the venv."""
+    if not os.access(VENV_PY, os.X_OK):
+        return False
+    with open(rel("python/build.sh")) as f:
+        script = f.read().replace("build/python", "build/bench/python")
+    # build.sh starts with cd "$(dirname "$0")/.."; run as `sh -s` from
+    # python/, $0 is "sh" and that cd lands on the repository root.
+    p = subprocess.run(["sh", "-s", VENV_PY], input=script, text=True,
+                       cwd=rel("python"), capture_output=True)
+    if p.returncode != 0:
+        print("llmio-py: build failed: " + (p.stdout + p.stderr)[-500:], file=sys.stderr)
+        return False
+    return subprocess.run([VENV_PY, "-c", "import llmio"], capture_output=True,
+                          env=dict(os.environ, PYTHONPATH=LLMIO_PY)).returncode == 0
+
+
 def probe_ok(probe, cmd):
     """Is this client runnable here?"""
     prog = cmd[0]
@@ -127,6 +152,8 @@ def probe_ok(probe, cmd):
         return os.path.isdir(rel("bench/.peers/node/node_modules/openai"))
     if probe == "@curl8":
         return os.path.isdir(CURL8)
+    if probe == "@llmio-py":
+        return build_llmio_py()
     if probe == "@llmio-batch":
         return os.access(os.path.join(BIN, "llmio"), os.X_OK) and \
             subprocess.run([os.path.join(BIN, "llmio"), "batch", "--help"],
@@ -371,11 +398,16 @@ class Bench:
         if os.access(VENV_PY, os.X_OK):
             rows.append(["python -c pass", self.wall([VENV_PY, "-c", "pass"]), None])
             for mod in ("openai", "litellm", "ritellm", "llmio"):
-                w = self.wall([VENV_PY, "-c", "import " + mod], n=3)
+                menv = None
+                if mod == "llmio":  # built for the venv by build_llmio_py
+                    menv = dict(os.environ, PYTHONPATH=LLMIO_PY) \
+                        if build_llmio_py() else None
+                w = self.wall([VENV_PY, "-c", "import " + mod], menv, n=3) \
+                    if mod != "llmio" or menv else None
                 imp = None
                 if w is not None:
                     p = subprocess.run([VENV_PY, "-X", "importtime", "-c", "import " + mod],
-                                       capture_output=True, text=True)
+                                       capture_output=True, text=True, env=menv)
                     for line in p.stderr.splitlines():
                         f = [x.strip() for x in line.split("|")]
                         if len(f) == 3 and f[2] == mod:  # nested ones are smaller
