@@ -10,13 +10,17 @@ CC=${CC:-cc}
 INC=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 EXT=$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 OUT=build/python/llmio
-mkdir -p "$OUT" build/python/obj
+# Objects are compiled against one interpreter's headers: keep them per ABI
+# (the extension suffix names it), so building for a second Python never
+# links objects made for the first.
+OBJ=build/python/obj/$(echo "$EXT" | tr -c 'A-Za-z0-9_\n' '_')
+mkdir -p "$OUT" "$OBJ"
 LIBS=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 CF="-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra \
 -Wno-missing-field-initializers -Wno-cast-function-type ${CFLAGS:-}"
 objs=""
 for src in python/src/*.c; do
-    o=build/python/obj/$(basename "$src" .c).o
+    o=$OBJ/$(basename "$src" .c).o
     if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ python/src/module.h -nt "$o" ] ||
         [ include/llmio.h -nt "$o" ]; then
         # shellcheck disable=SC2086
