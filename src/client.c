@@ -294,8 +294,7 @@ static llmio_status load_env(struct llmio_client *c, struct llmio__psettings *s)
     const char *v;
     llmio_status st = LLMIO_OK;
     const char *key_vars[2] = {p->api_key_env, p->api_key_env_alt};
-    for (size_t i = 0; i < 2 && st == LLMIO_OK && s->env_api_key == NULL;
-         i++) {
+    for (size_t i = 0; i < 2 && st == LLMIO_OK && s->env_api_key == NULL; i++) {
         if (key_vars[i] != NULL && (v = getenv(key_vars[i])) != NULL &&
             *v != '\0' && !has_crlf(v)) {
             st = replace(c, &s->env_api_key, v, strlen(v), true);
