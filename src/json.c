@@ -543,29 +543,19 @@ value:
         p = parse_number(ps, p, n);
         break;
     case 't':
-        if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-            n->raw_len = 4;
-            p += 4;
-            break;
-        }
-        fail_at(ps, p, "invalid literal");
-        return NULL;
     case 'f':
-        if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-            n->raw_len = 5;
-            p += 5;
+    case 'n': {
+        /* The three literals share one check; the first byte picks it. */
+        const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t wlen = *p == 'f' ? 5 : 4;
+        if ((size_t)(end - p) >= wlen && memcmp(p, word, wlen) == 0) {
+            n->raw_len = (uint32_t)wlen;
+            p += wlen;
             break;
         }
         fail_at(ps, p, "invalid literal");
         return NULL;
-    case 'n':
-        if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-            n->raw_len = 4;
-            p += 4;
-            break;
-        }
-        fail_at(ps, p, "invalid literal");
-        return NULL;
+    }
     default:
         fail_at(ps, p, "value expected");
         return NULL;
