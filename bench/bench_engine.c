@@ -14,7 +14,9 @@
  *   llmio_stream_ns_per_chunk X ns    with --stream: CPU per content delta
  *
  * Every reply is checked (status OK; content length == --expect-len and,
- * for streams, content deltas == --expect-chunks when given).
+ * for streams, content deltas == --expect-chunks when given). With
+ * --stream, ttft_p50_ms is the median time from submit to the first
+ * content delta reaching the stream callback (0 without --stream).
  */
 #include "llmio.h"
 
@@ -53,6 +55,8 @@ struct bench {
     long ok, failed, chunks;
     double *lat;
     size_t nlat, cap;
+    double *ttft; /* streams: submit to first content delta, ms */
+    size_t nttft, cap_ttft;
     char first_error[160];
 };
 
@@ -149,6 +153,13 @@ static void on_done(llmio_future *f, void *user)
                 b->lat = realloc(b->lat, b->cap * sizeof *b->lat);
             }
             b->lat[b->nlat++] = (now_s() - s->t0) * 1000.0;
+            if (b->o.stream && s->chunks > 0) {
+                if (b->nttft == b->cap_ttft) {
+                    b->cap_ttft = b->cap_ttft ? b->cap_ttft * 2 : 4096;
+                    b->ttft = realloc(b->ttft, b->cap_ttft * sizeof *b->ttft);
+                }
+                b->ttft[b->nttft++] = (s->t_first - s->t0) * 1000.0;
+            }
         } else {
             b->failed++;
         }
@@ -300,11 +311,13 @@ int main(int argc, char **argv)
     }
     double wall = w1 - w0, cpu = c1 - c0;
     qsort(b.lat, b.nlat, sizeof *b.lat, cmp_double);
+    qsort(b.ttft, b.nttft, sizeof *b.ttft, cmp_double);
     printf("RESULT ok=%ld failed=%ld wall_s=%.3f cpu_s=%.3f p50_ms=%.3f "
-           "p99_ms=%.3f ttft_p50_ms=0 chunks=%ld rss0_kb=%ld rss_peak_kb=%ld "
-           "first_error=%s\n",
+           "p99_ms=%.3f ttft_p50_ms=%.3f chunks=%ld rss0_kb=%ld "
+           "rss_peak_kb=%ld first_error=%s\n",
            b.ok, b.failed, wall, cpu, pct(b.lat, b.nlat, 0.5),
-           pct(b.lat, b.nlat, 0.99), b.chunks, rss0, proc_kb("VmHWM"),
+           pct(b.lat, b.nlat, 0.99), pct(b.ttft, b.nttft, 0.5), b.chunks, rss0,
+           proc_kb("VmHWM"),
            b.first_error[0] ? b.first_error : "none");
     long done = b.ok + b.failed;
     if (done > 0) {
@@ -320,6 +333,7 @@ int main(int argc, char **argv)
     llmio_request_free(b.req);
     llmio_client_free(b.c);
     free(b.lat);
+    free(b.ttft);
     llmio_global_cleanup();
     return b.failed > 0 ? 1 : 0;
 }
