@@ -16,8 +16,8 @@ import threading as _threading
 
 from . import _llmio
 from ._llmio import (  # noqa: F401  (re-exported)
-    Future, Response, ToolCall, Delta, Usage, Choice, Error, ERRORS,
-    LLMIOTimeoutError, c_version, status_names,
+    Future, Response, ToolCall, Delta, Usage, Choice, AttemptInfo, Error,
+    ERRORS, LLMIOTimeoutError, c_version, status_names,
 )
 
 for _t in (Future, Response, ToolCall, Delta):
@@ -32,8 +32,9 @@ globals().update({cls.__name__: cls for cls in ERRORS.values()})
 
 __version__ = c_version
 __all__ = ["Client", "Future", "Response", "ToolCall", "Delta", "Usage",
-           "Choice", "Stream", "AsyncStream", "Error", "LLMIOTimeoutError",
-           "completion", "acompletion"] + \
+           "Choice", "AttemptInfo", "Stream", "AsyncStream", "Session",
+           "Error", "LLMIOTimeoutError", "completion", "acompletion",
+           "function_tool"] + \
     sorted(cls.__name__ for cls in ERRORS.values())
 
 
@@ -233,7 +234,11 @@ class Client(_llmio.Client):
 
     async def achat(self, model, messages, **options):
         """chat() for asyncio: runs on the running loop, no threads.
-        Cancelling the awaiting task cancels the request."""
+        Cancelling the awaiting task cancels the request. With
+        stream=True it returns an AsyncStream (`async for d in ...`)."""
+        if options.get("stream") is True:
+            del options["stream"]
+            return self.astream(model, messages, **options)
         drv = self._aio()
         f = self.submit(model, messages, **options)
         waiter = drv.loop.create_future()
@@ -266,6 +271,30 @@ class Client(_llmio.Client):
         import asyncio
         return asyncio.ensure_future(self.achat(model, messages, **options))
 
+    def as_completed(self, requests, *, model=None, concurrency=None,
+                     **options):
+        """`async for i, r in client.as_completed(reqs, concurrency=8)`:
+        (input index, Response or llmio.Error) as each request ends.
+        Items are {"model", "messages", **options} dicts, or messages
+        (a str or a list) with model=... Leaving the loop early cancels
+        the rest."""
+        from ._extras import as_completed
+        return as_completed(self, requests, model, concurrency, **options)
+
+    async def abatch(self, requests, *, model=None, concurrency=None,
+                     return_exceptions=True, **options):
+        """Run many requests, at most CONCURRENCY at once; results in
+        input order, a failure's llmio.Error in its place (or raised,
+        cancelling the rest, with return_exceptions=False)."""
+        from ._extras import abatch
+        return await abatch(self, requests, model, concurrency,
+                            return_exceptions, **options)
+
+    def batch(self, requests, **kw):
+        """abatch() from synchronous code (runs its own event loop)."""
+        import asyncio
+        return asyncio.run(self.abatch(requests, **kw))
+
 
 _local = _threading.local()
 
@@ -277,11 +306,19 @@ def _default_client():
     return c
 
 
-def completion(model, messages, **options):
-    """One-shot chat on a per-thread default client (env configuration)."""
-    return _default_client().chat(model, messages, **options)
+def completion(model, messages, stream=False, **options):
+    """One-shot chat on a per-thread default client (env configuration).
+    stream=True returns a Stream of Delta."""
+    c = _default_client()
+    if stream is True:
+        return c.stream(model, messages, **options)
+    return c.chat(model, messages, stream=stream, **options)
 
 
 async def acompletion(model, messages, **options):
-    """Async one-shot chat on a per-thread default client."""
+    """Async one-shot chat on a per-thread default client; with
+    stream=True the result is an AsyncStream."""
     return await _default_client().achat(model, messages, **options)
+
+
+from ._extras import Session, function_tool  # noqa: E402

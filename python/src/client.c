@@ -128,12 +128,23 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
                              "idle_timeout",
                              "first_byte_timeout",
                              "max_response_bytes",
+                             "max_attempts",
+                             "retry_base_delay",
+                             "retry_max_delay",
+                             "max_retry_after",
+                             "retry_seed",
+                             "on_attempt",
+                             "max_concurrency",
+                             "max_queued",
                              NULL};
     PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
-             *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOOOO:Client", kwlist,
-                                     &api_key, &base_url, &popts, &headers,
-                                     &timeout, &ct, &it, &fbt, &maxr)) {
+             *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL,
+             *ra = NULL, *rb = NULL, *rm = NULL, *rx = NULL, *rs = NULL,
+             *hook = NULL, *mc = NULL, *mq = NULL;
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kw, "|OOOOOOOOOOOOOOOOO:Client", kwlist, &api_key, &base_url,
+            &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra, &rb, &rm,
+            &rx, &rs, &hook, &mc, &mq)) {
         return -1;
     }
     if (self->c) {
@@ -143,6 +154,16 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
     llmio_status st = llmio_client_new(NULL, &self->c);
     if (st != LLMIO_OK) {
         llmiopy_raise_status(st, "llmio_client_new failed");
+        return -1;
+    }
+    /* llmio_client_set_retry's documented defaults (include/llmio.h). */
+    self->retry_attempts = 3;
+    self->retry_base_ms = 500;
+    self->retry_max_ms = 8000;
+    self->retry_after_max_ms = 120000;
+    if (llmiopy_client_retry(self, ra, rb, rm, rx, rs) ||
+        llmiopy_client_on_attempt(self, hook ? hook : Py_None) ||
+        llmiopy_client_caps(self, mc, mq)) {
         return -1;
     }
     if (set_per_provider(self, api_key, "api_key") ||
@@ -249,14 +270,31 @@ static void client_close_c(PyLlmioClient *self)
     }
 }
 
+static int client_traverse(PyLlmioClient *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->on_attempt);
+    return 0;
+}
+
+static int client_clear(PyLlmioClient *self)
+{
+    if (self->c) {
+        llmio_client_set_attempt_cb(self->c, NULL, NULL);
+    }
+    Py_CLEAR(self->on_attempt);
+    return 0;
+}
+
 static void client_dealloc(PyLlmioClient *self)
 {
+    PyObject_GC_UnTrack((PyObject *)self);
     if (self->weakrefs) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
     client_close_c(self);
     drain_deferred(self);
     PyMem_RawFree(self->deferred);
+    Py_CLEAR(self->on_attempt);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -396,6 +434,55 @@ static PyObject *client_wakeup(PyLlmioClient *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *client_set_retry(PyLlmioClient *self, PyObject *args,
+                                  PyObject *kw)
+{
+    static char *kwlist[] = {"max_attempts",    "base_delay", "max_delay",
+                             "max_retry_after", "seed",       NULL};
+    PyObject *a = NULL, *b = NULL, *m = NULL, *x = NULL, *s = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOO:set_retry", kwlist, &a,
+                                     &b, &m, &x, &s) ||
+        llmiopy_client_retry(self, a, b, m, x, s)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_set_limits(PyLlmioClient *self, PyObject *args,
+                                   PyObject *kw)
+{
+    static char *kwlist[] = {"max_concurrency", "max_queued", NULL};
+    PyObject *mc = NULL, *mq = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OO:set_limits", kwlist, &mc,
+                                     &mq) ||
+        llmiopy_client_caps(self, mc, mq)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_get_retry(PyLlmioClient *self, void *unused)
+{
+    (void)unused;
+    return Py_BuildValue("{s:i,s:d,s:d,s:d}", "max_attempts",
+                         self->retry_attempts, "base_delay",
+                         (double)self->retry_base_ms / 1000.0, "max_delay",
+                         (double)self->retry_max_ms / 1000.0, "max_retry_after",
+                         (double)self->retry_after_max_ms / 1000.0);
+}
+
+static PyObject *client_get_on_attempt(PyLlmioClient *self, void *unused)
+{
+    (void)unused;
+    return Py_NewRef(self->on_attempt ? self->on_attempt : Py_None);
+}
+
+static int client_set_on_attempt(PyLlmioClient *self, PyObject *v, void *unused)
+{
+    (void)unused;
+    return llmiopy_client_on_attempt(self, v ? v : Py_None);
+}
+
 static PyObject *client_pending(PyLlmioClient *self, void *unused)
 {
     (void)unused;
@@ -438,6 +525,16 @@ static PyMethodDef client_methods[] = {
      "run(timeout=-1) -> bool: drive until idle (True) or timeout (False)."},
     {"wakeup", (PyCFunction)client_wakeup, METH_NOARGS,
      "Make a blocked wait return soon (any thread)."},
+    {"set_retry", (PyCFunction)(void (*)(void))client_set_retry,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_retry(*, max_attempts=None, base_delay=None, max_delay=None, "
+     "max_retry_after=None, seed=None): the retry policy (seconds; None "
+     "keeps a value). Applies to retry decisions made from now on."},
+    {"set_limits", (PyCFunction)(void (*)(void))client_set_limits,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_limits(*, max_concurrency=None, max_queued=None): cap attempts "
+     "on the wire (0: no cap) and the queue waiting for a slot (0: no "
+     "bound; past it submit raises StateError 'request queue full')."},
     {"close", (PyCFunction)client_close, METH_NOARGS,
      "Cancel every pending request and release the client."},
     {"__enter__", (PyCFunction)client_enter, METH_NOARGS, NULL},
@@ -449,6 +546,12 @@ static PyGetSetDef client_getset[] = {
     {"pending", (getter)client_pending, NULL,
      "Number of requests not yet completed.", NULL},
     {"closed", (getter)client_closed, NULL, "Whether close() ran.", NULL},
+    {"retry", (getter)client_get_retry, NULL,
+     "The retry policy as a dict (seconds).", NULL},
+    {"on_attempt", (getter)client_get_on_attempt, (setter)client_set_on_attempt,
+     "fn(llmio.AttemptInfo) after each attempt that ended on its own, or "
+     "None. Runs on the driving thread; it must not block.",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -457,15 +560,20 @@ PyTypeObject PyLlmioClient_Type = {
     .tp_basicsize = sizeof(PyLlmioClient),
     .tp_dealloc = (destructor)client_dealloc,
     .tp_repr = (reprfunc)client_repr,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Client(api_key=None, base_url=None, provider_options=None, "
               "headers=None, timeout=None, connect_timeout=None, "
               "idle_timeout=None, first_byte_timeout=None, "
-              "max_response_bytes=None)\n\nOne llmio client: a connection "
-              "pool and every request in flight. api_key and base_url are "
-              "a str (openai) or a dict {provider: value}; unset values come "
-              "from the environment (OPENAI_API_KEY, ...). Timeouts are "
-              "seconds.",
+              "max_response_bytes=None, max_attempts=None, "
+              "retry_base_delay=None, retry_max_delay=None, "
+              "max_retry_after=None, retry_seed=None, on_attempt=None, "
+              "max_concurrency=None, max_queued=None)\n\nOne llmio client: "
+              "a connection pool and every request in flight. api_key and "
+              "base_url are a str (openai) or a dict {provider: value}; unset "
+              "values come from the environment (OPENAI_API_KEY, ...). "
+              "Timeouts and delays are seconds.",
+    .tp_traverse = (traverseproc)client_traverse,
+    .tp_clear = (inquiry)client_clear,
     .tp_weaklistoffset = offsetof(PyLlmioClient, weakrefs),
     .tp_methods = client_methods,
     .tp_getset = client_getset,

@@ -9,6 +9,12 @@ struct pyfut_ctx {
     PyLlmioFuture *owner; /* NULL once the Python future is gone */
 };
 
+PyObject *llmiopy_future_owner(llmio_future *f)
+{
+    pyfut_ctx *ctx = llmio_future_user(f);
+    return ctx ? (PyObject *)ctx->owner : NULL;
+}
+
 static void done_cb(llmio_future *f, void *user)
 {
     (void)f;

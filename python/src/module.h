@@ -15,7 +15,27 @@ typedef struct {
     llmio_future **deferred;       /* futures dropped by other threads while */
     size_t ndeferred, capdeferred; /* this client was driven: freed later */
     PyObject *weakrefs;
+    PyObject *on_attempt; /* callable(AttemptInfo) or NULL */
+    /* The retry policy as last set: llmio_client_set_retry takes all four
+     * values, so set_retry(max_attempts=5) keeps the other three. */
+    int retry_attempts;
+    int64_t retry_base_ms, retry_max_ms, retry_after_max_ms;
 } PyLlmioClient;
+
+/* future.c: the Python future of a C future (borrowed), or NULL once
+ * the Python future was dropped. */
+PyObject *llmiopy_future_owner(llmio_future *f);
+
+/* retry.c: the client's retry policy, attempt hook and concurrency caps.
+ * Each returns 0, or -1 with a Python exception set (None arguments keep
+ * the current value). */
+int llmiopy_client_retry(PyLlmioClient *c, PyObject *max_attempts,
+                         PyObject *base_delay, PyObject *max_delay,
+                         PyObject *max_retry_after, PyObject *seed);
+int llmiopy_client_on_attempt(PyLlmioClient *c, PyObject *fn);
+int llmiopy_client_caps(PyLlmioClient *c, PyObject *max_concurrency,
+                        PyObject *max_queued);
+int llmiopy_retry_types_init(PyObject *m);
 
 /* Per-submit context: the C future's user pointer. It outlives the Python
  * future when that is dropped while pending (the done callback frees it). */

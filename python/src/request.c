@@ -583,27 +583,46 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
         PyErr_NoMemory();
         return NULL;
     }
-    if (!PyList_Check(messages) && !PyTuple_Check(messages)) {
-        invalid("messages: expected a list of dicts, got %s",
-                Py_TYPE(messages)->tp_name);
-        goto fail;
-    }
-    PyObject *seq = PySequence_Fast(messages, "messages");
-    if (!seq) {
-        goto fail;
-    }
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        if (add_message(r, PySequence_Fast_GET_ITEM(seq, i), i)) {
-            Py_DECREF(seq);
+    /* system="..." is a leading system message (AbstractLLM's
+     * system_prompt, Mirascope's system template). */
+    PyObject *system = kwargs ? PyDict_GetItemString(kwargs, "system") : NULL;
+    if (system && system != Py_None) {
+        const char *sys = opt_str(system, "system", &ok);
+        if (!ok) {
             goto fail;
         }
+        llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, sys);
     }
-    Py_DECREF(seq);
+    if (PyUnicode_Check(messages)) {
+        /* A bare prompt string is one user message. */
+        const char *prompt = opt_str(messages, "messages", &ok);
+        if (!ok) {
+            goto fail;
+        }
+        llmio_request_add_message(r, LLMIO_ROLE_USER, prompt);
+    } else if (!PyList_Check(messages) && !PyTuple_Check(messages)) {
+        invalid("messages: expected a str or a list of dicts, got %s",
+                Py_TYPE(messages)->tp_name);
+        goto fail;
+    } else {
+        PyObject *seq = PySequence_Fast(messages, "messages");
+        if (!seq) {
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            if (add_message(r, PySequence_Fast_GET_ITEM(seq, i), i)) {
+                Py_DECREF(seq);
+                goto fail;
+            }
+        }
+        Py_DECREF(seq);
+    }
     if (kwargs) {
         PyObject *key, *val;
         Py_ssize_t pos = 0;
         while (PyDict_Next(kwargs, &pos, &key, &val)) {
-            if (apply_kw(r, PyUnicode_AsUTF8(key), val)) {
+            const char *k = PyUnicode_AsUTF8(key);
+            if (strcmp(k, "system") != 0 && apply_kw(r, k, val)) {
                 goto fail;
             }
         }

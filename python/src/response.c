@@ -555,6 +555,25 @@ static PyGetSetDef response_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* r["choices"][0]["message"]["content"]: dict-style access for code
+ * written against litellm-like clients (parses json each time). */
+static PyObject *response_getitem(PyLlmioResponse *self, PyObject *key)
+{
+    PyObject *d = response_to_dict(self, NULL);
+    if (!d || d == Py_None) {
+        Py_XDECREF(d);
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    PyObject *v = PyObject_GetItem(d, key);
+    Py_DECREF(d);
+    return v;
+}
+
+static PyMappingMethods response_as_mapping = {
+    .mp_subscript = (binaryfunc)response_getitem,
+};
+
 static PyMethodDef response_methods[] = {
     {"to_dict", (PyCFunction)response_to_dict, METH_NOARGS,
      "json parsed into a dict"},
@@ -568,8 +587,11 @@ PyTypeObject PyLlmioResponse_Type = {
     .tp_basicsize = sizeof(PyLlmioResponse),
     .tp_dealloc = (destructor)response_dealloc,
     .tp_repr = (reprfunc)response_repr,
+    .tp_as_mapping = &response_as_mapping,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A completed chat response.",
+    .tp_doc = "A completed chat response. r[key] reads its JSON (the "
+              "provider's body; for openai/ r['choices'][0]['message']"
+              "['content']).",
     .tp_getset = response_getset,
     .tp_methods = response_methods,
 };

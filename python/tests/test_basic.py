@@ -109,7 +109,7 @@ def test_invalid_message_names_field(client):
         client.chat(MODEL, user("x"), temperature=7)
     assert "temperature" in str(ei.value)
     with pytest.raises(ValueError):
-        client.chat(MODEL, "not a list")
+        client.chat(MODEL, 42)
     with pytest.raises(TypeError):
         client.chat(MODEL, user("x"), bogus_option=1)
 

@@ -1,0 +1,217 @@
+"""Conversation sessions, tools from Python functions, and batches.
+
+Everything here composes Client.achat/chat/astream; the requests
+themselves (retries, timeouts, limits, streaming) are the C library's.
+Imported lazily by nothing heavy: inspect and asyncio load on first use.
+"""
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number",
+               bool: "boolean", list: "array", dict: "object"}
+
+
+def function_tool(fn, name=None, description=None):
+    """A tool schema ({"type": "function", ...}) for a Python function:
+    parameters from its signature and annotations (str, int, float, bool,
+    list, dict; anything else is a string), description from its
+    docstring. Parameters without a default are required."""
+    import inspect
+    props, required = {}, []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        props[p.name] = {"type": _JSON_TYPES.get(p.annotation, "string")}
+        if p.default is p.empty:
+            required.append(p.name)
+    params = {"type": "object", "properties": props}
+    if required:
+        params["required"] = required
+    doc = description or inspect.getdoc(fn) or ""
+    return {"type": "function", "function": {
+        "name": name or fn.__name__, "description": doc.split("\n\n")[0],
+        "parameters": params}}
+
+
+def _split_tools(tools):
+    """tools may mix schema dicts and Python callables: callables become
+    schemas and are run when the model calls them."""
+    schemas, functions = [], {}
+    for t in tools or ():
+        if callable(t):
+            s = function_tool(t)
+            functions[s["function"]["name"]] = t
+            schemas.append(s)
+        else:
+            schemas.append(t)
+    return schemas, functions
+
+
+class Session:
+    """A conversation: a history list, an optional system prompt and tools.
+
+        s = llmio.Session(client, "openai/gpt-4o-mini",
+                          system="You are helpful.", tools=[get_weather])
+        r = await s.achat("Weather in Lisbon?")   # runs get_weather itself
+        r = await s.achat("And tomorrow?")        # history kept
+
+    tools: schema dicts and/or Python functions (sync or async); a call to
+    a function tool is executed and its result sent back, up to
+    max_tool_rounds times, before achat()/chat() return the final
+    Response. Calls to schema-only tools are returned to the caller
+    (finish_reason 'tool_calls'). Every other keyword is a request
+    option used on each turn (temperature=..., timeout=...).
+    """
+
+    def __init__(self, client, model, system=None, tools=None,
+                 max_tool_rounds=8, **options):
+        self.client = client
+        self.model = model
+        self.messages = []
+        if system is not None:
+            self.messages.append({"role": "system", "content": system})
+        self.tools, self.functions = _split_tools(tools)
+        self.max_tool_rounds = max_tool_rounds
+        self.options = options
+
+    def add_message(self, role, content, **fields):
+        """Append one message (e.g. add_message("user", "hi"))."""
+        m = {"role": role, "content": content}
+        m.update(fields)
+        self.messages.append(m)
+
+    def clear(self):
+        """Forget the history, keeping the system prompt."""
+        del self.messages[1 if self.messages and
+                          self.messages[0]["role"] == "system" else 0:]
+
+    def _opts(self, options):
+        o = dict(self.options)
+        if self.tools:
+            o["tools"] = self.tools
+        o.update(options)
+        return o
+
+    def _pending_calls(self, r):
+        """Tool calls of R this session runs itself, else None."""
+        if not self.functions or not r.tool_calls:
+            return None
+        if any(tc.name not in self.functions for tc in r.tool_calls):
+            return None
+        return r.tool_calls
+
+    async def achat(self, content=None, **options):
+        """Send CONTENT (a user message; None sends the history as is)
+        and return the assistant's final Response, also kept in the
+        history."""
+        import inspect
+        if content is not None:
+            self.add_message("user", content)
+        opts = self._opts(options)
+        for _ in range(self.max_tool_rounds + 1):
+            r = await self.client.achat(self.model, self.messages, **opts)
+            self.messages.append(r.message())
+            calls = self._pending_calls(r)
+            if calls is None:
+                return r
+            for tc in calls:
+                out = self.functions[tc.name](**tc.json())
+                if inspect.isawaitable(out):
+                    out = await out
+                # a non-str result is sent as JSON by the request builder
+                self.messages.append({"role": "tool", "tool_call_id": tc.id,
+                                      "content": out})
+        return r
+
+    def chat(self, content=None, **options):
+        """achat() without asyncio (async tool functions are not allowed)."""
+        if content is not None:
+            self.add_message("user", content)
+        opts = self._opts(options)
+        for _ in range(self.max_tool_rounds + 1):
+            r = self.client.chat(self.model, self.messages, **opts)
+            self.messages.append(r.message())
+            calls = self._pending_calls(r)
+            if calls is None:
+                return r
+            for tc in calls:
+                self.messages.append({
+                    "role": "tool", "tool_call_id": tc.id,
+                    "content": self.functions[tc.name](**tc.json())})
+        return r
+
+    async def astream(self, content=None, **options):
+        """Stream the reply (an async iterator of Delta); the assembled
+        assistant message joins the history when the stream ends."""
+        if content is not None:
+            self.add_message("user", content)
+        s = self.client.astream(self.model, self.messages,
+                                **self._opts(options))
+        async with s:
+            async for d in s:
+                yield d
+        self.messages.append(s.response.message())
+
+
+def _job(item, model, options):
+    """A batch item -> (model, messages, options)."""
+    if isinstance(item, dict) and "messages" in item:
+        kw = dict(options)
+        kw.update(item)
+        m = kw.pop("model", model)
+        msgs = kw.pop("messages")
+    else:
+        m, msgs, kw = model, item, options
+    if m is None:
+        raise TypeError("batch item without a model: pass model=... or "
+                        "items {'model': ..., 'messages': ...}")
+    return m, msgs, kw
+
+
+async def as_completed(client, requests, model=None, concurrency=None,
+                       **options):
+    """Async iterator of (index, Response or llmio.Error) as requests
+    finish. At most CONCURRENCY run at once (None: all). Leaving the loop
+    early (break, exception, task cancel) cancels every request still
+    running or not yet started."""
+    import asyncio
+    jobs = [_job(r, model, options) for r in requests]
+    n = len(jobs)
+    if n == 0:
+        return
+    done = asyncio.Queue()
+    nxt = iter(range(n))
+
+    async def worker():
+        for i in nxt:
+            m, msgs, kw = jobs[i]
+            try:
+                r = await client.achat(m, msgs, **kw)
+            except Exception as e:  # noqa: BLE001 - reported in place
+                r = e
+            done.put_nowait((i, r))
+
+    workers = [asyncio.ensure_future(worker())
+               for _ in range(min(concurrency or n, n))]
+    try:
+        for _ in range(n):
+            yield await done.get()
+    finally:
+        for w in workers:
+            w.cancel()
+
+
+async def abatch(client, requests, model=None, concurrency=None,
+                 return_exceptions=True, **options):
+    """Run REQUESTS; results in input order. With return_exceptions
+    (default) a failed request's llmio.Error takes its place, as
+    asyncio.gather(..., return_exceptions=True) gives; otherwise the
+    first failure is raised and the rest are cancelled."""
+    out = [None] * len(requests)
+    agen = as_completed(client, requests, model, concurrency, **options)
+    try:
+        async for i, r in agen:
+            if not return_exceptions and isinstance(r, BaseException):
+                raise r
+            out[i] = r
+    finally:
+        await agen.aclose()
+    return out
