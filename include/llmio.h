@@ -81,7 +81,8 @@ LLMIO_API const char *llmio_version(void);
     X(E_SERVER, 1, 24, "provider server error")                                \
     X(E_HTTP, 0, 25, "unexpected HTTP status")                                 \
     X(E_PROTOCOL, 0, 14, "malformed response from the server")                 \
-    X(E_TOO_BIG, 0, 15, "response exceeded a configured limit")
+    X(E_TOO_BIG, 0, 15, "response exceeded a configured limit")               \
+    X(E_CONTEXT_LENGTH, 0, 26, "prompt exceeds the model's context window")
 
 typedef enum llmio_status {
 #define LLMIO_STATUS_ENUM_(name, retry, exit_code, msg) LLMIO_##name,

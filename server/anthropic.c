@@ -450,7 +450,7 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
 void mock_anthropic_messages(struct mock_call *c)
 {
     struct mock_conv conv;
-    if (!parse(c, &conv, false)) {
+    if (!parse(c, &conv, false) || mock_context_exceeded(c, &conv)) {
         return;
     }
     struct mock_reply r;

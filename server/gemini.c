@@ -403,7 +403,7 @@ void mock_gemini_generate(struct mock_call *c, const char *model,
                           size_t model_len, bool streaming)
 {
     struct mock_conv conv;
-    if (!parse(c, &conv)) {
+    if (!parse(c, &conv) || mock_context_exceeded(c, &conv)) {
         return;
     }
     conv.model = model;

@@ -572,6 +572,40 @@ static const char *default_fault_message(struct mock_call *c, int status)
     }
 }
 
+bool mock_context_exceeded(struct mock_call *c, const struct mock_conv *conv)
+{
+    long max = c->scn.max_context;
+    if (!c->scenario_applied || max < 0 || conv->prompt_tokens <= max) {
+        return false;
+    }
+    long n = conv->prompt_tokens;
+    /* The real APIs' words: only OpenAI has a machine code for it. */
+    switch (c->provider) {
+    case MOCK_P_ANTHROPIC:
+        mock_error(c, 400, "invalid_request_error", NULL, NULL,
+                   "prompt is too long: %ld tokens > %ld maximum", n, max);
+        break;
+    case MOCK_P_GEMINI:
+        mock_error(c, 400, "INVALID_ARGUMENT", NULL, NULL,
+                   "The input token count (%ld) exceeds the maximum number "
+                   "of tokens allowed (%ld).",
+                   n, max);
+        break;
+    case MOCK_P_OLLAMA:
+        /* Ollama truncates the prompt to num_ctx instead of failing. */
+        return false;
+    default:
+        mock_error(c, 400, "invalid_request_error", "context_length_exceeded",
+                   "messages",
+                   "This model's maximum context length is %ld tokens. "
+                   "However, your messages resulted in %ld tokens. Please "
+                   "reduce the length of the messages.",
+                   max, n);
+        break;
+    }
+    return true;
+}
+
 /* Sends the failure the scenario asked for (status >= 300). */
 static void scripted_failure(struct mock_call *c, int status)
 {
@@ -1336,7 +1370,8 @@ static bool has_behaviour(const struct mock_scenario *s)
            s->ttft_ms >= 0 || s->tps >= 0 || s->header_delay_ms >= 0 ||
            s->slow_headers_ms >= 0 || s->write_size >= 0 ||
            s->write_gap_ms >= 0 || s->split_utf8 || s->big_event >= 0 ||
-           s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 || s->finish;
+           s->has_raw || s->text || s->lorem >= 0 || s->ntools > 0 ||
+           s->finish || s->max_context >= 0;
 }
 
 /* limit=N/S: fixed windows of S seconds on the wall clock, per key. Over

@@ -259,6 +259,8 @@ struct mock_scenario {
     long write_gap_ms;
     bool split_utf8;
     long big_event;
+    long max_context; /* max-context=N: prompts over N tokens get the
+                         provider's context-window error */
     const char *text;
     size_t text_len;
     long lorem;
@@ -480,6 +482,10 @@ struct mock_reply {
 /* Collects stop sequences from V (a string or an array of strings) into
  * CONV; other values are ignored (validation is the provider's). */
 void mock_conv_stops(struct mock_conv *conv, const struct mock_json *v);
+
+/* max-context=N: when the prompt has more than N tokens, sends the
+ * provider's "context window exceeded" error and returns true. */
+bool mock_context_exceeded(struct mock_call *c, const struct mock_conv *conv);
 
 void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
                      struct mock_reply *r);

@@ -544,7 +544,7 @@ static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
 void mock_openai_chat(struct mock_call *c)
 {
     struct mock_conv conv;
-    if (!chat_parse(c, &conv)) {
+    if (!chat_parse(c, &conv) || mock_context_exceeded(c, &conv)) {
         return;
     }
     struct mock_reply r;

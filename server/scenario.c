@@ -31,6 +31,7 @@ void mock_scenario_init(struct mock_scenario *s)
     s->write_size = -1;
     s->write_gap_ms = -1;
     s->big_event = -1;
+    s->max_context = -1;
     s->lorem = -1;
     s->seed = 0;
     s->limit_n = -1;
@@ -283,6 +284,7 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
     NUM("write-size", write_size, 1, 1 << 20)
     NUM("write-gap", write_gap_ms, 0, 60000)
     NUM("big-event", big_event, 1, 16L << 20)
+    NUM("max-context", max_context, 0, 1000000000L)
     NUM("lorem", lorem, 0, 100000)
     NUM("seed", seed, 0, 1000000000L)
     FLAG("html", html)

@@ -102,6 +102,7 @@ static bool is_final_local(llmio_status st)
     case LLMIO_E_ABORTED:
     case LLMIO_E_PROTOCOL:
     case LLMIO_E_TOO_BIG:
+    case LLMIO_E_CONTEXT_LENGTH: /* the same prompt is as long next time */
         return true;
     default:
         return false;

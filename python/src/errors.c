@@ -76,8 +76,15 @@ int llmiopy_errors_init(PyObject *m)
         } else if (st == LLMIO_E_NOMEM) {
             extra = PyExc_MemoryError;
         }
-        PyObject *bases = extra ? PyTuple_Pack(2, llmiopy_Error, extra)
-                                : PyTuple_Pack(1, llmiopy_Error);
+        PyObject *bases;
+        if (st == LLMIO_E_CONTEXT_LENGTH && classes[LLMIO_E_BAD_REQUEST]) {
+            /* A request the provider rejected, as openai-python has it:
+             * `except BadRequestError` keeps catching it. */
+            bases = PyTuple_Pack(1, classes[LLMIO_E_BAD_REQUEST]);
+        } else {
+            bases = extra ? PyTuple_Pack(2, llmiopy_Error, extra)
+                          : PyTuple_Pack(1, llmiopy_Error);
+        }
         PyObject *d = PyDict_New();
         PyObject *sv = PyUnicode_FromString(sn);
         PyObject *cv = PyLong_FromLong(st);

@@ -54,6 +54,11 @@ def test_typed_errors(client):
     assert ei.value.http_status == 500 and ei.value.retry_after is None
     with pytest.raises(llmio.BadRequestError):
         client.chat(MODEL, user("x"), headers=scenario("status=400"))
+    with pytest.raises(llmio.ContextLengthError) as ei:
+        client.chat(MODEL, user("one two three"),
+                    headers=scenario("max-context=2"))
+    assert isinstance(ei.value, llmio.BadRequestError)
+    assert ei.value.provider_code == "context_length_exceeded"
 
 
 def test_error_classes_from_status_table():

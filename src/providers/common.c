@@ -122,6 +122,18 @@ void llmio__prov_error_finish(llmio_error *err, int http_status,
     }
 }
 
+void llmio__prov_mark_context(llmio_error *err, int http_status,
+                              const char *marker)
+{
+    /* Only a rejection of the request itself: a 5xx that mentions the
+     * context (Gemini's INTERNAL sometimes does) is an outage, not a
+     * prompt the caller must shorten. */
+    if ((http_status == 400 || http_status == 413 || http_status == 200) &&
+        strcasestr(err->message, marker) != NULL) {
+        err->code = LLMIO_E_CONTEXT_LENGTH;
+    }
+}
+
 static void *sh_malloc(size_t n, void *user)
 {
     struct llmio__prov_stack_heap *h = user;

@@ -98,6 +98,17 @@ void llmio__prov_scrub(char *s);
 void llmio__prov_error_finish(llmio_error *err, int http_status,
                               bool empty_body);
 
+/* Sets ERR->code to LLMIO_E_CONTEXT_LENGTH when a 400/413 (or an
+ * in-band, HTTP 200) error's message contains MARKER, ignoring case: the
+ * providers with no machine code for "the prompt is longer than the
+ * model's context window" say it only in the message (Anthropic "prompt
+ * is too long: N tokens > M maximum", Gemini "The input token count (N)
+ * exceeds the maximum number of tokens allowed (M)", vLLM and DeepSeek
+ * "This model's maximum context length is N tokens"). Fallbacks to a
+ * bigger model key on this status. */
+void llmio__prov_mark_context(llmio_error *err, int http_status,
+                              const char *marker);
+
 /* An allocator over caller storage (bump, free is a no-op): parse_error
  * runs without the client's allocator and must not touch the heap
  * (llmio_error is filled without allocating). */

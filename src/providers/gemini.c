@@ -833,6 +833,8 @@ static void gem_parse_error(int http_status, const char *body, size_t len,
                             llmio_error *err)
 {
     llmio__prov_parse_error(http_status, body, len, err, fill_error);
+    llmio__prov_mark_context(err, http_status,
+                             "exceeds the maximum number of tokens");
 }
 
 const struct llmio__provider llmio__provider_gemini = {

@@ -924,7 +924,7 @@ static llmio_status map_error_kind(const char *type, const char *code,
         const char *name;
         llmio_status st;
     } kinds[] = {
-        {"context_length_exceeded", LLMIO_E_BAD_REQUEST},
+        {"context_length_exceeded", LLMIO_E_CONTEXT_LENGTH},
         {"invalid_request_error", LLMIO_E_BAD_REQUEST},
         {"invalid_api_key", LLMIO_E_AUTH},
         {"authentication_error", LLMIO_E_AUTH},
@@ -1587,11 +1587,15 @@ void llmio__openai_parse_error(int http_status, const char *body, size_t len,
                      http_status, llmio_status_str(err->code), what);
         }
     }
-    /* A prompt too long for the model is the caller's to fix whatever the
-     * status was. insufficient_quota stays LLMIO_E_RATE_LIMIT (a 429, as
-     * the SDK treats it); provider_code lets a caller stop retrying. */
+    /* A prompt too long for the model is the caller's to fix (or a
+     * bigger model's: fallbacks) whatever the status was; compatible
+     * servers without the code (vLLM, DeepSeek, OpenRouter) say it in the
+     * message. insufficient_quota stays LLMIO_E_RATE_LIMIT (a 429, as the
+     * SDK treats it); provider_code lets a caller stop retrying. */
     if (strcmp(err->provider_code, "context_length_exceeded") == 0) {
-        err->code = LLMIO_E_BAD_REQUEST;
+        err->code = LLMIO_E_CONTEXT_LENGTH;
+    } else {
+        llmio__prov_mark_context(err, http_status, "maximum context length");
     }
 }
 

@@ -493,3 +493,58 @@ TEST(mock_fault_rate_limit_window)
     test_http_close(&h);
     test_mock_stop(&m);
 }
+
+/* Sends BODY to PATH with scenario SCN and extra headers EXTRA, returns
+ * the whole response in R. */
+static void post_read(struct test_mock *m, const char *path, const char *scn,
+                      const char *extra, const char *body,
+                      struct test_http_resp *r)
+{
+    char hdrs[1024];
+    snprintf(hdrs, sizeof hdrs, "X-Mock-Scenario: %s\r\n%s", scn, extra);
+    struct test_http h;
+    test_http_open(&h, m->port);
+    ASSERT(test_http_post(&h, path, hdrs, body));
+    ASSERT(test_http_read(&h, r, 2000));
+    test_http_close(&h);
+}
+
+TEST(mock_fault_max_context)
+{
+    struct test_mock m;
+    start(&m);
+    struct test_http_resp r;
+    /* "one two three" is 3 prompt tokens: over 2, the real error shapes. */
+    const char *oa = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                     "\"content\":\"one two three\"}]}";
+    post_read(&m, "/v1/chat/completions", "max-context=2", AUTH, oa, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "\"code\":\"context_length_exceeded\"");
+    ASSERT_CONTAINS(r.body, "maximum context length is 2 tokens. However, "
+                            "your messages resulted in 3 tokens");
+    test_http_resp_free(&r);
+    /* At the limit it is served. */
+    post_read(&m, "/v1/chat/completions", "max-context=3", AUTH, oa, &r);
+    ASSERT_EQ(r.status, 200);
+    test_http_resp_free(&r);
+
+    const char *an = "{\"model\":\"m\",\"max_tokens\":10,\"messages\":[{"
+                     "\"role\":\"user\",\"content\":\"one two three\"}]}";
+    post_read(&m, "/v1/messages", "max-context=2",
+              "x-api-key: k\r\nanthropic-version: 2023-06-01\r\n", an, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "\"type\":\"invalid_request_error\"");
+    ASSERT_CONTAINS(r.body, "prompt is too long: 3 tokens > 2 maximum");
+    test_http_resp_free(&r);
+
+    const char *ge = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":"
+                     "\"one two three\"}]}]}";
+    post_read(&m, "/v1beta/models/g:generateContent", "max-context=1",
+              "x-goog-api-key: k\r\n", ge, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "\"status\":\"INVALID_ARGUMENT\"");
+    ASSERT_CONTAINS(r.body, "The input token count (3) exceeds the maximum "
+                            "number of tokens allowed (1).");
+    test_http_resp_free(&r);
+    test_mock_stop(&m);
+}

@@ -276,6 +276,15 @@ TEST(anthropic_error_bodies)
     ASSERT_STR_EQ(e.message, "max_tokens: Field required");
     ASSERT_STR_EQ(e.request_id, "req_011CSHo");
 
+    /* The context window exceeded is said only in words. */
+    ph_parse_error(P, 400,
+                   "{\"type\":\"error\",\"error\":{\"type\":"
+                   "\"invalid_request_error\",\"message\":\"prompt is too "
+                   "long: 215000 tokens > 200000 maximum\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_CONTEXT_LENGTH);
+    ASSERT_STR_EQ(e.provider_type, "invalid_request_error");
+
     ph_parse_error(P, 401,
                    "{\"type\":\"error\",\"error\":{\"type\":"
                    "\"authentication_error\",\"message\":\"invalid x-api-key"

@@ -330,6 +330,21 @@ TEST(gemini_error_bodies)
                    &e);
     ASSERT_EQ(e.code, LLMIO_E_SERVER);
 
+    ph_parse_error(P, 400,
+                   "{\"error\":{\"code\":400,\"message\":\"The input token "
+                   "count (1200000) exceeds the maximum number of tokens "
+                   "allowed (1048576).\",\"status\":\"INVALID_ARGUMENT\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_CONTEXT_LENGTH);
+    ASSERT_STR_EQ(e.provider_type, "INVALID_ARGUMENT");
+    /* An outage that mentions the length stays an outage. */
+    ph_parse_error(P, 500,
+                   "{\"error\":{\"code\":500,\"message\":\"The input token "
+                   "count exceeds the maximum number of tokens allowed.\","
+                   "\"status\":\"INTERNAL\"}}",
+                   &e);
+    ASSERT_EQ(e.code, LLMIO_E_SERVER);
+
     /* A stream request without alt=sse answers errors as an array. */
     ph_parse_error(P, 400,
                    "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"

@@ -263,9 +263,19 @@ TEST(openai_error_bodies)
          "{\"error\":{\"message\":\"This model's maximum context length is "
          "128000 tokens.\",\"type\":\"invalid_request_error\",\"param\":"
          "\"messages\",\"code\":\"context_length_exceeded\"}}",
-         LLMIO_E_BAD_REQUEST, "invalid_request_error",
+         LLMIO_E_CONTEXT_LENGTH, "invalid_request_error",
          "context_length_exceeded",
          "This model's maximum context length is 128000 tokens."},
+        /* DeepSeek (and vLLM): no such code, the message says it. */
+        {400, LLMIO_E_BAD_REQUEST,
+         "{\"error\":{\"message\":\"This model's maximum context length "
+         "is 65536 tokens. However, you requested 70000 tokens.\",\"type\":"
+         "\"invalid_request_error\",\"param\":null,\"code\":"
+         "\"invalid_request_error\"}}",
+         LLMIO_E_CONTEXT_LENGTH, "invalid_request_error",
+         "invalid_request_error",
+         "This model's maximum context length is 65536 tokens. However, you "
+         "requested 70000 tokens."},
         {401, LLMIO_E_AUTH,
          "{\"error\": {\"message\": \"Incorrect API key provided: "
          "sk-abc***xyz. You can find your API key at "
@@ -872,7 +882,7 @@ TEST(openai_inband_error_mapping)
          "", "400"},
         {"{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_error\","
          "\"code\":\"context_length_exceeded\"}}",
-         LLMIO_E_BAD_REQUEST, "invalid_request_error",
+         LLMIO_E_CONTEXT_LENGTH, "invalid_request_error",
          "context_length_exceeded"},
         {"{\"error\":{\"message\":\"m\",\"type\":\"weird\"}}", LLMIO_E_SERVER,
          "weird", ""},

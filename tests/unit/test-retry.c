@@ -463,6 +463,7 @@ TEST(retry_every_status_class)
         {LLMIO_E_HTTP, false},
         {LLMIO_E_PROTOCOL, false},
         {LLMIO_E_TOO_BIG, false},
+        {LLMIO_E_CONTEXT_LENGTH, false},
     };
     ASSERT_EQ(sizeof local / sizeof local[0], LLMIO_STATUS_COUNT_);
     for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
