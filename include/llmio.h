@@ -273,7 +273,11 @@ LLMIO_API llmio_status llmio_client_set_base_url(llmio_client *c,
 /*
  * llmio_client_set_option - set a provider string option that has no
  * setter of its own: for openai "organization" and "project" (defaults
- * from OPENAI_ORG_ID and OPENAI_PROJECT_ID).
+ * from OPENAI_ORG_ID and OPENAI_PROJECT_ID); "api_version" for azure
+ * (default from OPENAI_API_VERSION, else "2024-10-21"; the value "v1"
+ * selects Azure's v1 URL form, <endpoint>/openai/v1/..., instead of
+ * <endpoint>/openai/deployments/<deployment>/...?api-version=...) and for
+ * anthropic (the anthropic-version header, default "2023-06-01").
  *
  * Params:   provider  NULL means "openai".
  *           name      [borrowed] option name.

@@ -936,6 +936,26 @@ static bool check_auth(struct mock_call *c)
     const struct mock_http_req *r = c->req;
     size_t n = 0;
     const char *k;
+    if (c->azure) {
+        /* Azure OpenAI: the key in "api-key" (an Entra ID token would come
+         * as Bearer); errors in its {"error":{"code","message"}} shape. */
+        const struct mock_http_header *h = mock_http_header(r, "api-key");
+        if (h) {
+            k = h->value;
+            n = h->value_len;
+        } else {
+            k = bearer(r, &n);
+        }
+        if (k == NULL || n == 0 || !key_valid(c->ctx, k, n)) {
+            mock_error(c, 401, NULL, "401", NULL,
+                       "Access denied due to invalid subscription key or "
+                       "wrong API endpoint. Make sure to provide a valid key "
+                       "for an active subscription and use a correct "
+                       "regional API endpoint for your resource.");
+            return false;
+        }
+        return true;
+    }
     switch (c->provider) {
     case MOCK_P_OPENAI:
         k = bearer(r, &n);
@@ -1044,7 +1064,49 @@ struct route {
     const char *method; /* the allowed method; NULL = unknown path */
     const char *model;  /* Gemini: model from the path */
     size_t model_len;
+    bool azure;         /* an Azure OpenAI path (see azure_route) */
 };
+
+/* Azure OpenAI's paths onto the OpenAI endpoints: the v1 form
+ * /openai/v1/{chat/completions,embeddings} and the deployment form
+ * /openai/deployments/{name}/{chat/completions,embeddings}, which needs
+ * an api-version query (Azure answers 404 without one). The deployment
+ * name only routes: the reply uses the body's model, which clients send
+ * as the deployment name in both forms. */
+static bool azure_route(const struct mock_http_req *r, struct route *rt)
+{
+    const char *p = r->path;
+    size_t n = r->path_len;
+    if (has_prefix(p, n, "/openai/v1/")) {
+        p += 10;
+        n -= 10;
+    } else if (has_prefix(p, n, "/openai/deployments/")) {
+        p += 20;
+        n -= 20;
+        const char *slash = memchr(p, '/', n);
+        if (slash == NULL || slash == p) {
+            return false;
+        }
+        n -= (size_t)(slash - p);
+        p = slash;
+        size_t vl = 0;
+        if (mock_http_query(r, "api-version", &vl) == NULL || vl == 0) {
+            rt->azure = true;
+            return true; /* rt->method NULL: a 404 */
+        }
+    } else {
+        return false;
+    }
+    rt->azure = true;
+    if (n == 17 && memcmp(p, "/chat/completions", 17) == 0) {
+        rt->endpoint = MOCK_EP_OPENAI_CHAT;
+        rt->method = "POST";
+    } else if (n == 11 && memcmp(p, "/embeddings", 11) == 0) {
+        rt->endpoint = MOCK_EP_OPENAI_EMBED;
+        rt->method = "POST";
+    }
+    return true;
+}
 
 static void route(const struct mock_http_req *r, struct route *rt)
 {
@@ -1053,6 +1115,9 @@ static void route(const struct mock_http_req *r, struct route *rt)
     rt->provider = MOCK_P_OPENAI;
     bool anthropic_hdr = mock_http_header(r, "anthropic-version") ||
                          mock_http_header(r, "x-api-key");
+    if (azure_route(r, rt)) {
+        return;
+    }
     if (path_is(r, "/v1/chat/completions")) {
         rt->endpoint = MOCK_EP_OPENAI_CHAT;
         rt->method = "POST";
@@ -1438,6 +1503,7 @@ void mock_handle(struct mock_ctx *ctx, struct mock_arena *arena,
     route(req, &rt);
     c.endpoint = rt.endpoint;
     c.provider = rt.provider;
+    c.azure = rt.azure;
 
     if (rt.method == NULL) {
         if (c.provider == MOCK_P_OLLAMA) {

@@ -399,6 +399,7 @@ struct mock_call {
     uint64_t id;
     bool scenario_applied;
     bool is_stream;
+    bool azure; /* an Azure OpenAI path: api-key auth, OpenAI wire */
     /* response body scratch (arena-free, reused per connection) */
     struct mock_buf *scratch;
     void *scratch_ext; /* handler.c private per-call state */

@@ -106,6 +106,8 @@ static void free_settings(struct llmio_client *c)
         llmio__free(&c->alloc, s->env_organization);
         llmio__free(&c->alloc, s->project);
         llmio__free(&c->alloc, s->env_project);
+        llmio__free(&c->alloc, s->api_version);
+        llmio__free(&c->alloc, s->env_api_version);
     }
     llmio__free(&c->alloc, c->settings);
     c->settings = NULL;
@@ -273,15 +275,16 @@ LLMIO_API llmio_status llmio_client_set_option(llmio_client *c,
     }
     bool org = strcmp(name, "organization") == 0;
     bool proj = strcmp(name, "project") == 0;
-    if (!org && !proj) {
+    bool ver = strcmp(name, "api_version") == 0;
+    if (!org && !proj && !ver) {
         return LLMIO_E_INVALID;
     }
     struct llmio__psettings *s = settings_for(c, p);
     if (s == NULL) {
         return LLMIO_E_NOMEM;
     }
-    return replace(c, org ? &s->organization : &s->project, value,
-                   value ? strlen(value) : 0, false);
+    char **slot = org ? &s->organization : proj ? &s->project : &s->api_version;
+    return replace(c, slot, value, value ? strlen(value) : 0, false);
 }
 
 /* Reads P's environment variables into S once. */
@@ -303,6 +306,11 @@ static llmio_status load_env(struct llmio_client *c, struct llmio__psettings *s)
     if (st == LLMIO_OK && p->base_url_env != NULL &&
         (v = getenv(p->base_url_env)) != NULL && *v != '\0' && !has_crlf(v)) {
         st = replace(c, &s->env_base_url, v, url_len(v), false);
+    }
+    if (st == LLMIO_OK && p->api_version_env != NULL &&
+        (v = getenv(p->api_version_env)) != NULL && *v != '\0' &&
+        !has_crlf(v)) {
+        st = replace(c, &s->env_api_version, v, strlen(v), false);
     }
     if (p == &llmio__provider_openai) {
         if (st == LLMIO_OK && (v = getenv("OPENAI_ORG_ID")) != NULL &&
@@ -339,6 +347,7 @@ static llmio_status resolve(struct llmio_client *c,
                                       : p->default_base_url;
     cfg->organization = s->organization ? s->organization : s->env_organization;
     cfg->project = s->project ? s->project : s->env_project;
+    cfg->api_version = s->api_version ? s->api_version : s->env_api_version;
     return LLMIO_OK;
 }
 

@@ -97,6 +97,7 @@ struct llmio__psettings {
     char *api_key, *base_url, *organization, *project; /* explicit */
     bool env_loaded;
     char *env_api_key, *env_base_url, *env_organization, *env_project;
+    char *api_version, *env_api_version; /* azure, anthropic-version */
 };
 
 enum llmio__mode {

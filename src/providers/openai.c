@@ -398,26 +398,18 @@ static llmio_status check_request(const struct llmio_request *r,
     return LLMIO_OK;
 }
 
-llmio_status llmio__openai_build_request(const struct llmio_request *r,
-                                         const char *model,
-                                         const struct llmio__provider_cfg *cfg,
-                                         struct llmio__http_req *out,
-                                         llmio_error *err)
+/*
+ * OpenAI's addressing: URL <base>/<PATH> and the headers. The key goes
+ * in "Authorization: Bearer"; Azure has its own target (azure.c) and
+ * shares everything else through llmio__openai_build_with.
+ */
+llmio_status llmio__openai_target(const struct llmio_request *r,
+                                  const char *model, const char *path,
+                                  const struct llmio__provider_cfg *cfg,
+                                  struct llmio__http_req *out,
+                                  llmio_error *err)
 {
-    llmio_status st;
-    if (r == NULL || out == NULL) {
-        set_error(err, LLMIO_E_INVALID, "request: NULL");
-        return LLMIO_E_INVALID;
-    }
-    if (r->error != LLMIO_OK) {
-        set_error(err, r->error, "%s", r->error_msg);
-        return r->error;
-    }
-    st = check_request(r, model, err);
-    if (st != LLMIO_OK) {
-        return st;
-    }
-
+    (void)model;
     const char *base = cfg != NULL && cfg->base_url != NULL
                            ? cfg->base_url
                            : llmio__provider_openai.default_base_url;
@@ -427,9 +419,12 @@ llmio_status llmio__openai_build_request(const struct llmio_request *r,
     while (blen > 0 && base[blen - 1] == '/') {
         blen--;
     }
-    st = llmio__buf_append(&out->url, base, blen);
+    llmio_status st = llmio__buf_append(&out->url, base, blen);
     if (st == LLMIO_OK) {
-        st = llmio__buf_appends(&out->url, "/chat/completions");
+        st = llmio__buf_appends(&out->url, "/");
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(&out->url, path);
     }
     if (st != LLMIO_OK) {
         set_error(err, st, "url: %s", llmio_status_str(st));
@@ -470,6 +465,33 @@ llmio_status llmio__openai_build_request(const struct llmio_request *r,
         set_error(err, st, "headers: %s", llmio_status_str(st));
         return st;
     }
+    return LLMIO_OK;
+}
+
+llmio_status llmio__openai_build_with(llmio__openai_target_fn *target,
+                                      const struct llmio_request *r,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err)
+{
+    llmio_status st;
+    if (r == NULL || out == NULL) {
+        set_error(err, LLMIO_E_INVALID, "request: NULL");
+        return LLMIO_E_INVALID;
+    }
+    if (r->error != LLMIO_OK) {
+        set_error(err, r->error, "%s", r->error_msg);
+        return r->error;
+    }
+    st = check_request(r, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    st = target(r, model, "chat/completions", cfg, out, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
 
     struct llmio__jw w;
     llmio__jw_init(&w, &out->body);
@@ -482,6 +504,16 @@ llmio_status llmio__openai_build_request(const struct llmio_request *r,
         return st;
     }
     return LLMIO_OK;
+}
+
+llmio_status llmio__openai_build_request(const struct llmio_request *r,
+                                         const char *model,
+                                         const struct llmio__provider_cfg *cfg,
+                                         struct llmio__http_req *out,
+                                         llmio_error *err)
+{
+    return llmio__openai_build_with(llmio__openai_target, r, model, cfg, out,
+                                    err);
 }
 
 /* ------------------------------------------------------------------ */

@@ -70,6 +70,7 @@ struct llmio__provider {
     const char *api_key_env_alt;  /* read when API_KEY_ENV is unset or
                                      empty ("GOOGLE_API_KEY"); nullable */
     const char *base_url_env;     /* "OPENAI_BASE_URL" */
+    const char *api_version_env;  /* "OPENAI_API_VERSION" (azure); nullable */
     enum llmio__framing framing;
     size_t state_size;
 
@@ -145,6 +146,25 @@ llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
 void llmio__openai_parse_error(int http_status, const char *body, size_t len,
                                llmio_error *err);
 void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx);
+/* An OpenAI-protocol service's addressing: writes OUT's URL for the
+ * endpoint PATH ("chat/completions", "embeddings") and the headers
+ * (content type, accept, auth). OpenAI's puts the key in "Authorization:
+ * Bearer" under <base>/; Azure's (azure.c) in "api-key" under its
+ * deployment or v1 URL. LLMIO_E_INVALID naming the setting. */
+typedef llmio_status llmio__openai_target_fn(
+    const struct llmio_request *req, const char *model, const char *path,
+    const struct llmio__provider_cfg *cfg, struct llmio__http_req *out,
+    llmio_error *err);
+llmio__openai_target_fn llmio__openai_target;
+/* OpenAI's build_request with TARGET's addressing: the same checks and
+ * the same body for every OpenAI-protocol service. */
+llmio_status llmio__openai_build_with(llmio__openai_target_fn *target,
+                                      const struct llmio_request *req,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err);
+extern const struct llmio__provider llmio__provider_azure;
 /* Bytes of OpenAI's stream state (checked against its struct in
  * openai.c); a constant so registry rows can be static initialisers. */
 #define LLMIO__OPENAI_STATE_SIZE 128

@@ -75,6 +75,7 @@ static const struct row rows[] = {
     {"anthropic", &llmio__provider_anthropic},
     {"gemini", &llmio__provider_gemini},
     {"ollama", &llmio__provider_ollama},
+    {"azure", &llmio__provider_azure},
     {"groq", &groq},
     {"together", &together},
     {"together_ai", &together},

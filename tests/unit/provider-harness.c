@@ -212,17 +212,44 @@ static const char *model_of(const struct llmio_request *req)
     return slash != NULL ? slash + 1 : req->model;
 }
 
+/* The build operation B selects (the provider's build_request unless B
+ * names another, e.g. build_embed) with B's settings in CFG. */
+static llmio_status build_with(const struct llmio__provider *p,
+                               const struct llmio_request *req,
+                               const struct ph_build *b,
+                               struct llmio__provider_cfg *cfg,
+                               struct llmio__http_req *out, llmio_error *err)
+{
+    cfg_init(cfg, p, b != NULL ? b->base_url : NULL);
+    if (b != NULL && b->api_version != NULL) {
+        cfg->api_version = b->api_version;
+    }
+    if (b != NULL && b->no_base_url) {
+        cfg->base_url = NULL;
+    }
+    ph_build_fn *build =
+        b != NULL && b->build != NULL ? b->build : p->build_request;
+    return build(req, model_of(req), cfg, out, err);
+}
+
 void ph_check_build(const struct llmio__provider *p,
                     const struct llmio_request *req, const char *base_url,
                     const char *case_name)
+{
+    struct ph_build b = {.base_url = base_url};
+    ph_check_build_with(p, req, &b, case_name);
+}
+
+void ph_check_build_with(const struct llmio__provider *p,
+                         const struct llmio_request *req,
+                         const struct ph_build *b, const char *case_name)
 {
     struct llmio__http_req out;
     struct llmio__provider_cfg cfg;
     llmio_error err;
     memset(&err, 0, sizeof(err));
     out_init(&out, NULL);
-    cfg_init(&cfg, p, base_url);
-    llmio_status st = p->build_request(req, model_of(req), &cfg, &out, &err);
+    llmio_status st = build_with(p, req, b, &cfg, &out, &err);
     if (st != LLMIO_OK) {
         test_fail_(__FILE__, __LINE__, "build_request: %d %s", st,
                    err.message);
@@ -284,13 +311,20 @@ void ph_check_build_error(const struct llmio__provider *p,
                           const struct llmio_request *req, llmio_status want,
                           const char *msg_part)
 {
+    ph_check_build_error_with(p, req, NULL, want, msg_part);
+}
+
+void ph_check_build_error_with(const struct llmio__provider *p,
+                               const struct llmio_request *req,
+                               const struct ph_build *b, llmio_status want,
+                               const char *msg_part)
+{
     struct llmio__http_req out;
     struct llmio__provider_cfg cfg;
     llmio_error err;
     memset(&err, 0, sizeof(err));
     out_init(&out, NULL);
-    cfg_init(&cfg, p, NULL);
-    llmio_status st = p->build_request(req, model_of(req), &cfg, &out, &err);
+    llmio_status st = build_with(p, req, b, &cfg, &out, &err);
     ASSERT_EQ(st, want);
     ASSERT_EQ(err.code, want);
     ASSERT_CONTAINS(err.message, msg_part);
@@ -352,6 +386,13 @@ static llmio_allocator fa_make(struct fail_alloc *f, long fail_at)
 void ph_torture_build(const struct llmio__provider *p,
                       const struct llmio_request *req)
 {
+    ph_torture_build_with(p, req, NULL);
+}
+
+void ph_torture_build_with(const struct llmio__provider *p,
+                           const struct llmio_request *req,
+                           const struct ph_build *b)
+{
     struct llmio_request copy = *req;
     for (long n = 0;; n++) {
         struct fail_alloc f;
@@ -362,9 +403,7 @@ void ph_torture_build(const struct llmio__provider *p,
         llmio_error err;
         memset(&err, 0, sizeof(err));
         out_init(&out, &a);
-        cfg_init(&cfg, p, NULL);
-        llmio_status st =
-            p->build_request(&copy, model_of(req), &cfg, &out, &err);
+        llmio_status st = build_with(p, &copy, b, &cfg, &out, &err);
         out_cleanup(&out);
         if (!f.failed) {
             ASSERT_OK(st);

@@ -43,10 +43,36 @@ void ph_check_build_error(const struct llmio__provider *p,
                           const struct llmio_request *req, llmio_status st,
                           const char *msg_part);
 
+/* What ph_check_build_with / ph_check_build_error_with build: BUILD (NULL:
+ * the provider's build_request; e.g. its build_embed) with the base URL
+ * (NULL: the default; NO_BASE_URL: none at all) and API_VERSION
+ * (nullable) in the settings. */
+typedef llmio_status ph_build_fn(const struct llmio_request *req,
+                                 const char *model,
+                                 const struct llmio__provider_cfg *cfg,
+                                 struct llmio__http_req *out,
+                                 llmio_error *err);
+struct ph_build {
+    const char *base_url;
+    const char *api_version;
+    bool no_base_url;
+    ph_build_fn *build;
+};
+void ph_check_build_with(const struct llmio__provider *p,
+                         const struct llmio_request *req,
+                         const struct ph_build *b, const char *case_name);
+void ph_check_build_error_with(const struct llmio__provider *p,
+                               const struct llmio_request *req,
+                               const struct ph_build *b, llmio_status st,
+                               const char *msg_part);
+
 /* Allocation torture on build_request: fails allocation N for N = 1, 2,
  * ... until the build succeeds; each step must be NOMEM or success. */
 void ph_torture_build(const struct llmio__provider *p,
                       const struct llmio_request *req);
+void ph_torture_build_with(const struct llmio__provider *p,
+                           const struct llmio_request *req,
+                           const struct ph_build *b);
 
 /* Translates a recorded non-streaming body (file tests/data/providers/
  * <name>/<case>/body.json) and returns the delta log and the assembled
