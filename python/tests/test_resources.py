@@ -1,0 +1,71 @@
+"""Memory and reference behaviour of the newer Python-level features:
+async requests, batches, sessions and the on_attempt hook."""
+import asyncio
+import gc
+import weakref
+
+import llmio
+from conftest import MODEL, SECRET, user
+
+
+def rss_kb():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+def test_on_attempt_cycle_is_collected(mock):
+    c = llmio.Client(api_key=SECRET, base_url=mock)
+    c.on_attempt = lambda info, c=c: c  # client -> hook -> client
+    assert c.chat(MODEL, user("x")).text == "x"
+    ref = weakref.ref(c)
+    del c
+    gc.collect()
+    assert ref() is None
+
+
+def test_attempt_info_future_does_not_keep_request_alive(mock):
+    infos = []
+    c = llmio.Client(api_key=SECRET, base_url=mock, on_attempt=infos.append)
+    c.chat(MODEL, user("x"))
+    f = infos[0].future
+    assert f.status == "OK"
+    ref = weakref.ref(f)
+    del f
+    infos.clear()
+    gc.collect()
+    assert ref() is None
+    c.close()
+
+
+def test_async_memory_flat_over_10k_requests(mock):
+    """10k achat/astream/abatch requests on one loop: RSS stays flat."""
+    c = llmio.Client(api_key=SECRET, base_url=mock)
+    s = llmio.Session(c, MODEL, system="s")
+
+    async def wave(n):
+        rs = await asyncio.gather(*(c.achat(MODEL, f"m{i}") for i in range(n)))
+        assert rs[-1].text == f"m{n - 1}"
+        out = await c.abatch([f"b{i}" for i in range(n)], model=MODEL,
+                             concurrency=16)
+        assert out[0].text == "b0"
+        text = "".join([d.text async for d in c.astream(MODEL, "st")
+                        if d.kind == "text"])
+        assert text == "st"
+        await s.achat("turn")
+        s.clear()
+
+    async def main(rounds):
+        for _ in range(rounds):
+            await wave(100)
+    asyncio.run(main(5))
+    gc.collect()
+    before = rss_kb()
+    asyncio.run(main(50))  # 50 * (100 + 100 + 2) = 10,100 requests
+    gc.collect()
+    grown = rss_kb() - before
+    print(f"RSS growth over 10k async requests: {grown} kB")
+    assert grown < 8000
+    assert c.pending == 0
+    c.close()
