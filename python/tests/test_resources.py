@@ -69,3 +69,19 @@ def test_async_memory_flat_over_10k_requests(mock):
     assert grown < 8000
     assert c.pending == 0
     c.close()
+
+
+def test_client_headers_provider_options_and_keys_on_the_wire(private_mock):
+    """Client-wide settings reach the wire; secrets are masked in the log."""
+    c = llmio.Client(api_key=SECRET, base_url=private_mock.url,
+                     headers={"X-App": "seeds", "X-Trace": "1"},
+                     provider_options={"openai": {"organization": "org-1",
+                                                  "project": "proj-2"}})
+    c.chat(MODEL, user("x"), headers={"X-Trace": "2"})
+    c.close()
+    (e,) = private_mock.entries()
+    h = e["headers"]
+    assert h["x-app"] == "seeds" and h["x-trace"] == "2"
+    assert h["openai-organization"] == "org-1"
+    assert h["openai-project"] == "proj-2"
+    assert h["authorization"] == "Bearer ***"
