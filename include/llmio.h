@@ -426,6 +426,99 @@ LLMIO_API llmio_status llmio_client_set_max_concurrency(llmio_client *c,
 LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n);
 
 /*
+ * llmio_client_set_rate_limit - limit the requests (RPM) and tokens (TPM)
+ * per minute this client sends within SCOPE. Requests over budget wait
+ * inside the engine (a timer, never a sleep or a blocked loop) and are
+ * sent, in order per key, as the budget refills. The limit holds in every
+ * sliding 60-second window, not just on average: a burst of RPM/10 goes
+ * at once, the rest at the sustained rate (docs/internals/ratelimit.md).
+ *
+ * A request draws on every scope it matches, all or nothing: NULL or ""
+ * (one budget for every request of the client), "provider" (e.g.
+ * "openai": one budget per API key of that provider) and
+ * "provider/model" (e.g. "openai/gpt-4o-mini": one per API key of that
+ * model). Setting a scope again changes its limits, also for requests
+ * already waiting. Requests submitted before the first matching call are
+ * not limited.
+ *
+ * Limited requests also follow the server: each provider + model + API
+ * key keeps buckets that x-ratelimit-limit/remaining/reset-* (OpenAI and
+ * compatibles) and anthropic-ratelimit-* headers lower (never raise above
+ * RPM/TPM), and a 429 pauses that whole key, every waiting request
+ * included, until the Retry-After / retry-after-ms hint (else the reset
+ * of the exhausted budget, else 1 s). The request that got the 429 is
+ * retried by the retry policy (llmio_client_set_retry), through the
+ * limiter again.
+ *
+ * Tokens are estimated before sending as the serialised body's bytes / 4
+ * + 4, plus max_completion_tokens or max_tokens when set, and corrected
+ * from the response's usage (an under-estimate becomes a debt later
+ * requests wait out). A request whose wait would end past its TOTAL
+ * timeout fails at once with LLMIO_E_RATE_LIMIT and the wait in
+ * llmio_error.retry_after_ms; one still waiting when the TOTAL timeout
+ * passes fails with LLMIO_E_TIMEOUT. Cancelling a waiting request
+ * completes it with LLMIO_E_CANCELLED at once. Rate waits are not counted
+ * by llmio_client_set_max_queued.
+ *
+ * Params:   scope  [copied] NULL, "", "provider" or "provider/model"
+ *                  (a known provider name).
+ *           rpm    requests per minute, >= 0; 0: no request limit.
+ *           tpm    tokens per minute, >= 0; 0: no token limit. With both
+ *                  0 the scope is not limited by us but still follows
+ *                  the server's headers and 429s.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL, unknown provider in
+ *           SCOPE, empty model after '/', negative RPM or TPM),
+ *           LLMIO_E_NOMEM.
+ * Thread:   the thread driving the client.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_rate_limit(llmio_client *c,
+                                                   const char *scope,
+                                                   int64_t rpm, int64_t tpm);
+
+/*
+ * llmio_client_set_shared_rate_limit - make SCOPE's requests also draw on
+ * a budget shared with every process on this machine (same user) that
+ * joins NAME: N worker processes on one API key stay together under RPM
+ * and TPM. The budget lives in POSIX shared memory ("/llmio-bucket-NAME.req"
+ * and "...NAME.tok", mode 0600), created by the first process that joins
+ * and kept until llmio_shared_rate_limit_unlink(); a process joining with
+ * other limits changes them for everyone. A 429 seen by one process
+ * pauses all of them; usage corrections are shared. Scopes match as in
+ * llmio_client_set_rate_limit, whose local limits apply as well when set.
+ *
+ * Params:   scope  [copied] as in llmio_client_set_rate_limit.
+ *           name   [copied] 1..190 characters of [A-Za-z0-9._-].
+ *           rpm    requests per minute for all processes together, >= 0.
+ *           tpm    tokens per minute for all processes together, >= 0
+ *                  (not both 0; 0: that kind is not shared).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (scope, name, limits),
+ *           LLMIO_E_NOMEM, LLMIO_E_UNSUPPORTED (no shared memory),
+ *           LLMIO_E_STATE (a segment of that name with another layout,
+ *           or another user's).
+ * Thread:   the thread driving the client.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
+                                                          const char *scope,
+                                                          const char *name,
+                                                          int64_t rpm,
+                                                          int64_t tpm);
+
+/*
+ * llmio_shared_rate_limit_unlink - remove the shared budget NAME from the
+ * system. Processes that joined it keep using it until their clients are
+ * freed; a later join creates a fresh, full budget.
+ *
+ * Params:   name  [borrowed] as in llmio_client_set_shared_rate_limit.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (bad name), LLMIO_E_STATE (no such
+ *           budget, or not ours).
+ * Thread:   any.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name);
+
+/*
  * llmio_client_set_user - attach user data to the client. DTOR, if not
  * NULL, runs with USER when the client is freed or the data replaced.
  *

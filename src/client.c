@@ -73,6 +73,7 @@ LLMIO_API llmio_status llmio_client_new(const llmio_allocator *alloc,
     /* One default policy (retry.c): 3 attempts, 500 ms base, 8 s cap, and
      * Retry-After honoured up to 120 s as openai-python does since 2026. */
     c->retry = llmio__retry_policy_default();
+    llmio__limiter_init(&c->limiter, &c->alloc);
     /* Clients started in the same millisecond (a fleet of workers) must
      * not share jitter, or their retries stay synchronised. */
     llmio__rng_seed(&c->rng, (uint64_t)llmio__mono_ms() ^
@@ -127,6 +128,7 @@ void llmio__client_destroy(struct llmio_client *c)
     }
     llmio__client_run_ready(c);
     llmio__engine_free(c);
+    llmio__limiter_cleanup(&c->limiter);
     llmio__loop_cleanup(c);
     free_settings(c);
     for (size_t i = 0; i < c->nheaders; i++) {
@@ -466,6 +468,46 @@ LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n)
     return LLMIO_OK;
 }
 
+/* ---- rate limits (limiter.c) ----------------------------------------------- */
+
+/* A scope names a known provider (before any '/'), or is NULL/"". */
+static bool scope_ok(const char *scope)
+{
+    if (scope == NULL || *scope == '\0') {
+        return true;
+    }
+    const char *slash = strchr(scope, '/');
+    size_t n = slash != NULL ? (size_t)(slash - scope) : strlen(scope);
+    return llmio__provider_find(scope, n) != NULL;
+}
+
+LLMIO_API llmio_status llmio_client_set_rate_limit(llmio_client *c,
+                                                   const char *scope,
+                                                   int64_t rpm, int64_t tpm)
+{
+    if (c == NULL || !scope_ok(scope)) {
+        return LLMIO_E_INVALID;
+    }
+    return llmio__limiter_set(&c->limiter, scope, NULL, rpm, tpm);
+}
+
+LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
+                                                          const char *scope,
+                                                          const char *name,
+                                                          int64_t rpm,
+                                                          int64_t tpm)
+{
+    if (c == NULL || name == NULL || !scope_ok(scope)) {
+        return LLMIO_E_INVALID;
+    }
+    return llmio__limiter_set(&c->limiter, scope, name, rpm, tpm);
+}
+
+LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name)
+{
+    return llmio__limiter_unlink(name);
+}
+
 LLMIO_API void llmio_client_set_user(llmio_client *c, void *user,
                                      void (*dtor)(void *user))
 {
@@ -644,6 +686,11 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
         }
     }
     if (st == LLMIO_OK) {
+        llmio__limiter_prepare(&c->limiter, &f->rl, f, p->name, rest,
+                               cfg.api_key, f->http.body.len,
+                               r->has_max_completion_tokens
+                                   ? r->max_completion_tokens
+                                   : r->has_max_tokens ? r->max_tokens : 0);
         st = llmio__engine_start(c, f);
         if (st != LLMIO_OK) {
             set_err(e, st, NULL);

@@ -21,6 +21,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "limiter.h"
 #include "providers/provider.h"
 #include "response.h"
 #include "retry.h"
@@ -78,6 +79,7 @@ struct llmio_future {
     bool delivered;              /* a stream delta reached the user: a later
                                     failure is not retried */
     int64_t last_retry_after_ms; /* the last server hint seen; -1 none */
+    struct llmio__rl_ticket rl;  /* rate limits (limiter.c) */
 
     /* Pull queue (stream with no callback). */
     struct llmio__arena qarena;
@@ -156,6 +158,9 @@ struct llmio_client {
      * futures allowed to wait for a slot (0: no limit). */
     size_t max_concurrency;
     size_t max_queued;
+    /* Rate limits: scopes, buckets, lanes of waiting requests (limiter.c;
+     * engine.c parks and wakes the requests). */
+    struct llmio__limiter limiter;
 };
 
 /* ---- clock (loop.c) ---------------------------------------------------- */

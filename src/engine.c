@@ -57,7 +57,8 @@ enum phase {
     PHASE_WAIT = 1,    /* request sent, no response byte yet */
     PHASE_RECV = 2,    /* response bytes flowing */
     PHASE_QUEUED = 3,  /* waiting in the FIFO for a concurrency slot */
-    PHASE_BACKOFF = 4  /* detached, waiting until RETRY_DUE to retry */
+    PHASE_BACKOFF = 4, /* detached, waiting until RETRY_DUE to retry */
+    PHASE_RATE = 5     /* waiting for the rate limiter until RETRY_DUE */
 };
 
 struct llmio__xfer {
@@ -74,7 +75,8 @@ struct llmio__xfer {
     int64_t heap_key;
     int64_t start_ms, sent_ms, last_ms;
     enum phase phase;
-    int64_t retry_due; /* PHASE_BACKOFF: when the next attempt starts */
+    int64_t retry_due; /* PHASE_BACKOFF, PHASE_RATE: when the next attempt
+                          starts (or asks the rate limiter again) */
     bool has_slot;     /* counted in the engine's NSLOTS */
     struct llmio__xfer *q_prev, *q_next; /* PHASE_QUEUED: the FIFO */
 
@@ -336,9 +338,10 @@ static int64_t deadline_of(const struct llmio__xfer *t, llmio_timeout_kind *k)
     int64_t total = t->f->t0_ms + to[LLMIO_TIMEOUT_TOTAL];
     int64_t d = total;
     *k = LLMIO_TIMEOUT_TOTAL;
-    if (t->phase == PHASE_BACKOFF) {
+    if (t->phase == PHASE_BACKOFF || t->phase == PHASE_RATE) {
         /* The retry policy refuses waits that end past the total
-         * deadline, so RETRY_DUE comes first; the key is the wake-up. */
+         * deadline, so RETRY_DUE comes first; the key is the wake-up. A
+         * rate wait past it is refused by rate_gate. */
         d = min64(d, t->retry_due);
     } else if (t->phase == PHASE_WAIT) {
         int64_t fb = t->sent_ms + to[LLMIO_TIMEOUT_FIRST_BYTE];
@@ -965,6 +968,9 @@ static llmio_status attempt_begin(struct llmio_client *c, struct llmio__xfer *t)
     return st;
 }
 
+static llmio_status rate_gate(struct llmio_client *c, struct llmio__xfer *t,
+                              bool may_end);
+
 llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
 {
     struct llmio__engine *e = c->engine;
@@ -988,7 +994,7 @@ llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->slist);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
-    st = slot_free(c) && e->q_head == NULL ? attempt_begin(c, t)
+    st = slot_free(c) && e->q_head == NULL ? rate_gate(c, t, false)
                                            : queue_push(c, t, false);
     if (st != LLMIO_OK) {
         f->attempts = 0;
@@ -1258,6 +1264,11 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
             }
         }
     }
+    if (f->rl.on) {
+        llmio__limiter_on_response(&c->limiter, &f->rl, &t->hdrs, status,
+                                   st == LLMIO_OK ? &f->resp.usage : NULL,
+                                   llmio__mono_ms());
+    }
     if (f->stop_status == LLMIO_OK && retry_or_end(c, t, st)) {
         return;
     }
@@ -1269,6 +1280,17 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
     llmio__future_complete(f, st, NULL);
 }
 
+/* Takes F out of its rate-limit lane; the lane's next request asks the
+ * limiter at once (it had no timer of its own). */
+static void rate_leave(struct llmio_client *c, struct llmio_future *f)
+{
+    struct llmio_future *next = llmio__limiter_leave(&c->limiter, &f->rl);
+    if (next != NULL && next->xfer != NULL) {
+        next->xfer->retry_due = llmio__mono_ms();
+        heap_lower(c->engine, next->xfer, next->xfer->retry_due);
+    }
+}
+
 /* Ends T's attempt now with ST (outside libcurl). MAY_RETRY: a failure
  * of the attempt itself (a timeout), which the retry policy may retry;
  * else the future ends (cancel, client free). */
@@ -1277,6 +1299,7 @@ static void end_now(struct llmio_client *c, struct llmio__xfer *t,
 {
     struct llmio_future *f = t->f;
     bool on_wire = t->phase <= PHASE_RECV;
+    rate_leave(c, f);
     detach(c, t);
     if (on_wire && t->hdrs.status != 0) {
         fill_http(t, t->hdrs.status);
@@ -1303,6 +1326,50 @@ static void stop_now(struct llmio_client *c, struct llmio__xfer *t,
     end_now(c, t, st, msg, false);
 }
 
+/*
+ * T may start an attempt as far as concurrency goes; the rate limiter
+ * (limiter.c) has the last word. Granted: the attempt starts. Told to
+ * wait: T parks (PHASE_RATE) until then, or without a timer behind the
+ * head of its key's lane. A wait ending past the total deadline fails
+ * the future at once with LLMIO_E_RATE_LIMIT when MAY_END (outside
+ * libcurl, not in submit), else T wakes at once to be failed then.
+ */
+static llmio_status rate_gate(struct llmio_client *c, struct llmio__xfer *t,
+                              bool may_end)
+{
+    struct llmio_future *f = t->f;
+    if (!f->rl.on) {
+        return attempt_begin(c, t);
+    }
+    int64_t now = llmio__mono_ms();
+    int64_t w = llmio__limiter_admit(&c->limiter, &f->rl, now);
+    if (w == 0) {
+        rate_leave(c, f);
+        return attempt_begin(c, t);
+    }
+    if (w > 0 && now + w >= f->t0_ms + f->timeouts_ms[LLMIO_TIMEOUT_TOTAL]) {
+        if (may_end) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "rate limit: the key's next send is %lld ms away, "
+                     "past the total timeout",
+                     (long long)w);
+            f->err.retry_after_ms = w;
+            end_now(c, t, LLMIO_E_RATE_LIMIT, msg, false);
+            return LLMIO_OK;
+        }
+        w = 0;
+    }
+    t->phase = PHASE_RATE;
+    t->retry_due = w < 0 ? INT64_MAX : now + w;
+    llmio_timeout_kind k;
+    llmio_status st = heap_push(c, t, deadline_of(t, &k));
+    if (st != LLMIO_OK) {
+        rate_leave(c, f);
+    }
+    return st;
+}
+
 /* Starts queued futures while slots are free (outside libcurl). */
 static void pump(struct llmio_client *c)
 {
@@ -1310,7 +1377,7 @@ static void pump(struct llmio_client *c)
     while (e->q_head != NULL && slot_free(c) && !c->freeing) {
         struct llmio__xfer *t = e->q_head;
         detach(c, t);
-        if (attempt_begin(c, t) != LLMIO_OK) {
+        if (rate_gate(c, t, true) != LLMIO_OK) {
             stop_now(c, t, LLMIO_E_NOMEM, NULL);
         }
     }
@@ -1382,12 +1449,13 @@ static void expire(struct llmio_client *c, struct llmio__xfer *t,
     end_now(c, t, LLMIO_E_TIMEOUT, msg, true);
 }
 
-/* T's backoff is over: the next attempt, now or behind the queue. */
+/* T's backoff or rate wait is over: the next attempt, now or behind the
+ * queue (rate_gate asks the limiter first). */
 static void retry_now(struct llmio_client *c, struct llmio__xfer *t)
 {
     detach(c, t);
     llmio_status st = slot_free(c) && c->engine->q_head == NULL
-                          ? attempt_begin(c, t)
+                          ? rate_gate(c, t, true)
                           : queue_push(c, t, true);
     if (st != LLMIO_OK) {
         stop_now(c, t, st, NULL);
@@ -1402,7 +1470,8 @@ static void check_deadlines(struct llmio_client *c)
         struct llmio__xfer *t = e->heap[0];
         llmio_timeout_kind k;
         int64_t d = deadline_of(t, &k);
-        if (t->phase == PHASE_BACKOFF && t->retry_due <= now) {
+        if ((t->phase == PHASE_BACKOFF || t->phase == PHASE_RATE) &&
+            t->retry_due <= now) {
             retry_now(c, t);
         } else if (d <= now) {
             expire(c, t, k);

@@ -11,6 +11,8 @@
  */
 #include "http.h"
 
+#include "ratelimit.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -304,6 +306,66 @@ void llmio__http_hdrs_init(struct llmio__http_hdrs *h)
     h->rl_remaining_tokens = -1;
     h->rl_reset_requests_ms = -1;
     h->rl_reset_tokens_ms = -1;
+    h->rl_in_limit = h->rl_in_remaining = h->rl_in_reset_ms = -1;
+    h->rl_out_limit = h->rl_out_remaining = h->rl_out_reset_ms = -1;
+}
+
+/* An Anthropic reset (RFC 3339, absolute) as ms from NOW_UNIX_MS, 0 when
+ * already past, -1 when unparsable. */
+static int64_t parse_reset_time(const char *v, size_t len, int64_t now_unix_ms)
+{
+    int64_t at;
+    if (!llmio__parse_rfc3339(v, len, &at)) {
+        return -1;
+    }
+    int64_t d = at - now_unix_ms;
+    if (d < 0) {
+        return 0;
+    }
+    return d > MAX_DELAY_MS ? MAX_DELAY_MS : d;
+}
+
+/*
+ * anthropic-ratelimit-KIND-FIELD (the prefix already matched; NAME is the
+ * rest). KIND: requests, tokens, input-tokens, output-tokens; FIELD:
+ * limit, remaining, reset. Other names are ignored.
+ */
+static void anthropic_ratelimit(struct llmio__http_hdrs *h, const char *name,
+                                size_t nlen, const char *v, size_t vlen,
+                                int64_t now_unix_ms)
+{
+    static const char *const kinds[] = {"requests-", "tokens-",
+                                        "input-tokens-", "output-tokens-"};
+    int64_t *fields[4][3] = {
+        {&h->rl_limit_requests, &h->rl_remaining_requests,
+         &h->rl_reset_requests_ms},
+        {&h->rl_limit_tokens, &h->rl_remaining_tokens, &h->rl_reset_tokens_ms},
+        {&h->rl_in_limit, &h->rl_in_remaining, &h->rl_in_reset_ms},
+        {&h->rl_out_limit, &h->rl_out_remaining, &h->rl_out_reset_ms},
+    };
+    for (int k = 0; k < 4; k++) {
+        size_t kl = strlen(kinds[k]);
+        if (nlen <= kl) {
+            continue;
+        }
+        bool match = true;
+        for (size_t i = 0; i < kl && match; i++) {
+            match = lower(name[i]) == kinds[k][i];
+        }
+        if (!match) {
+            continue;
+        }
+        const char *f = name + kl;
+        size_t fl = nlen - kl;
+        if (ieq(f, fl, "limit")) {
+            *fields[k][0] = parse_uint(v, vlen, INT64_MAX / 10);
+        } else if (ieq(f, fl, "remaining")) {
+            *fields[k][1] = parse_uint(v, vlen, INT64_MAX / 10);
+        } else if (ieq(f, fl, "reset")) {
+            *fields[k][2] = parse_reset_time(v, vlen, now_unix_ms);
+        }
+        return;
+    }
 }
 
 /* Copies V into DST (size N) keeping printable ASCII only: a request id is
@@ -394,6 +456,8 @@ void llmio__http_header(struct llmio__http_hdrs *h, const char *line,
         h->rl_reset_requests_ms = llmio__http_parse_duration(v, vlen);
     } else if (ieq(name, nlen, "x-ratelimit-reset-tokens")) {
         h->rl_reset_tokens_ms = llmio__http_parse_duration(v, vlen);
+    } else if (nlen > 20 && ieq(name, 20, "anthropic-ratelimit-")) {
+        anthropic_ratelimit(h, name + 20, nlen - 20, v, vlen, now_unix_ms);
     }
 }
 

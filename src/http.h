@@ -23,13 +23,20 @@ struct llmio__http_hdrs {
     char request_id[128];      /* x-request-id, else request-id */
     bool has_x_request_id;     /* x-request-id wins over request-id */
     char content_type[64];     /* media type, lower-cased, no parameters */
-    /* x-ratelimit-* (kept for the rate limiter, issue #4). */
+    /* x-ratelimit-* (OpenAI and compatibles), and Anthropic's
+     * anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}
+     * (reset: its RFC 3339 time minus NOW_UNIX_MS, 0 when past), for the
+     * rate limiter (limiter.c). */
     int64_t rl_limit_requests;
     int64_t rl_limit_tokens;
     int64_t rl_remaining_requests;
     int64_t rl_remaining_tokens;
     int64_t rl_reset_requests_ms;
     int64_t rl_reset_tokens_ms;
+    /* anthropic-ratelimit-input-tokens-* and -output-tokens-*, kept
+     * apart: limiter.c merges them when tokens-* is absent. */
+    int64_t rl_in_limit, rl_in_remaining, rl_in_reset_ms;
+    int64_t rl_out_limit, rl_out_remaining, rl_out_reset_ms;
 };
 
 /* Every field unknown (-1 / empty). */

@@ -563,20 +563,38 @@ void llmio__ratelimit_set_limits(struct llmio__ratelimiter *rl, uint64_t key,
     }
 }
 
-int64_t llmio__ratelimit_reserve(struct llmio__ratelimiter *rl, uint64_t key,
-                                 int64_t now_ms, int64_t est_tokens)
+int64_t llmio__ratelimit_wait(struct llmio__ratelimiter *rl, uint64_t key,
+                              int64_t now_ms, int64_t est_tokens)
 {
     struct llmio__rl_entry *e = get(rl, key, now_ms);
     int64_t wr = llmio__bucket_wait(&e->requests, now_ms, 1);
     int64_t wt = llmio__bucket_wait(&e->tokens, now_ms, est_tokens);
+    return wr > wt ? wr : wt;
+}
+
+int64_t llmio__ratelimit_reserve(struct llmio__ratelimiter *rl, uint64_t key,
+                                 int64_t now_ms, int64_t est_tokens)
+{
     /* Both or neither: taking a request slot while the tokens are short
      * would spend the RPM budget on a request that is not sent. */
-    if (wr == 0 && wt == 0) {
+    int64_t w = llmio__ratelimit_wait(rl, key, now_ms, est_tokens);
+    if (w == 0) {
+        struct llmio__rl_entry *e = get(rl, key, now_ms);
         llmio__bucket_take(&e->requests, now_ms, 1);
         llmio__bucket_take(&e->tokens, now_ms, est_tokens);
-        return 0;
     }
-    return wr > wt ? wr : wt;
+    return w;
+}
+
+void llmio__ratelimit_ensure_limits(struct llmio__ratelimiter *rl,
+                                    uint64_t key, int64_t now_ms, int64_t rpm,
+                                    int64_t tpm)
+{
+    struct llmio__rl_entry *e = get(rl, key, now_ms);
+    if (e->rpm_config != clamp_per_minute(rpm) ||
+        e->tpm_config != clamp_per_minute(tpm)) {
+        llmio__ratelimit_set_limits(rl, key, now_ms, rpm, tpm);
+    }
 }
 
 void llmio__ratelimit_refund(struct llmio__ratelimiter *rl, uint64_t key,

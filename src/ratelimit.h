@@ -207,6 +207,22 @@ void llmio__ratelimit_set_limits(struct llmio__ratelimiter *rl, uint64_t key,
 int64_t llmio__ratelimit_reserve(struct llmio__ratelimiter *rl, uint64_t key,
                                  int64_t now_ms, int64_t est_tokens);
 
+/*
+ * llmio__ratelimit_wait - what llmio__ratelimit_reserve would answer now,
+ * taking nothing: 0 when one request and EST_TOKENS would be granted,
+ * else the ms until they would. Lets a caller that draws on several keys
+ * grant all of them or none (limiter.c).
+ */
+int64_t llmio__ratelimit_wait(struct llmio__ratelimiter *rl, uint64_t key,
+                              int64_t now_ms, int64_t est_tokens);
+
+/* llmio__ratelimit_set_limits unless KEY is already configured with RPM
+ * and TPM: cheap enough to call before every reservation, so a key that
+ * was forgotten (least recently used) gets its configured limits back. */
+void llmio__ratelimit_ensure_limits(struct llmio__ratelimiter *rl,
+                                    uint64_t key, int64_t now_ms, int64_t rpm,
+                                    int64_t tpm);
+
 /* Give back a reservation that was never sent (cancelled while queued). */
 void llmio__ratelimit_refund(struct llmio__ratelimiter *rl, uint64_t key,
                              int64_t now_ms, int64_t est_tokens);
