@@ -1,12 +1,15 @@
 /*
- * batch.c - N requests in flight at once on one thread, timed.
+ * batch.c - N prompts through llmio_batch, at most K in flight, timed.
  *
- * `abatch()` / gather over a large list: every request is submitted up
- * front and a done callback counts outcomes as they complete, so nothing
- * per-request has to be kept by the caller. Prints how many succeeded,
- * how many failed (by status), and the wall time.
+ * `abatch()` / gather over a large list with a semaphore, without holding
+ * the list: a source callback builds each request only when the batch has
+ * room for it (a million prompts never exist at once), and an item
+ * callback counts each outcome as it completes. Every item is reported
+ * exactly once, failures included, so the tally always adds up to N.
+ * Prints how many succeeded, how many failed (by status), and the wall
+ * time.
  *
- *   ./batch [BASE_URL] [N]        N defaults to 100
+ *   ./batch [BASE_URL] [N] [K]        N defaults to 100, K to 64
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,24 +17,48 @@
 
 #include "llmio.h"
 
-struct tally {
+struct job {
+    long n;
     size_t ok;
     size_t failed[LLMIO_STATUS_COUNT_];
 };
 
-/* Runs exactly once per accepted request, from inside the wait below. The
- * future is freed here: its outcome has been read and nobody else holds
- * it (a free inside a callback is deferred until the callback returns). */
-static void on_done(llmio_future *f, void *user)
+/* Called from the loop whenever the batch has a free slot: build item
+ * INDEX, or leave *REQ NULL to say there are no more. The batch submits
+ * the request and frees it. */
+static llmio_status next_prompt(void *user, size_t index, llmio_request **req,
+                                llmio_error *err)
 {
-    struct tally *t = user;
+    struct job *job = user;
+    (void)err;
+    if ((long)index >= job->n) {
+        return LLMIO_OK; /* the end */
+    }
+    char prompt[64];
+    snprintf(prompt, sizeof prompt, "Question %zu", index);
+    llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+    if (r == NULL) {
+        return LLMIO_E_NOMEM; /* this item fails; the batch goes on */
+    }
+    llmio_request_add_message(r, LLMIO_ROLE_USER, prompt);
+    llmio_request_set_max_tokens(r, 16);
+    *req = r;
+    return LLMIO_OK;
+}
+
+/* Runs exactly once per item, as items complete. F belongs to the batch
+ * and is released after this returns: read what is needed now. */
+static void on_item(llmio_batch *b, size_t index, llmio_future *f, void *user)
+{
+    struct job *job = user;
+    (void)b;
+    (void)index;
     llmio_status st = llmio_future_status(f);
     if (st == LLMIO_OK) {
-        t->ok++;
+        job->ok++;
     } else if ((int)st > 0 && st < LLMIO_STATUS_COUNT_) {
-        t->failed[st]++;
+        job->failed[st]++;
     }
-    llmio_future_free(f);
 }
 
 static double now_s(void)
@@ -44,48 +71,50 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 100;
+    long k = argc > 3 ? strtol(argv[3], NULL, 10) : 64;
     llmio_client *client = NULL;
-    if (n <= 0 || llmio_client_new(NULL, &client) != LLMIO_OK) {
+    if (n <= 0 || k <= 0 || llmio_client_new(NULL, &client) != LLMIO_OK) {
         return 1;
     }
     if (argc > 1) {
         llmio_client_set_base_url(client, NULL, argv[1]);
     }
 
-    struct tally t = {0};
-    double start = now_s();
-    for (long i = 0; i < n; i++) {
-        char prompt[64];
-        snprintf(prompt, sizeof prompt, "Question %ld", i);
-        llmio_request *req = llmio_request_new("openai/gpt-4o-mini");
-        llmio_request_add_message(req, LLMIO_ROLE_USER, prompt);
-        llmio_request_set_max_tokens(req, 16);
-        llmio_future *f = NULL;
-        llmio_error err;
-        llmio_status st = llmio_submit(client, req, on_done, &t, &f, &err);
-        llmio_request_free(req);
-        if (st != LLMIO_OK) {
-            fprintf(stderr, "submit: %s: %s\n", llmio_status_name(st),
-                    err.message);
-            llmio_client_free(client);
-            return 1;
-        }
-        /* F is freed by on_done; the caller does not touch it again. */
+    struct job job = {.n = n};
+    llmio_batch *batch = NULL;
+    llmio_status st = llmio_batch_new(client, (size_t)k, 0, &batch);
+    if (st == LLMIO_OK) {
+        llmio_batch_set_callbacks(batch, on_item, NULL, &job);
+        st = llmio_batch_start(batch, next_prompt, &job);
+    }
+    if (st != LLMIO_OK) {
+        fprintf(stderr, "batch: %s\n", llmio_status_name(st));
+        llmio_batch_free(batch);
+        llmio_client_free(client);
+        return 1;
     }
 
-    /* Run until nothing is pending (or the caller's 120 s deadline). */
-    llmio_status st = llmio_client_run(client, 120000);
+    /* Drive the client until every item is reported (or 120 s pass: the
+     * batch is then cancelled, and every started item still reported). */
+    double start = now_s();
+    st = llmio_batch_wait(batch, 120000);
+    if (st == LLMIO_E_TIMEOUT) {
+        llmio_batch_cancel(batch);
+        llmio_batch_wait(batch, -1);
+    }
     double elapsed = now_s() - start;
 
-    printf("%ld requests: %zu ok", n, t.ok);
+    printf("%ld requests: %zu ok", n, job.ok);
     for (int s = 1; s < LLMIO_STATUS_COUNT_; s++) {
-        if (t.failed[s] != 0) {
-            printf(", %zu %s", t.failed[s], llmio_status_name((llmio_status)s));
+        if (job.failed[s] != 0) {
+            printf(", %zu %s", job.failed[s],
+                   llmio_status_name((llmio_status)s));
         }
     }
     printf("\n");
     fprintf(stderr, "%.0f ms, %.0f requests/s\n", elapsed * 1000.0,
             (double)n / elapsed);
+    llmio_batch_free(batch);
     llmio_client_free(client);
-    return st == LLMIO_OK && t.ok == (size_t)n ? 0 : 1;
+    return st == LLMIO_OK && job.ok == (size_t)n ? 0 : 1;
 }

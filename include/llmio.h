@@ -1008,6 +1008,197 @@ LLMIO_API llmio_status llmio_chat(llmio_client *c, const llmio_request *r,
                                   llmio_future **out, llmio_error *err);
 
 /* ===================================================================== */
+/* Batches                                                                */
+/* ===================================================================== */
+
+/*
+ * A batch runs many requests on one client with a concurrency cap of its
+ * own (the asyncio.Semaphore + gather pattern), feeding them lazily: a
+ * request is taken from the caller's array, or pulled from a source
+ * callback, only when a slot is free, so a million-prompt job never holds
+ * a million requests. Every item the batch took ends exactly once, in a
+ * future of its own: success, an HTTP or transport error, a refusal at
+ * submit (the builder's sticky error, a full client queue), an error the
+ * source reported for that item, or LLMIO_E_CANCELLED. The batch is built
+ * on done callbacks only, so it runs under any drive mode: a blocking
+ * llmio_batch_wait(), the descriptor + step, or a foreign loop's hooks.
+ * Item futures belong to the batch: do not free them, and read them only
+ * as documented below. Their user pointer (llmio_future_user, stream
+ * callbacks) is the batch's USER.
+ */
+typedef struct llmio_batch llmio_batch;
+
+/* Flags of llmio_batch_new(). */
+enum {
+    /* Report items in input order: item I's callback runs only after
+     * items 0..I-1's. Results that finish early wait (at most 16 times
+     * the cap of them: past that no new request starts until the oldest
+     * finishes). Without it items are reported as they complete. */
+    LLMIO_BATCH_ORDERED = 1,
+    /* Keep every item's future until llmio_batch_free(), readable with
+     * llmio_batch_future(): the gather(return_exceptions=True) result
+     * list. Without it a future lives only during its item callback, so
+     * memory does not grow with the number of items. */
+    LLMIO_BATCH_KEEP = 2
+};
+
+/*
+ * llmio_batch_source_cb - produce item INDEX (0, 1, 2... in order), called
+ * from the loop each time the batch has room for one more request.
+ *
+ * Params:   index  the item's position in the batch.
+ *           req    [out] the request, [taken]: the batch submits and
+ *                  frees it. Leave NULL (and return LLMIO_OK) when there
+ *                  are no more items; the source is not called again.
+ *           err    [out] for a failing item: its details (code and
+ *                  message, e.g. "line 7: not JSON"); pre-set to zero.
+ * Returns:  LLMIO_OK (an item, or the end), or an error: item INDEX then
+ *           completes with that error (ERR's message if set) without being
+ *           sent, and the batch goes on. A source must not block for long:
+ *           the client's other transfers wait while it runs.
+ */
+typedef llmio_status (*llmio_batch_source_cb)(void *user, size_t index,
+                                              llmio_request **req,
+                                              llmio_error *err);
+
+/*
+ * llmio_batch_item_cb - item INDEX has finished. Runs exactly once per
+ * item taken, from the loop (never inside llmio_batch_start* or
+ * llmio_batch_cancel), as items complete or, with LLMIO_BATCH_ORDERED, in
+ * input order. F is [borrowed] for the call (kept until
+ * llmio_batch_free() with LLMIO_BATCH_KEEP): read it with
+ * llmio_future_status(), _response() and _error(). The callback may
+ * cancel or free the batch; it must not wait.
+ */
+typedef void (*llmio_batch_item_cb)(llmio_batch *b, size_t index,
+                                    llmio_future *f, void *user);
+
+/* llmio_batch_done_cb - every item taken has been reported and no more
+ * will be taken (the source ended, the array was used up, or the batch
+ * was cancelled). Runs once, from the loop, after the last item_cb. */
+typedef void (*llmio_batch_done_cb)(llmio_batch *b, void *user);
+
+/*
+ * llmio_batch_new - create a batch on C.
+ *
+ * Params:   c                [borrowed] the client; it must outlive the
+ *                            batch's activity (freeing it cancels the
+ *                            batch: every item is still reported).
+ *           max_concurrency  requests of this batch in flight at once
+ *                            (1..1000000), independent of the client's own
+ *                            cap (llmio_client_set_max_concurrency), which
+ *                            still applies on top.
+ *           flags            LLMIO_BATCH_ORDERED | LLMIO_BATCH_KEEP, or 0.
+ *           out              [out][new] free with llmio_batch_free().
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (NULL argument, cap out of range,
+ *           unknown flag), LLMIO_E_NOMEM.
+ * Thread:   the driving thread.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_new(llmio_client *c, size_t max_concurrency,
+                                       unsigned flags, llmio_batch **out);
+
+/*
+ * llmio_batch_set_callbacks - set the item and end callbacks (each
+ * nullable) and the USER pointer given to them and to the items' futures.
+ * Returns:  LLMIO_OK, LLMIO_E_STATE once the batch has started.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_set_callbacks(llmio_batch *b,
+                                                 llmio_batch_item_cb item,
+                                                 llmio_batch_done_cb done,
+                                                 void *user);
+
+/*
+ * llmio_batch_start - start pulling items from SOURCE. The first call to
+ * SOURCE happens from the loop, not inside this call.
+ * Params:   source       the producer; source_user is its first argument.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (SOURCE NULL), LLMIO_E_STATE
+ *           (already started, or the client is shutting down),
+ *           LLMIO_E_NOMEM. On failure no callback runs.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_start(llmio_batch *b,
+                                         llmio_batch_source_cb source,
+                                         void *source_user);
+
+/*
+ * llmio_batch_start_array - start a batch of the N requests REQS, item I
+ * being REQS[I]. Requests are submitted lazily, so REQS and the requests
+ * are [borrowed] until the batch is done (its done_cb), cancelled or
+ * freed; the same request may appear several times. After a cancel, the
+ * items not yet sent are reported with LLMIO_E_CANCELLED, so every index
+ * 0..N-1 gets exactly one item_cb. N may be 0.
+ * Returns:  as llmio_batch_start(); LLMIO_E_INVALID for REQS NULL with N.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_start_array(llmio_batch *b,
+                                               const llmio_request *const *reqs,
+                                               size_t n);
+
+/*
+ * llmio_batch_wait - drive the client until B is done (its done_cb has
+ * run) or TIMEOUT_MS passes (-1: no limit). Other work of the client
+ * progresses too. On LLMIO_E_TIMEOUT the batch goes on; wait again or
+ * cancel it.
+ * Returns:  LLMIO_OK (done), LLMIO_E_TIMEOUT, LLMIO_E_STATE (not started,
+ *           inside a callback, or the client is attached to a loop: there
+ *           use the done_cb), LLMIO_E_INVALID (B NULL).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_wait(llmio_batch *b, int timeout_ms);
+
+/*
+ * llmio_batch_cancel - cancel the whole batch at once: no new item is
+ * taken from the source, and every request in flight (or waiting in the
+ * client's queue, never sent) completes with LLMIO_E_CANCELLED. Their
+ * item callbacks, then the done_cb, run from the loop. Does nothing once
+ * the batch is done.
+ * Thread:   the driving thread; allowed inside callbacks.
+ * Since:    0.2
+ */
+LLMIO_API void llmio_batch_cancel(llmio_batch *b);
+
+/*
+ * llmio_batch_free - cancel B if it is still running and drop the
+ * caller's hold on it. Callbacks still run as for llmio_batch_cancel
+ * (exactly one per item taken); the memory goes after the last. Futures
+ * of a LLMIO_BATCH_KEEP batch go with it. NULL does nothing.
+ * Since:    0.2
+ */
+LLMIO_API void llmio_batch_free(llmio_batch *b);
+
+/* Whether B's done_cb has run (every item taken was reported). */
+LLMIO_API bool llmio_batch_done(const llmio_batch *b);
+
+/*
+ * llmio_batch_future - item INDEX's future in a LLMIO_BATCH_KEEP batch,
+ * [borrowed] until llmio_batch_free(); NULL when INDEX has not been
+ * reported yet (or B does not keep futures).
+ * Since:    0.2
+ */
+LLMIO_API llmio_future *llmio_batch_future(const llmio_batch *b, size_t index);
+
+/* Counters of a batch, as filled by llmio_batch_progress(). */
+typedef struct llmio_batch_stats {
+    size_t taken;     /* items taken from the array or source */
+    size_t reported;  /* item callbacks run (the items finished) */
+    size_t ok;        /* of those, LLMIO_OK */
+    size_t failed;    /* of those, any error (cancelled included) */
+    size_t in_flight; /* requests of the batch submitted, not finished */
+    void *reserved_[4];
+} llmio_batch_stats;
+
+/*
+ * llmio_batch_progress - B's counters so far (for progress output and
+ * tests: taken == reported once done).
+ * Params:   out  [out] zeroed when B is NULL.
+ * Since:    0.2
+ */
+LLMIO_API void llmio_batch_progress(const llmio_batch *b,
+                                    llmio_batch_stats *out);
+
+/* ===================================================================== */
 /* Loop integration                                                       */
 /* ===================================================================== */
 

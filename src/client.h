@@ -90,6 +90,8 @@ struct llmio_future {
     struct llmio_future *prev, *next;
     struct llmio_future *ready_next;
     bool in_ready;
+
+    void *batch_item; /* batch.c: the batch slot this future fills */
 };
 
 /* Per-provider settings. Explicit values win; environment values are read
@@ -181,6 +183,18 @@ void llmio__future_discard(struct llmio_future *f);
  * Any attached transfer must already be detached. */
 void llmio__future_complete(struct llmio_future *f, llmio_status st,
                             const llmio_error *err);
+/* A future that never reaches the engine, already COMPLETING with ERR
+ * (its code is the outcome, LLMIO_OK included): DONE(F, USER) runs from
+ * the loop like any other's. For work that must run from the loop, and
+ * batch items refused before they were sent. NULL when out of memory. */
+struct llmio_future *llmio__future_failed(struct llmio_client *c,
+                                          llmio_done_cb done, void *user,
+                                          const llmio_error *err);
+/* Runs C's built-in loop until READY(ARG) holds or TIMEOUT_MS passes (-1:
+ * no limit): the driver behind every blocking wait. Returns LLMIO_OK,
+ * LLMIO_E_TIMEOUT, or LLMIO_E_STATE (inside a callback, or attached). */
+llmio_status llmio__client_wait(struct llmio_client *c, int timeout_ms,
+                                bool (*ready)(void *arg), void *arg);
 /* Runs every queued done_cb (and any queued by those). A client free
  * requested by one of them is left to llmio__loop_leave. */
 void llmio__client_run_ready(struct llmio_client *c);

@@ -160,6 +160,23 @@ void llmio__client_run_ready(struct llmio_client *c)
     }
 }
 
+struct llmio_future *llmio__future_failed(struct llmio_client *c,
+                                          llmio_done_cb done, void *user,
+                                          const llmio_error *err)
+{
+    struct llmio_future *f = llmio__future_new(c);
+    if (f == NULL) {
+        return NULL;
+    }
+    f->done = done;
+    f->user = user;
+    llmio__future_complete(f, err->code, err);
+    /* Its done_cb runs from the loop like any other (STYLE 6.2 rule 3);
+     * outside a dispatch the loop must be told there is work. */
+    llmio__loop_kick(c);
+    return f;
+}
+
 void llmio__future_cancel_internal(struct llmio_future *f)
 {
     if (f->state != LLMIO__F_RUNNING || f->stop_status != LLMIO_OK) {
@@ -316,8 +333,54 @@ static int remaining(int64_t deadline)
     return left > 1000000 ? 1000000 : (int)left;
 }
 
-/* Common driver of the wait functions: runs C until READY(FS, N, ARG)
- * holds or TIMEOUT_MS passes. */
+llmio_status llmio__client_wait(struct llmio_client *c, int timeout_ms,
+                                bool (*ready)(void *arg), void *arg)
+{
+    if (ready(arg)) {
+        return LLMIO_OK;
+    }
+    llmio_status st = llmio__loop_enter(c, false);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    int64_t deadline =
+        timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
+    for (;;) {
+        int ms = remaining(deadline);
+        if (llmio__loop_run_once(c, ms)) {
+            /* A callback freed the client: leaving runs the free, which
+             * completes every future, so the wait is over either way. */
+            llmio__loop_leave(c);
+            return ready(arg) ? LLMIO_OK : LLMIO_E_STATE;
+        }
+        if (ready(arg)) {
+            break;
+        }
+        if (ms == 0) {
+            st = LLMIO_E_TIMEOUT;
+            break;
+        }
+    }
+    llmio__loop_leave(c);
+    return st;
+}
+
+/* The futures a wait function watches, and its readiness test. */
+struct wait_set {
+    llmio_future *const *fs;
+    size_t n;
+    size_t *index;
+    bool (*ready)(llmio_future *const *, size_t, size_t *);
+};
+
+static bool wait_set_ready(void *arg)
+{
+    struct wait_set *w = arg;
+    return w->ready(w->fs, w->n, w->index);
+}
+
+/* Common driver of the wait functions: runs the futures' client until
+ * READY(FS, N, INDEX) holds or TIMEOUT_MS passes. */
 static llmio_status
 wait_until(llmio_future *const *fs, size_t n, int timeout_ms,
            bool (*ready)(llmio_future *const *, size_t, size_t *),
@@ -338,36 +401,14 @@ wait_until(llmio_future *const *fs, size_t n, int timeout_ms,
             c = fs[i]->client;
         }
     }
-    if (ready(fs, n, index)) {
+    struct wait_set w = {fs, n, index, ready};
+    if (wait_set_ready(&w)) {
         return LLMIO_OK;
     }
     if (c == NULL) {
         return LLMIO_E_STATE; /* cannot happen: not ready means a client */
     }
-    llmio_status st = llmio__loop_enter(c, false);
-    if (st != LLMIO_OK) {
-        return st;
-    }
-    int64_t deadline =
-        timeout_ms < 0 ? -1 : llmio__mono_ms() + (int64_t)timeout_ms;
-    for (;;) {
-        int ms = remaining(deadline);
-        if (llmio__loop_run_once(c, ms)) {
-            /* A callback freed the client: leaving runs the free, which
-             * completes every future, so the wait is over either way. */
-            llmio__loop_leave(c);
-            return ready(fs, n, index) ? LLMIO_OK : LLMIO_E_STATE;
-        }
-        if (ready(fs, n, index)) {
-            break;
-        }
-        if (ms == 0) {
-            st = LLMIO_E_TIMEOUT;
-            break;
-        }
-    }
-    llmio__loop_leave(c);
-    return st;
+    return llmio__client_wait(c, timeout_ms, wait_set_ready, &w);
 }
 
 static bool all_done(llmio_future *const *fs, size_t n, size_t *index)

@@ -112,7 +112,7 @@ TEST(example_batch)
     start(&m);
     char *out, *err;
     const char *n = test_is_valgrind() ? "50" : "500";
-    int rc = example(&m, "batch", n, NULL, &out, &err);
+    int rc = example(&m, "batch", n, "16", &out, &err);
     char want[64];
     snprintf(want, sizeof want, "%s requests: %s ok\n", n, n);
     ASSERT_STR_EQ(out, want);
