@@ -359,6 +359,24 @@ LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c,
                                               int64_t max_retry_after_ms);
 
 /*
+ * llmio_client_set_stream_restart - opt in (ON true) to restarting a
+ * stream whose data already reached the user when it fails in a way that
+ * is otherwise retried (a reset, an idle timeout, an in-band overload
+ * error), within the same attempt budget and TOTAL timeout. Off by
+ * default: a silent retry would show the start of the answer twice, or
+ * splice two different answers. With it on, the stream callback (or
+ * llmio_future_next) first gets one LLMIO_DELTA_RESTARTED delta saying
+ * how much of the failed attempt it had received (llmio_restart); every
+ * delta before it is void, the accumulated response starts over, and the
+ * final response holds only the last attempt's content.
+ * llmio_request_set_stream_restart overrides this per request.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_stream_restart(llmio_client *c,
+                                                       bool on);
+
+/*
  * llmio_client_set_retry_seed - seed the client's jitter generator
  * (seeded from the clock, process id and address by default), so a test
  * gets the same backoff delays on every run. Not for secrets.
@@ -757,6 +775,36 @@ LLMIO_API llmio_status llmio_request_set_timeout(llmio_request *r,
                                                  llmio_timeout_kind kind,
                                                  int64_t ms);
 
+/*
+ * llmio_request_set_retry - this request's own retry policy, overriding
+ * the client's (llmio_client_set_retry, same meaning and ranges). A value
+ * of -1 keeps the client's setting for that field, read when each attempt
+ * ends. Example: (1, -1, -1, -1) disables retries for this request only.
+ *
+ * Params:   max_attempts        1..100, or -1.
+ *           base_delay_ms       >= 0, or -1.
+ *           max_delay_ms        >= 0 (and >= BASE_DELAY_MS when both are
+ *                               given), or -1.
+ *           max_retry_after_ms  >= 0, or -1.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "retry.max_attempts",
+ *           "retry" (a delay below -1) or "retry.max_delay_ms".
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_retry(llmio_request *r,
+                                               int max_attempts,
+                                               int64_t base_delay_ms,
+                                               int64_t max_delay_ms,
+                                               int64_t max_retry_after_ms);
+
+/*
+ * llmio_request_set_stream_restart - per-request override of
+ * llmio_client_set_stream_restart (ON true: a failed stream is re-sent
+ * after its data reached the user, announced by LLMIO_DELTA_RESTARTED).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_stream_restart(llmio_request *r,
+                                                        bool on);
+
 /* ===================================================================== */
 /* Responses and stream deltas                                            */
 /* ===================================================================== */
@@ -801,8 +849,27 @@ typedef enum llmio_delta_kind {
     LLMIO_DELTA_LOGPROB = 7,   /* one token's logprob: text, logprob */
     LLMIO_DELTA_ERROR = 8,     /* in-band error: text = message; the future
                                   then completes with the error */
-    LLMIO_DELTA_RESTARTED = 9  /* reserved for stream restarts (retries) */
+    LLMIO_DELTA_RESTARTED = 9  /* the stream failed and is re-sent (opt-in,
+                                  llmio_client_set_stream_restart): every
+                                  delta before this one is void; RESTART
+                                  says how much was discarded */
 } llmio_delta_kind;
+
+/*
+ * llmio_restart - what a RESTARTED delta discards: the failed attempt's
+ * deltas the user had received. Counts cover that attempt only.
+ */
+typedef struct llmio_restart {
+    int attempt;           /* the failed attempt (1-based); the next one is
+                              ATTEMPT + 1 */
+    llmio_status status;   /* how it failed (LLMIO_E_NETWORK, _TIMEOUT...) */
+    int64_t delay_ms;      /* wait before the next attempt */
+    size_t deltas;         /* deltas delivered, of every kind */
+    size_t text_bytes;     /* bytes of TEXT, REASONING and REFUSAL text */
+    size_t text_chars;     /* the same text in UTF-8 characters */
+    size_t tool_fragments; /* TOOL_CALL deltas */
+    size_t reserved_[4];
+} llmio_restart;
 
 /*
  * llmio_delta - one streamed event, normalised across providers. Filled by
@@ -827,7 +894,8 @@ typedef struct llmio_delta {
     const char *model;      /* START: model that serves the request */
     int64_t created;        /* START: unix seconds, 0 if unknown */
     const char *error_type; /* ERROR: provider error type */
-    const void *reserved_[6];
+    const llmio_restart *restart; /* RESTARTED */
+    const void *reserved_[5];
 } llmio_delta;
 
 /*

@@ -433,6 +433,15 @@ LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c, int max_attempts,
     return LLMIO_OK;
 }
 
+LLMIO_API llmio_status llmio_client_set_stream_restart(llmio_client *c, bool on)
+{
+    if (c == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    c->retry.retry_after_stream_data = on;
+    return LLMIO_OK;
+}
+
 LLMIO_API void llmio_client_set_retry_seed(llmio_client *c, uint64_t seed)
 {
     if (c != NULL) {
@@ -676,6 +685,7 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
         f->timeouts_ms[k] =
             r->timeouts_ms[k] > 0 ? r->timeouts_ms[k] : c->timeouts_ms[k];
     }
+    f->retry = r->retry;
     llmio__response_init(&f->resp, &f->alloc, &f->arena, p->name,
                          c->max_response);
     st = p->build_request(r, rest, &cfg, &f->http, e);

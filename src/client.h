@@ -45,6 +45,7 @@ struct llmio__qdelta {
     struct llmio__qdelta *next;
     llmio_delta d;
     llmio_usage usage;
+    llmio_restart restart;
 };
 
 struct llmio_future {
@@ -80,6 +81,9 @@ struct llmio_future {
                                     failure is not retried */
     int64_t last_retry_after_ms; /* the last server hint seen; -1 none */
     struct llmio__rl_ticket rl;  /* rate limits (limiter.c) */
+    struct llmio__retry_override retry; /* the request's own settings */
+    llmio_restart shown; /* what this attempt's stream showed the user:
+                            reported by a RESTARTED delta if it restarts */
 
     /* Pull queue (stream with no callback). */
     struct llmio__arena qarena;

@@ -368,7 +368,9 @@ static void stop_later(struct llmio_client *c, struct llmio__xfer *t,
     if (t == NULL || t->f == NULL) {
         return;
     }
-    if (t->f->stop_status == LLMIO_OK) {
+    /* A cancel wins over a failure found earlier in this callback round,
+     * which could otherwise be retried. */
+    if (t->f->stop_status == LLMIO_OK || st == LLMIO_E_CANCELLED) {
         t->f->stop_status = st;
     }
     if (!t->in_stop_q) {
@@ -1130,6 +1132,34 @@ static void report_attempt(struct llmio_client *c, struct llmio_future *f,
     c->in_callback--;
 }
 
+static void stop_now(struct llmio_client *c, struct llmio__xfer *t,
+                     llmio_status st, const char *msg);
+
+/*
+ * The opted-in restart of a stream the user has been reading (T is
+ * parked for its retry): one RESTARTED delta saying how much of the
+ * failed attempt they had received, so they can discard it. The
+ * callback may cancel (the future is then complete) or return non-zero
+ * (the future ends with LLMIO_E_ABORTED, as for any delta).
+ */
+static void announce_restart(struct llmio_client *c, struct llmio__xfer *t,
+                             llmio_status st, int64_t delay_ms)
+{
+    struct llmio_future *f = t->f;
+    llmio_restart info = f->shown;
+    info.attempt = f->attempts;
+    info.status = st;
+    info.delay_ms = delay_ms;
+    llmio_delta d = {.kind = LLMIO_DELTA_RESTARTED, .restart = &info};
+    llmio_status rc = llmio__future_sink(f, &d);
+    /* The next attempt starts with nothing shown. */
+    f->delivered = false;
+    memset(&f->shown, 0, sizeof f->shown);
+    if (rc != LLMIO_OK && f->state == LLMIO__F_RUNNING) {
+        stop_now(c, t, rc, NULL);
+    }
+}
+
 /*
  * T's attempt ended with ST and T is detached. Asks the retry policy;
  * on a retry, clears the attempt's state (response, stream parser,
@@ -1158,7 +1188,9 @@ static bool retry_or_end(struct llmio_client *c, struct llmio__xfer *t,
     };
     struct llmio__retry_decision d = {false, false, -1, LLMIO__WHY_OK};
     if (st != LLMIO_OK && !c->freeing) {
-        d = llmio__retry_decide(&c->retry, &in, &c->rng);
+        struct llmio__retry_policy p =
+            llmio__retry_policy_apply(&c->retry, &f->retry);
+        d = llmio__retry_decide(&p, &in, &c->rng);
     }
     if (f->err.retry_after_ms >= 0) {
         f->last_retry_after_ms = f->err.retry_after_ms;
@@ -1193,6 +1225,10 @@ static bool retry_or_end(struct llmio_client *c, struct llmio__xfer *t,
                          c->max_response);
     memset(&f->err, 0, sizeof f->err);
     f->err.retry_after_ms = -1;
+    f->stop_status = LLMIO_OK;
+    if (d.restart) {
+        announce_restart(c, t, st, d.delay_ms);
+    }
     return true;
 }
 
@@ -1269,7 +1305,12 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
                                    st == LLMIO_OK ? &f->resp.usage : NULL,
                                    llmio__mono_ms());
     }
-    if (f->stop_status == LLMIO_OK && retry_or_end(c, t, st)) {
+    /* A cancel or a stream callback's stop ends the request; a failure
+     * found inside a callback (an in-band error event) is the attempt's
+     * own outcome, for the retry policy to judge. */
+    bool stopped = f->stop_status == LLMIO_E_CANCELLED ||
+                   f->stop_status == LLMIO_E_ABORTED;
+    if (!stopped && retry_or_end(c, t, st)) {
         return;
     }
     err->attempts = f->attempts;

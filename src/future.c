@@ -179,7 +179,10 @@ struct llmio_future *llmio__future_failed(struct llmio_client *c,
 
 void llmio__future_cancel_internal(struct llmio_future *f)
 {
-    if (f->state != LLMIO__F_RUNNING || f->stop_status != LLMIO_OK) {
+    /* A failure already recorded for this attempt (an in-band error) may
+     * still be retried, so the cancel is not redundant then. */
+    if (f->state != LLMIO__F_RUNNING || f->stop_status == LLMIO_E_CANCELLED ||
+        f->stop_status == LLMIO_E_ABORTED) {
         return;
     }
     llmio__engine_stop(f->client, f, LLMIO_E_CANCELLED);
@@ -218,6 +221,10 @@ static llmio_status queue_push(struct llmio_future *f, const llmio_delta *d)
         q->usage = *d->usage;
         q->d.usage = &q->usage;
     }
+    if (d->restart != NULL) {
+        q->restart = *d->restart;
+        q->d.restart = &q->restart;
+    }
     if (f->qhead != NULL) {
         f->qtail->next = q;
     } else {
@@ -230,6 +237,28 @@ fail:
      * already holds that much: a consumer that stopped pulling. */
     return llmio__arena_used(a) + 65536 >= QUEUE_MAX ? LLMIO_E_TOO_BIG
                                                      : LLMIO_E_NOMEM;
+}
+
+/* Adds D to what the user has seen of the current attempt. */
+static void count_shown(llmio_restart *s, const llmio_delta *d)
+{
+    s->deltas++;
+    switch (d->kind) {
+    case LLMIO_DELTA_TEXT:
+    case LLMIO_DELTA_REASONING:
+    case LLMIO_DELTA_REFUSAL:
+        s->text_bytes += d->text_len;
+        for (size_t i = 0; i < d->text_len; i++) {
+            /* Every byte but a UTF-8 continuation byte starts a character. */
+            s->text_chars += ((unsigned char)d->text[i] & 0xC0) != 0x80;
+        }
+        break;
+    case LLMIO_DELTA_TOOL_CALL:
+        s->tool_fragments++;
+        break;
+    default:
+        break;
+    }
 }
 
 llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
@@ -246,8 +275,10 @@ llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
         return LLMIO_OK;
     }
     /* From here the user can see the delta: a later failure of this
-     * attempt must not be retried, or the text would appear twice. */
+     * attempt must not be retried, or the text would appear twice, unless
+     * the caller opted in to a restart, which reports these counts. */
     f->delivered = true;
+    count_shown(&f->shown, d);
     if (f->stream_cb == NULL) {
         return queue_push(f, d);
     }

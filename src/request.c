@@ -211,6 +211,7 @@ llmio_request *llmio__request_new_with(const llmio_allocator *alloc,
     r->alloc = alloc;
     /* OpenAI's default; llmio_request_set_stream() sets it explicitly. */
     r->include_usage = true;
+    r->retry = llmio__retry_override_none();
     if (model != NULL && llmio_request_set_model(r, model) == LLMIO_E_NOMEM) {
         llmio_request_free(r);
         return NULL;
@@ -955,6 +956,42 @@ LLMIO_API llmio_status llmio_request_set_timeout(llmio_request *r,
         return fail(r, LLMIO_E_INVALID, "timeout: must be > 0 ms");
     }
     r->timeouts_ms[kind] = ms;
+    return LLMIO_OK;
+}
+
+LLMIO_API llmio_status llmio_request_set_retry(llmio_request *r,
+                                               int max_attempts,
+                                               int64_t base_delay_ms,
+                                               int64_t max_delay_ms,
+                                               int64_t max_retry_after_ms)
+{
+    ENTER(r);
+    /* -1 keeps the client's value; the ranges are the client's
+     * (llmio_client_set_retry). */
+    if (max_attempts != -1 && (max_attempts < 1 || max_attempts > 100)) {
+        return fail(r, LLMIO_E_INVALID,
+                    "retry.max_attempts: must be 1..100 or -1");
+    }
+    if (base_delay_ms < -1 || max_delay_ms < -1 || max_retry_after_ms < -1) {
+        return fail(r, LLMIO_E_INVALID, "retry: delays must be >= 0 ms, or -1");
+    }
+    if (base_delay_ms >= 0 && max_delay_ms >= 0 &&
+        max_delay_ms < base_delay_ms) {
+        return fail(r, LLMIO_E_INVALID,
+                    "retry.max_delay_ms: must be >= base_delay_ms");
+    }
+    r->retry.max_attempts = max_attempts;
+    r->retry.base_delay_ms = base_delay_ms;
+    r->retry.max_delay_ms = max_delay_ms;
+    r->retry.max_retry_after_ms = max_retry_after_ms;
+    return LLMIO_OK;
+}
+
+LLMIO_API llmio_status llmio_request_set_stream_restart(llmio_request *r,
+                                                        bool on)
+{
+    ENTER(r);
+    r->retry.stream_restart = on ? 1 : 0;
     return LLMIO_OK;
 }
 

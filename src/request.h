@@ -12,6 +12,8 @@
 
 #include "llmio.h"
 
+#include "retry.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +93,7 @@ struct llmio_request {
     char **headers; /* "Name: value" */
     size_t nheaders, cap_headers;
     int64_t timeouts_ms[4]; /* by llmio_timeout_kind; 0 = client default */
+    struct llmio__retry_override retry; /* fields < 0: the client's */
 
     bool stream;
     bool include_usage;

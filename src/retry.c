@@ -29,6 +29,35 @@ struct llmio__retry_policy llmio__retry_policy_default(void)
     return p;
 }
 
+struct llmio__retry_override llmio__retry_override_none(void)
+{
+    struct llmio__retry_override o = {-1, -1, -1, -1, -1};
+    return o;
+}
+
+struct llmio__retry_policy
+llmio__retry_policy_apply(const struct llmio__retry_policy *client,
+                          const struct llmio__retry_override *o)
+{
+    struct llmio__retry_policy p = *client;
+    if (o->max_attempts >= 0) {
+        p.max_attempts = o->max_attempts;
+    }
+    if (o->base_delay_ms >= 0) {
+        p.base_delay_ms = o->base_delay_ms;
+    }
+    if (o->max_delay_ms >= 0) {
+        p.max_delay_ms = o->max_delay_ms;
+    }
+    if (o->max_retry_after_ms >= 0) {
+        p.max_retry_after_ms = o->max_retry_after_ms;
+    }
+    if (o->stream_restart >= 0) {
+        p.retry_after_stream_data = o->stream_restart != 0;
+    }
+    return p;
+}
+
 void llmio__rng_seed(struct llmio__rng *r, uint64_t seed)
 {
     r->state = seed;
@@ -147,7 +176,9 @@ llmio__retry_decide(const struct llmio__retry_policy *p,
     bool transport = in->status == LLMIO_E_CONNECT ||
                      in->status == LLMIO_E_NETWORK ||
                      in->status == LLMIO_E_TIMEOUT;
-    if (!transport && in->http_status >= 100) {
+    /* A 2xx status line is not the cause: a failure after it (an error
+     * event inside a 200 stream) follows the status table below. */
+    if (!transport && in->http_status >= 300) {
         if (in->http_status == 429 && in->provider_code != NULL &&
             strcmp(in->provider_code, "insufficient_quota") == 0) {
             return no_retry(LLMIO__WHY_QUOTA, -1);

@@ -29,6 +29,24 @@ struct llmio__retry_policy {
     bool retry_after_stream_data; /* restart a stream the user has seen */
 };
 
+/* A request's own settings (llmio_request_set_retry,
+ * llmio_request_set_stream_restart): a field < 0 keeps the client's value,
+ * so a client setting changed later still reaches requests that did not
+ * override it. */
+struct llmio__retry_override {
+    int max_attempts;
+    int64_t base_delay_ms, max_delay_ms, max_retry_after_ms;
+    int stream_restart; /* -1 client's, 0 no, 1 yes */
+};
+
+/* Every field "keep the client's". */
+struct llmio__retry_override llmio__retry_override_none(void);
+
+/* The policy for one request: CLIENT with O's fields >= 0 applied. */
+struct llmio__retry_policy
+llmio__retry_policy_apply(const struct llmio__retry_policy *client,
+                          const struct llmio__retry_override *o);
+
 /*
  * llmio__retry_policy_default - 3 attempts, backoff 500 ms doubling to an
  * 8 s cap, server hints honoured up to 120 s, no stream restarts: the
@@ -107,13 +125,14 @@ struct llmio__retry_decision {
  * Rules, in order (docs/internals/retry.md gives the reasons):
  *  1. LLMIO_OK, and local outcomes (CANCELLED, ABORTED, INVALID, STATE,
  *     NOMEM, UNSUPPORTED, TLS, PROTOCOL, TOO_BIG): never retried.
- *  2. With an HTTP response: x-should-retry true/false decides; else 408,
- *     409, 429 and 5xx other than 501/505 are retried. A 429 whose
- *     provider code is "insufficient_quota" is never retried (billing does
- *     not recover in seconds), whatever x-should-retry says.
+ *  2. With an HTTP error response (>= 300): x-should-retry true/false
+ *     decides; else 408, 409, 429 and 5xx other than 501/505 are retried.
+ *     A 429 whose provider code is "insufficient_quota" is never retried
+ *     (billing does not recover in seconds), whatever x-should-retry says.
  *     CONNECT, NETWORK and TIMEOUT are retried whatever the status line
  *     (x-should-retry speaks for the status, not for a later reset); an
- *     HTTP-class status without a status line follows the status table.
+ *     HTTP-class status without an error status line (an error event in
+ *     a 200 stream) follows the status table.
  *  3. Stream data delivered: no retry unless the policy allows restarts.
  *  4. IN->attempt >= max_attempts: no retry.
  *  5. Delay: retry-after-ms, else Retry-After, when > 0; a hint above

@@ -17,6 +17,19 @@ llmio_client *engine_client(const struct test_mock *m)
     return c;
 }
 
+llmio_client *engine_retry_client(const struct test_mock *m)
+{
+    llmio_client *c = engine_client(m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 20, 100, 60000));
+    llmio_client_set_retry_seed(c, 42);
+    return c;
+}
+
+int64_t engine_slack_ms(int64_t ms)
+{
+    return test_is_valgrind() ? ms * 10 : ms;
+}
+
 llmio_request *engine_request(const char *scenario, int stream)
 {
     llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
@@ -74,9 +87,7 @@ int engine_stream_cb(llmio_future *f, const llmio_delta *d, void *user)
     return 0;
 }
 
-/* One numeric field of the mock's /mock/stats, read over a connection of
- * its own. */
-static long mock_stat(const struct test_mock *m, const char *field)
+long engine_mock_stat(const struct test_mock *m, const char *field)
 {
     struct test_http h;
     test_http_open(&h, m->port);
@@ -95,12 +106,12 @@ static long mock_stat(const struct test_mock *m, const char *field)
 
 int engine_mock_connections(const struct test_mock *m)
 {
-    return (int)mock_stat(m, "connections") - 1;
+    return (int)engine_mock_stat(m, "connections") - 1;
 }
 
 long engine_mock_accepted(const struct test_mock *m)
 {
-    return mock_stat(m, "accepted");
+    return engine_mock_stat(m, "accepted");
 }
 
 void engine_assert_no_key(const llmio_error *e)
@@ -111,4 +122,35 @@ void engine_assert_no_key(const llmio_error *e)
     ASSERT(strstr(e->request_id, ENGINE_TEST_KEY) == NULL);
     /* Not even a recognisable part of it. */
     ASSERT(strstr(e->message, "SECRET-9f8e") == NULL);
+}
+
+int engine_log_lines(struct test_mock *m, const char *needle, char **bodies,
+                     int max_bodies)
+{
+    size_t len;
+    char *log = test_mock_log(m, &len);
+    ASSERT_NOT_NULL(log);
+    int n = 0;
+    char *line = log;
+    while (line != NULL && *line != '\0') {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        if (strstr(line, needle) != NULL) {
+            const char *b = strstr(line, "\"raw_body\":");
+            const char *e = b != NULL ? strstr(b, ",\"status\":") : NULL;
+            if (bodies != NULL && n < max_bodies && b != NULL && e != NULL) {
+                size_t bl = (size_t)(e - b);
+                bodies[n] = malloc(bl + 1);
+                ASSERT_NOT_NULL(bodies[n]);
+                memcpy(bodies[n], b, bl);
+                bodies[n][bl] = '\0';
+            }
+            n++;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    free(log);
+    return n;
 }

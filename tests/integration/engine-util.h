@@ -29,6 +29,13 @@ struct engine_rec {
 
 /* A client on the mock's /v1 base URL with ENGINE_TEST_KEY. */
 llmio_client *engine_client(const struct test_mock *m);
+/* engine_client with retries on: 3 attempts, backoff 20 ms doubling to
+ * 100 ms, hints honoured up to 60 s, jitter seed 42, so the retry tests
+ * run in milliseconds (the engine's timers are under test, not the
+ * default numbers). */
+llmio_client *engine_retry_client(const struct test_mock *m);
+/* MS, or ten times MS under valgrind: a timing bound for this machine. */
+int64_t engine_slack_ms(int64_t ms);
 /* A one-message request; SCENARIO (nullable) goes in X-Mock-Scenario.
  * STREAM: 0 none, 1 with engine_stream_cb, 2 pull mode. */
 llmio_request *engine_request(const char *scenario, int stream);
@@ -40,6 +47,14 @@ int engine_stream_cb(llmio_future *f, const llmio_delta *d, void *user);
 int engine_mock_connections(const struct test_mock *m);
 /* Connections the mock has accepted so far (each stats read adds one). */
 long engine_mock_accepted(const struct test_mock *m);
+/* One numeric field of the mock's /mock/stats, read over a connection of
+ * its own. */
+long engine_mock_stat(const struct test_mock *m, const char *field);
+/* Lines of the mock's request log that contain NEEDLE; the raw bodies of
+ * the first MAX_BODIES of them go to BODIES (each malloc'd) when not
+ * NULL. */
+int engine_log_lines(struct test_mock *m, const char *needle, char **bodies,
+                     int max_bodies);
 /* Asserts that no error text of F holds the API key. */
 void engine_assert_no_key(const llmio_error *e);
 

@@ -11,21 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A client with short backoffs, so the retry tests run in milliseconds;
- * the engine's timers are what is under test, not the default numbers. */
-static llmio_client *retry_client(const struct test_mock *m)
-{
-    llmio_client *c = engine_client(m);
-    ASSERT_OK(llmio_client_set_retry(c, 3, 20, 100, 60000));
-    llmio_client_set_retry_seed(c, 42);
-    return c;
-}
-
-static int64_t slack_ms(int64_t ms)
-{
-    return test_is_valgrind() ? ms * 10 : ms;
-}
-
 /* Runs one request to completion; the caller frees the future. */
 static llmio_future *run_one(llmio_client *c, const char *scenario, int stream,
                              struct engine_rec *rec)
@@ -35,60 +20,10 @@ static llmio_future *run_one(llmio_client *c, const char *scenario, int stream,
     llmio_error err;
     ASSERT_OK(llmio_submit(c, r, engine_done_cb, rec, &f, &err));
     llmio_request_free(r);
-    ASSERT_OK(llmio_future_wait(f, (int)slack_ms(10000)));
+    ASSERT_OK(llmio_future_wait(f, (int)engine_slack_ms(10000)));
     ASSERT_EQ(rec->ndone, 1);
     ASSERT_EQ(rec->deltas_after_done, 0);
     return f;
-}
-
-/* Lines of the mock's request log that contain NEEDLE; the raw bodies of
- * the first lines go to BODIES (each malloc'd) when not NULL. */
-static int log_lines(struct test_mock *m, const char *needle, char **bodies,
-                     int max_bodies)
-{
-    size_t len;
-    char *log = test_mock_log(m, &len);
-    ASSERT_NOT_NULL(log);
-    int n = 0;
-    char *line = log;
-    while (line != NULL && *line != '\0') {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL) {
-            *nl = '\0';
-        }
-        if (strstr(line, needle) != NULL) {
-            const char *b = strstr(line, "\"raw_body\":");
-            const char *e = b != NULL ? strstr(b, ",\"status\":") : NULL;
-            if (bodies != NULL && n < max_bodies && b != NULL && e != NULL) {
-                size_t bl = (size_t)(e - b);
-                bodies[n] = malloc(bl + 1);
-                ASSERT_NOT_NULL(bodies[n]);
-                memcpy(bodies[n], b, bl);
-                bodies[n][bl] = '\0';
-            }
-            n++;
-        }
-        line = nl != NULL ? nl + 1 : NULL;
-    }
-    free(log);
-    return n;
-}
-
-static long mock_stat(const struct test_mock *m, const char *field)
-{
-    struct test_http h;
-    test_http_open(&h, m->port);
-    test_http_get(&h, "/mock/stats", "Connection: close\r\n");
-    struct test_http_resp r;
-    ASSERT(test_http_read(&h, &r, 2000));
-    char key[64];
-    snprintf(key, sizeof key, "\"%s\":", field);
-    const char *p = strstr(r.body, key);
-    ASSERT_NOT_NULL(p);
-    long n = strtol(p + strlen(key), NULL, 10);
-    test_http_resp_free(&r);
-    test_http_close(&h);
-    return n;
 }
 
 /* What the attempt hook saw. */
@@ -122,7 +57,7 @@ TEST(retry_engine_fail_first_then_success)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     for (int stream = 0; stream <= 1; stream++) {
         char scn[128], key[32];
         snprintf(key, sizeof key, "key=ff-%d", stream);
@@ -139,7 +74,7 @@ TEST(retry_engine_fail_first_then_success)
         llmio_future_free(f);
         /* Three identical requests reached the server. */
         char *bodies[3] = {NULL, NULL, NULL};
-        ASSERT_EQ(log_lines(&m, key, bodies, 3), 3);
+        ASSERT_EQ(engine_log_lines(&m, key, bodies, 3), 3);
         for (int i = 0; i < 3; i++) {
             ASSERT_NOT_NULL(bodies[i]);
             ASSERT_STR_EQ(bodies[i], bodies[0]);
@@ -156,7 +91,7 @@ TEST(retry_engine_retry_after_ms_waited)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     struct engine_rec rec = {0};
     int64_t t0 = test_now_ms();
     llmio_future *f = run_one(
@@ -167,7 +102,7 @@ TEST(retry_engine_retry_after_ms_waited)
     /* The last hint seen is reported even on success. */
     ASSERT_EQ(llmio_future_error(f)->retry_after_ms, 150);
     ASSERT_CMP(took, >=, 150);
-    ASSERT_CMP(took, <, slack_ms(2000));
+    ASSERT_CMP(took, <, engine_slack_ms(2000));
     llmio_future_free(f);
     llmio_client_free(c);
     test_mock_stop(&m);
@@ -177,7 +112,7 @@ TEST(retry_engine_retry_after_too_long)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     struct engine_rec rec = {0};
     int64_t t0 = test_now_ms();
     llmio_future *f =
@@ -187,7 +122,7 @@ TEST(retry_engine_retry_after_too_long)
     ASSERT_EQ(e->code, LLMIO_E_RATE_LIMIT);
     ASSERT_EQ(e->attempts, 1);
     ASSERT_EQ(e->retry_after_ms, 120000);
-    ASSERT_CMP(took, <, slack_ms(2000));
+    ASSERT_CMP(took, <, engine_slack_ms(2000));
     llmio_future_free(f);
     llmio_client_free(c);
     test_mock_stop(&m);
@@ -205,7 +140,7 @@ TEST(retry_engine_not_retried)
     };
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct engine_rec rec = {0};
         llmio_future *f = run_one(c, cases[i].scn, 0, &rec);
@@ -222,7 +157,7 @@ TEST(retry_engine_max_attempts_one_disables)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     ASSERT_EQ(llmio_client_set_retry(c, 0, 20, 100, 1000), LLMIO_E_INVALID);
     ASSERT_EQ(llmio_client_set_retry(c, 3, 200, 100, 1000), LLMIO_E_INVALID);
     ASSERT_OK(llmio_client_set_retry(c, 1, 20, 100, 1000));
@@ -239,7 +174,7 @@ TEST(retry_engine_reset_before_headers)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     for (int stream = 0; stream <= 1; stream++) {
         char scn[64];
         snprintf(scn, sizeof scn, "fail-first=2;reset;key=rs-%d", stream);
@@ -251,8 +186,9 @@ TEST(retry_engine_reset_before_headers)
         int a = llmio_future_error(f)->attempts;
         ASSERT(a == 2 || a == 3);
         llmio_future_free(f);
-        ASSERT_EQ(log_lines(&m, scn + strlen("fail-first=2;reset;"), NULL, 0),
-                  3);
+        ASSERT_EQ(
+            engine_log_lines(&m, scn + strlen("fail-first=2;reset;"), NULL, 0),
+            3);
     }
     llmio_client_free(c);
     test_mock_stop(&m);
@@ -264,7 +200,7 @@ TEST(retry_engine_stream_data_not_retried)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     struct engine_rec rec = {0};
     llmio_future *f = run_one(
         c, "fail-first=1;close-after-events=2;lorem=20;key=sd", 1, &rec);
@@ -273,7 +209,7 @@ TEST(retry_engine_stream_data_not_retried)
     ASSERT_EQ(e->attempts, 1);
     ASSERT_CMP(rec.ndeltas, >, 0);
     llmio_future_free(f);
-    ASSERT_EQ(log_lines(&m, "key=sd", NULL, 0), 1);
+    ASSERT_EQ(engine_log_lines(&m, "key=sd", NULL, 0), 1);
     llmio_client_free(c);
     test_mock_stop(&m);
 }
@@ -283,8 +219,9 @@ TEST(retry_engine_total_deadline_cut)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
-    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_TOTAL, slack_ms(1000)));
+    llmio_client *c = engine_retry_client(&m);
+    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_TOTAL,
+                                       engine_slack_ms(1000)));
     struct engine_rec rec = {0};
     int64_t t0 = test_now_ms();
     llmio_future *f =
@@ -294,7 +231,7 @@ TEST(retry_engine_total_deadline_cut)
     ASSERT_EQ(e->code, LLMIO_E_OVERLOADED);
     ASSERT_EQ(e->attempts, 1);
     ASSERT_EQ(e->retry_after_ms, 60000);
-    ASSERT_CMP(took, <, slack_ms(1000));
+    ASSERT_CMP(took, <, engine_slack_ms(1000));
     llmio_future_free(f);
     llmio_client_free(c);
     test_mock_stop(&m);
@@ -303,7 +240,7 @@ TEST(retry_engine_total_deadline_cut)
 /* Drives C until H saw N attempts (bounded). */
 static void drive_until_hook(llmio_future *f, const struct hook_rec *h, int n)
 {
-    int64_t end = test_now_ms() + slack_ms(5000);
+    int64_t end = test_now_ms() + engine_slack_ms(5000);
     while (h->n < n && test_now_ms() < end) {
         (void)llmio_future_wait(f, 10);
     }
@@ -314,7 +251,7 @@ TEST(retry_engine_cancel_during_backoff)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     struct hook_rec h = {0};
     llmio_client_set_attempt_cb(c, hook_cb, &h);
     /* Cancel from outside, while the 2 s backoff is armed. */
@@ -330,7 +267,7 @@ TEST(retry_engine_cancel_during_backoff)
     int64_t t0 = test_now_ms();
     llmio_future_cancel(f);
     ASSERT_OK(llmio_future_wait(f, 1000));
-    ASSERT_CMP(test_now_ms() - t0, <, slack_ms(500));
+    ASSERT_CMP(test_now_ms() - t0, <, engine_slack_ms(500));
     ASSERT_EQ(rec.ndone, 1);
     ASSERT_EQ(rec.status, LLMIO_E_CANCELLED);
     ASSERT_EQ(llmio_future_error(f)->attempts, 1);
@@ -342,7 +279,7 @@ TEST(retry_engine_cancel_during_backoff)
     llmio_request_free(r);
     r = engine_request("fail-first=1;status=503;retry-after=2;key=cb2", 0);
     ASSERT_OK(llmio_submit(c, r, engine_done_cb, &rec2, &f, NULL));
-    ASSERT_OK(llmio_future_wait(f, (int)slack_ms(1500)));
+    ASSERT_OK(llmio_future_wait(f, (int)engine_slack_ms(1500)));
     ASSERT_EQ(rec2.ndone, 1);
     ASSERT_EQ(rec2.status, LLMIO_E_CANCELLED);
     ASSERT_EQ(h.n, 1);
@@ -358,11 +295,11 @@ TEST(retry_engine_cancel_during_backoff)
     drive_until_hook(f, &h, 1);
     t0 = test_now_ms();
     llmio_client_free(c);
-    ASSERT_CMP(test_now_ms() - t0, <, slack_ms(500));
+    ASSERT_CMP(test_now_ms() - t0, <, engine_slack_ms(500));
     ASSERT_EQ(rec3.ndone, 1);
     ASSERT_EQ(rec3.status, LLMIO_E_CANCELLED);
     llmio_future_free(f);
-    ASSERT_EQ(log_lines(&m, "key=cb", NULL, 0), 3);
+    ASSERT_EQ(engine_log_lines(&m, "key=cb", NULL, 0), 3);
     test_mock_stop(&m);
 }
 
@@ -370,7 +307,7 @@ TEST(retry_engine_attempt_hook)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     struct hook_rec h = {0};
     llmio_client_set_attempt_cb(c, hook_cb, &h);
     struct engine_rec rec = {0};
@@ -411,7 +348,7 @@ TEST(retry_engine_concurrency_cap)
     enum { N = 40, CAP = 4 };
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     ASSERT_OK(llmio_client_set_max_concurrency(c, CAP));
     static struct engine_rec recs[N];
     llmio_future *fs[N];
@@ -422,7 +359,7 @@ TEST(retry_engine_concurrency_cap)
         ASSERT_OK(llmio_submit(c, r, engine_done_cb, &recs[i], &fs[i], NULL));
     }
     llmio_request_free(r);
-    ASSERT_OK(llmio_future_wait_all(fs, N, (int)slack_ms(20000)));
+    ASSERT_OK(llmio_future_wait_all(fs, N, (int)engine_slack_ms(20000)));
     int64_t took = test_now_ms() - t0;
     /* Ten waves of 40 ms at least. */
     ASSERT_CMP(took, >=, (N / CAP) * 40);
@@ -436,7 +373,7 @@ TEST(retry_engine_concurrency_cap)
      * stats request's own connection cannot add to the peak. */
     struct timespec ts = {0, 200 * 1000000L};
     nanosleep(&ts, NULL);
-    long peak = mock_stat(&m, "peak_connections");
+    long peak = engine_mock_stat(&m, "peak_connections");
     ASSERT_CMP(peak, <=, CAP);
     ASSERT_CMP(peak, >=, 2);
     test_mock_stop(&m);
@@ -446,7 +383,7 @@ TEST(retry_engine_queue_bound_and_cancel)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     ASSERT_OK(llmio_client_set_max_concurrency(c, 1));
     ASSERT_OK(llmio_client_set_max_queued(c, 2));
     llmio_request *r = engine_request("ttft=300", 0);
@@ -466,14 +403,14 @@ TEST(retry_engine_queue_bound_and_cancel)
     int64_t t0 = test_now_ms();
     llmio_future_cancel(fs[1]);
     ASSERT_OK(llmio_future_wait(fs[1], 1000));
-    ASSERT_CMP(test_now_ms() - t0, <, slack_ms(200));
+    ASSERT_CMP(test_now_ms() - t0, <, engine_slack_ms(200));
     ASSERT_EQ(recs[1].ndone, 1);
     ASSERT_EQ(recs[1].status, LLMIO_E_CANCELLED);
     ASSERT_EQ(llmio_future_error(fs[1])->attempts, 0);
     ASSERT_OK(llmio_submit(c, r, engine_done_cb, &recs[3], &fs[3], NULL));
     llmio_request_free(r);
     llmio_future *rest[3] = {fs[0], fs[2], fs[3]};
-    ASSERT_OK(llmio_future_wait_all(rest, 3, (int)slack_ms(10000)));
+    ASSERT_OK(llmio_future_wait_all(rest, 3, (int)engine_slack_ms(10000)));
     for (int i = 0; i < 4; i++) {
         ASSERT_EQ(recs[i].ndone, 1);
         if (i != 1) {
@@ -482,7 +419,7 @@ TEST(retry_engine_queue_bound_and_cancel)
         llmio_future_free(fs[i]);
     }
     /* Only the three that ran reached the server. */
-    ASSERT_EQ(log_lines(&m, "\"status\":200", NULL, 0), 3);
+    ASSERT_EQ(engine_log_lines(&m, "\"status\":200", NULL, 0), 3);
     llmio_client_free(c);
     test_mock_stop(&m);
 }
@@ -501,7 +438,7 @@ TEST(retry_engine_fault_run)
     };
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
     ASSERT_OK(llmio_client_set_max_concurrency(c, 64));
     static struct engine_rec recs[N];
     static llmio_future *fs[N];
@@ -517,7 +454,7 @@ TEST(retry_engine_fault_run)
         ASSERT_OK(llmio_submit(c, r, engine_done_cb, &recs[i], &fs[i], NULL));
         llmio_request_free(r);
     }
-    ASSERT_OK(llmio_future_wait_all(fs, N, (int)slack_ms(60000)));
+    ASSERT_OK(llmio_future_wait_all(fs, N, (int)engine_slack_ms(60000)));
     int hist[4] = {0};
     for (int i = 0; i < N; i++) {
         ASSERT_EQ(recs[i].ndone, 1);
@@ -552,10 +489,11 @@ TEST(retry_engine_timeouts)
 {
     struct test_mock m;
     test_mock_start(&m, NULL);
-    llmio_client *c = retry_client(&m);
+    llmio_client *c = engine_retry_client(&m);
+    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_FIRST_BYTE,
+                                       engine_slack_ms(300)));
     ASSERT_OK(
-        llmio_client_set_timeout(c, LLMIO_TIMEOUT_FIRST_BYTE, slack_ms(300)));
-    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE, slack_ms(300)));
+        llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE, engine_slack_ms(300)));
     struct hook_rec h = {0};
     llmio_client_set_attempt_cb(c, hook_cb, &h);
     struct engine_rec rec = {0};

@@ -507,3 +507,64 @@ TEST(retry_every_status_class)
     in = input(LLMIO_E_NETWORK, 0);
     ASSERT(decide(&in).retry);
 }
+
+/* An error event inside a 200 stream: the 200 is not the cause, so the
+ * status table decides (SERVER, OVERLOADED retried; PROTOCOL not). */
+TEST(retry_error_event_in_200_stream)
+{
+    struct llmio__retry_input in = input(LLMIO_E_SERVER, 200);
+    ASSERT(decide(&in).retry);
+    in = input(LLMIO_E_OVERLOADED, 200);
+    ASSERT(decide(&in).retry);
+    in = input(LLMIO_E_PROTOCOL, 200);
+    ASSERT(!decide(&in).retry);
+    in = input(LLMIO_E_SERVER, 200);
+    in.delivered_data = true;
+    struct llmio__retry_decision d = decide(&in);
+    ASSERT(!d.retry);
+    ASSERT_STR_EQ(d.why, LLMIO__WHY_STREAM_DATA);
+}
+
+/* A request's overrides: fields < 0 keep the client's values. */
+TEST(retry_policy_apply_override)
+{
+    struct llmio__retry_policy client = llmio__retry_policy_default();
+    client.max_attempts = 7;
+    struct llmio__retry_override o = llmio__retry_override_none();
+    struct llmio__retry_policy p = llmio__retry_policy_apply(&client, &o);
+    ASSERT_EQ(p.max_attempts, 7);
+    ASSERT_EQ(p.base_delay_ms, 500);
+    ASSERT_EQ(p.max_delay_ms, 8000);
+    ASSERT_EQ(p.max_retry_after_ms, 120000);
+    ASSERT(!p.retry_after_stream_data);
+
+    o.max_attempts = 1;
+    o.base_delay_ms = 0;
+    o.max_delay_ms = 0;
+    o.max_retry_after_ms = 0;
+    o.stream_restart = 1;
+    p = llmio__retry_policy_apply(&client, &o);
+    ASSERT_EQ(p.max_attempts, 1);
+    ASSERT_EQ(p.base_delay_ms, 0);
+    ASSERT_EQ(p.max_delay_ms, 0);
+    ASSERT_EQ(p.max_retry_after_ms, 0);
+    ASSERT(p.retry_after_stream_data);
+
+    /* Off per request wins over on per client. */
+    client.retry_after_stream_data = true;
+    o = llmio__retry_override_none();
+    o.stream_restart = 0;
+    ASSERT(!llmio__retry_policy_apply(&client, &o).retry_after_stream_data);
+    o.stream_restart = -1;
+    ASSERT(llmio__retry_policy_apply(&client, &o).retry_after_stream_data);
+
+    /* A base above the client's cap: backoff stays within the cap. */
+    o = llmio__retry_override_none();
+    o.base_delay_ms = 50000;
+    p = llmio__retry_policy_apply(&client, &o);
+    struct llmio__rng rng;
+    llmio__rng_seed(&rng, 1);
+    for (int i = 0; i < 100; i++) {
+        ASSERT_CMP(llmio__retry_backoff(&p, 1, &rng), <=, 8000);
+    }
+}
