@@ -751,3 +751,30 @@ def test_import_is_light():
     print(f"import llmio: {ms} ms")
     assert has_asyncio == "False" and has_inspect == "False"
     assert float(ms) < 500  # ~15-30 ms here; generous for a busy machine
+
+
+def test_maritaca_and_azure_model_strings(private_mock):
+    """langchain-maritaca's ChatMaritaca: the maritaca/ provider row; Azure
+    OpenAI deployments: azure/<deployment> with its api_version option."""
+    root = private_mock.root
+    c = llmio.Client(api_key={"maritaca": SECRET, "azure": SECRET},
+                     base_url={"maritaca": private_mock.url, "azure": root},
+                     provider_options={"azure": {
+                         "api_version": "2025-01-01-preview"}})
+
+    async def main():
+        a = await c.achat("maritaca/sabia-3", "Olá!")
+        b = await c.achat("azure/gpt4o-prod", "hello azure")
+        s = "".join([d.text async for d in c.astream("maritaca/sabia-3",
+                                                     "Conte uma história.")
+                     if d.kind == "text"])
+        return a, b, s
+    with c:
+        a, b, s = run(main())
+    assert (a.text, b.text, s) == ("Olá!", "hello azure", "Conte uma história.")
+    e = private_mock.entries()
+    assert e[0]["path"] == "/v1/chat/completions"
+    assert e[0]["body"]["model"] == "sabia-3"
+    assert e[1]["path"] == "/openai/deployments/gpt4o-prod/chat/completions"
+    assert e[1]["query"] == "api-version=2025-01-01-preview"
+    assert e[1]["headers"]["api-key"] == "***"
