@@ -91,12 +91,16 @@ char *llmio__strdup(const llmio_allocator *a, const char *s)
 
 void llmio__secure_zero(void *p, size_t n)
 {
-    /* A volatile pointer keeps the compiler from dropping the stores as
-     * dead, which it may do for a memset right before free. */
-    volatile unsigned char *v = p;
-    while (n--) {
-        *v++ = 0;
+    /* memset, then an empty asm that "reads" P: the compiler must assume
+     * the zeroes are used, so it cannot drop the stores as dead (which it
+     * may do for a memset right before free). A volatile byte loop does the
+     * same at ~5 instructions per byte; this runs once per request on the
+     * header buffer that holds the API key. */
+    if (n == 0) {
+        return;
     }
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
 void llmio__free_secret(const llmio_allocator *a, char *s)
