@@ -272,28 +272,34 @@ class Client(_llmio.Client):
         return asyncio.ensure_future(self.achat(model, messages, **options))
 
     def as_completed(self, requests, *, model=None, concurrency=None,
-                     **options):
+                     ordered=False, **options):
         """`async for i, r in client.as_completed(reqs, concurrency=8)`:
-        (input index, Response or llmio.Error) as each request ends.
-        Items are {"model", "messages", **options} dicts, or messages
-        (a str or a list) with model=... Leaving the loop early cancels
-        the rest."""
+        (input index, Response or llmio.Error) as each request ends (in
+        input order with ordered=True). Items are {"model", "messages",
+        **options} dicts, or messages (a str or a list) with model=...
+        Leaving the loop early cancels the rest."""
         from ._extras import as_completed
-        return as_completed(self, requests, model, concurrency, **options)
+        return as_completed(self, requests, model, concurrency, ordered,
+                            **options)
 
     async def abatch(self, requests, *, model=None, concurrency=None,
                      return_exceptions=True, **options):
-        """Run many requests, at most CONCURRENCY at once; results in
-        input order, a failure's llmio.Error in its place (or raised,
-        cancelling the rest, with return_exceptions=False)."""
+        """Run many requests as one C batch, at most CONCURRENCY at once
+        (None: all); results in input order, a failure's llmio.Error in
+        its place (or raised, cancelling the rest, with
+        return_exceptions=False). Cancelling the awaiting task cancels
+        the whole batch."""
         from ._extras import abatch
         return await abatch(self, requests, model, concurrency,
                             return_exceptions, **options)
 
-    def batch(self, requests, **kw):
-        """abatch() from synchronous code (runs its own event loop)."""
-        import asyncio
-        return asyncio.run(self.abatch(requests, **kw))
+    def batch(self, requests, *, model=None, concurrency=None,
+              return_exceptions=True, **options):
+        """abatch() for synchronous code (the GIL is released while the
+        engine waits)."""
+        from ._extras import batch
+        return batch(self, requests, model, concurrency, return_exceptions,
+                     **options)
 
 
 _local = _threading.local()

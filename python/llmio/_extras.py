@@ -1,8 +1,8 @@
 """Conversation sessions, tools from Python functions, and batches.
 
-Everything here composes Client.achat/chat/astream; the requests
-themselves (retries, timeouts, limits, streaming) are the C library's.
-Imported lazily by nothing heavy: inspect and asyncio load on first use.
+Sessions compose Client.achat/chat/astream; batches drive one C
+llmio_batch (Client._batch). The requests themselves (retries, timeouts,
+limits, streaming) are the C library's. inspect loads on first use only.
 """
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number",
@@ -166,52 +166,103 @@ def _job(item, model, options):
     return m, msgs, kw
 
 
-async def as_completed(client, requests, model=None, concurrency=None,
-                       **options):
-    """Async iterator of (index, Response or llmio.Error) as requests
-    finish. At most CONCURRENCY run at once (None: all). Leaving the loop
-    early (break, exception, task cancel) cancels every request still
-    running or not yet started."""
-    import asyncio
+def _start(client, requests, model, concurrency, ordered, options,
+           on_item, on_done):
+    """Start a C batch (llmio_batch) of REQUESTS; None when empty."""
     jobs = [_job(r, model, options) for r in requests]
-    n = len(jobs)
-    if n == 0:
-        return
-    done = asyncio.Queue()
-    nxt = iter(range(n))
+    if not jobs:
+        return None
+    conc = min(concurrency or len(jobs), 1000000)
+    return client._batch(jobs, conc, ordered, on_item, on_done)
 
-    async def worker():
-        for i in nxt:
-            m, msgs, kw = jobs[i]
-            try:
-                r = await client.achat(m, msgs, **kw)
-            except Exception as e:  # noqa: BLE001 - reported in place
-                r = e
-            done.put_nowait((i, r))
 
-    workers = [asyncio.ensure_future(worker())
-               for _ in range(min(concurrency or n, n))]
-    try:
-        for _ in range(n):
-            yield await done.get()
-    finally:
-        for w in workers:
-            w.cancel()
+class _Results:
+    """Results by input index; with raise_first, the first failure
+    cancels the batch (the rest end cancelled) and is raised later."""
+
+    __slots__ = ("out", "raise_first", "first", "batch")
+
+    def __init__(self, n, raise_first):
+        self.out = [None] * n
+        self.raise_first = raise_first
+        self.first = None
+        self.batch = None
+
+    def on_item(self, i, r):
+        self.out[i] = r
+        if self.raise_first and self.first is None and \
+                isinstance(r, BaseException):
+            self.first = r
+            if self.batch is not None:
+                self.batch.cancel()
+
+    def result(self):
+        self.batch = None
+        if self.first is not None:
+            raise self.first
+        return self.out
+
+
+def batch(client, requests, model=None, concurrency=None,
+          return_exceptions=True, **options):
+    res = _Results(len(requests), not return_exceptions)
+    b = _start(client, requests, model, concurrency, False, options,
+               res.on_item, None)
+    if b is not None:
+        res.batch = b
+        try:
+            b.wait()
+        finally:
+            b.cancel()  # an interrupted wait: nothing keeps running
+    return res.result()
 
 
 async def abatch(client, requests, model=None, concurrency=None,
                  return_exceptions=True, **options):
-    """Run REQUESTS; results in input order. With return_exceptions
-    (default) a failed request's llmio.Error takes its place, as
-    asyncio.gather(..., return_exceptions=True) gives; otherwise the
-    first failure is raised and the rest are cancelled."""
-    out = [None] * len(requests)
-    agen = as_completed(client, requests, model, concurrency, **options)
+    drv = client._aio()
+    res = _Results(len(requests), not return_exceptions)
+    waiter = drv.loop.create_future()
+
+    def on_done():
+        if not waiter.done():
+            waiter.set_result(None)
+    b = _start(client, requests, model, concurrency, False, options,
+               res.on_item, on_done)
+    if b is None:
+        return []
+    res.batch = b
+    drv.kick()
     try:
-        async for i, r in agen:
-            if not return_exceptions and isinstance(r, BaseException):
-                raise r
-            out[i] = r
+        await waiter
+    except BaseException:
+        if b.cancel():
+            drv.kick()
+        raise
+    return res.result()
+
+
+async def as_completed(client, requests, model=None, concurrency=None,
+                       ordered=False, **options):
+    from . import _StreamState
+    drv = client._aio()
+    st = _StreamState()
+    b = _start(client, requests, model, concurrency, ordered, options,
+               lambda i, r: st.on_delta((i, r)), st.wake)
+    if b is None:
+        return
+    drv.kick()
+    try:
+        while True:
+            if st.queue:
+                yield st.queue.popleft()
+            elif b.done:
+                return
+            else:
+                st.waiter = drv.loop.create_future()
+                try:
+                    await st.waiter
+                finally:
+                    st.waiter = None
     finally:
-        await agen.aclose()
-    return out
+        if b.cancel():
+            drv.kick()

@@ -461,6 +461,11 @@ static PyObject *client_set_limits(PyLlmioClient *self, PyObject *args,
     Py_RETURN_NONE;
 }
 
+static PyObject *client_batch(PyLlmioClient *self, PyObject *args)
+{
+    return llmiopy_batch_start(self, args);
+}
+
 static PyObject *client_get_retry(PyLlmioClient *self, void *unused)
 {
     (void)unused;
@@ -535,6 +540,10 @@ static PyMethodDef client_methods[] = {
      "set_limits(*, max_concurrency=None, max_queued=None): cap attempts "
      "on the wire (0: no cap) and the queue waiting for a slot (0: no "
      "bound; past it submit raises StateError 'request queue full')."},
+    {"_batch", (PyCFunction)client_batch, METH_VARARGS,
+     "_batch(jobs, concurrency, ordered, on_item, on_done) -> Batch: start "
+     "an llmio_batch over [(model, messages, options), ...]; "
+     "on_item(index, Response or Error) per item, on_done() at the end."},
     {"close", (PyCFunction)client_close, METH_NOARGS,
      "Cancel every pending request and release the client."},
     {"__enter__", (PyCFunction)client_enter, METH_NOARGS, NULL},

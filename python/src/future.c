@@ -88,16 +88,8 @@ static int stream_cb(llmio_future *f, const llmio_delta *d, void *user)
     return stop;
 }
 
-PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
-                                PyObject *stream)
+static void future_init(PyLlmioFuture *self, PyLlmioClient *c)
 {
-    if (stream == Py_None || stream == Py_False) {
-        stream = NULL;
-    }
-    PyLlmioFuture *self = PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
-    if (!self) {
-        return NULL;
-    }
     self->f = NULL;
     self->client = (PyLlmioClient *)Py_NewRef((PyObject *)c);
     self->ctx = NULL;
@@ -108,7 +100,35 @@ PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
     self->pull = 0;
     self->completed = 0;
     self->weakrefs = NULL;
+    self->keeper = NULL;
     PyObject_GC_Track((PyObject *)self);
+}
+
+PyObject *llmiopy_future_borrowed(PyLlmioClient *c, llmio_future *f,
+                                  PyObject *keeper)
+{
+    PyLlmioFuture *self = PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
+    if (!self) {
+        return NULL;
+    }
+    future_init(self, c);
+    self->f = f;
+    self->completed = 1;
+    self->keeper = Py_NewRef(keeper);
+    return (PyObject *)self;
+}
+
+PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
+                                PyObject *stream)
+{
+    if (stream == Py_None || stream == Py_False) {
+        stream = NULL;
+    }
+    PyLlmioFuture *self = PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
+    if (!self) {
+        return NULL;
+    }
+    future_init(self, c);
     if (stream) {
         if (stream == Py_True) {
             self->pull = 1;
@@ -155,6 +175,7 @@ static int future_traverse(PyLlmioFuture *self, visitproc visit, void *arg)
     Py_VISIT(self->callbacks);
     Py_VISIT(self->stream_exc);
     Py_VISIT(self->response);
+    Py_VISIT(self->keeper);
     return 0;
 }
 
@@ -174,7 +195,10 @@ static void future_dealloc(PyLlmioFuture *self)
     if (self->weakrefs) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
-    if (self->f) {
+    if (self->keeper) {
+        self->f = NULL; /* the keeper's to free */
+        Py_CLEAR(self->keeper);
+    } else if (self->f) {
         if (self->ctx) {
             self->ctx->owner = NULL; /* done_cb frees it later */
         }
@@ -251,7 +275,7 @@ static int parse_timeout(PyObject *o, double *out)
 }
 
 /* Build the outcome: Response, or set the exception. */
-static PyObject *outcome(PyLlmioFuture *self, int raise)
+PyObject *llmiopy_future_outcome(PyLlmioFuture *self, int raise)
 {
     if (self->stream_exc) {
         if (!raise) {
@@ -301,7 +325,7 @@ static PyObject *future_result(PyLlmioFuture *self, PyObject *args,
                         "result(): the request is still pending");
         return NULL;
     }
-    return outcome(self, 1);
+    return llmiopy_future_outcome(self, 1);
 }
 
 static PyObject *future_exception(PyLlmioFuture *self, PyObject *args,
@@ -323,7 +347,7 @@ static PyObject *future_exception(PyLlmioFuture *self, PyObject *args,
                         "exception(): the request is still pending");
         return NULL;
     }
-    return outcome(self, 0);
+    return llmiopy_future_outcome(self, 0);
 }
 
 static PyObject *future_wait(PyLlmioFuture *self, PyObject *args, PyObject *kw)

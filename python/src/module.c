@@ -47,8 +47,9 @@ PyMODINIT_FUNC PyInit__llmio(void)
         return NULL;
     }
     if (PyType_Ready(&PyLlmioClient_Type) ||
-        PyType_Ready(&PyLlmioFuture_Type) || llmiopy_errors_init(m) ||
-        llmiopy_response_types_init(m) || llmiopy_retry_types_init(m) ||
+        PyType_Ready(&PyLlmioFuture_Type) || PyType_Ready(&PyLlmioBatch_Type) ||
+        llmiopy_errors_init(m) || llmiopy_response_types_init(m) ||
+        llmiopy_retry_types_init(m) ||
         PyModule_AddObjectRef(m, "Client", (PyObject *)&PyLlmioClient_Type) ||
         PyModule_AddObjectRef(m, "Future", (PyObject *)&PyLlmioFuture_Type) ||
         PyModule_AddStringConstant(m, "c_version", llmio_version())) {

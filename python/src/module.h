@@ -53,6 +53,8 @@ typedef struct {
     int pull;             /* submitted in pull mode */
     int completed;        /* done callback ran */
     PyObject *weakrefs;
+    PyObject *keeper; /* owner of F when F is borrowed (a batch item's
+                         future): F is not ours to free */
 } PyLlmioFuture;
 
 extern PyTypeObject PyLlmioClient_Type;
@@ -61,6 +63,10 @@ extern PyTypeObject PyLlmioResponse_Type;
 extern PyTypeObject PyLlmioToolCall_Type;
 extern PyTypeObject PyLlmioDelta_Type;
 extern PyTypeObject PyLlmioUsage_Type;
+extern PyTypeObject PyLlmioBatch_Type;
+
+/* batch.c: Client._batch(jobs, concurrency, ordered, on_item, on_done). */
+PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args);
 
 /* errors.c */
 extern PyObject *llmiopy_Error;
@@ -84,6 +90,12 @@ void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f);
 /* future.c */
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
                                 PyObject *stream);
+/* A completed Future over F, which KEEPER (held) owns and keeps alive. */
+PyObject *llmiopy_future_borrowed(PyLlmioClient *c, llmio_future *f,
+                                  PyObject *keeper);
+/* The outcome of a completed future. RAISE 1: its Response, or NULL with
+ * the exception set. RAISE 0: the exception object, or None on success. */
+PyObject *llmiopy_future_outcome(PyLlmioFuture *self, int raise);
 
 /* response.c */
 PyObject *llmiopy_response_new(PyLlmioFuture *owner);

@@ -1,0 +1,160 @@
+"""Client.batch / abatch / as_completed over the C batch (llmio_batch)."""
+import asyncio
+import gc
+import time
+import weakref
+
+import pytest
+
+import llmio
+from conftest import MODEL, SECRET, scenario, user
+
+
+def test_sync_batch_order_errors_and_bad_items(client):
+    reqs = [{"messages": user(f"q{i}")} for i in range(30)]
+    reqs[4] = {"messages": [{"role": "wizard", "content": "x"}]}
+    reqs[9] = {"messages": user("x"),
+               "headers": scenario("status=404")}
+    reqs[12] = {"messages": user("x"), "bogus_option": 1}
+    out = client.batch(reqs, model=MODEL, concurrency=4)
+    for i, r in enumerate(out):
+        if i == 4:
+            assert isinstance(r, llmio.InvalidError)
+            assert "messages[0].role" in str(r)
+        elif i == 9:
+            assert isinstance(r, llmio.Error) and r.http_status == 404
+        elif i == 12:
+            assert isinstance(r, llmio.Error) and "bogus_option" in str(r)
+        else:
+            assert r.text == f"q{i}", (i, r)
+    assert client.batch([], model=MODEL) == []
+
+
+def test_return_exceptions_false_raises_first_and_cancels_rest(client):
+    reqs = [{"messages": user("bad"), "headers": scenario("status=400")}] + \
+        [{"messages": user("slow"), "headers": scenario("ttft=5000")}] * 5
+    t0 = time.monotonic()
+    with pytest.raises(llmio.BadRequestError):
+        client.batch(reqs, model=MODEL, concurrency=2,
+                     return_exceptions=False)
+    assert time.monotonic() - t0 < 3
+    assert client.pending == 0
+
+
+def test_ordered_as_completed_yields_input_order(client):
+    # later items finish first; ordered=True still yields 0, 1, 2, ...
+    reqs = [{"messages": user(f"o{i}"),
+             "headers": scenario(f"ttft={(10 - i) * 30}")} for i in range(10)]
+
+    async def main():
+        plain = [i async for i, _ in client.as_completed(reqs, model=MODEL)]
+        ordered = [(i, r.text) async for i, r in
+                   client.as_completed(reqs, model=MODEL, ordered=True)]
+        return plain, ordered
+    plain, ordered = asyncio.run(main())
+    assert sorted(plain) == list(range(10)) and plain != list(range(10))
+    assert ordered == [(i, f"o{i}") for i in range(10)]
+
+
+def test_cancelling_the_task_cancels_the_whole_batch(client):
+    async def main():
+        reqs = [user("slow")] * 50
+        task = asyncio.ensure_future(client.abatch(
+            reqs, model=MODEL, concurrency=10,
+            headers=scenario("ttft=5000")))
+        await asyncio.sleep(0.2)
+        assert client.pending == 10
+        t0 = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(300):
+            if client.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        return time.monotonic() - t0
+    assert asyncio.run(main()) < 2
+    assert client.pending == 0
+
+
+def test_exactly_once_under_faults(mock):
+    """2,000 items, one in five faulted (429, 500, 503, reset, stall):
+    every index reported once, transient faults retried to success."""
+    c = llmio.Client(api_key=SECRET, base_url=mock, retry_base_delay=0.01,
+                     retry_max_delay=0.05, idle_timeout=0.5)
+    faults = ["fail-first=1;status=429;retry-after-ms=10",
+              "fail-first=1;status=500", "fail-first=1;status=503",
+              "fail-first=1;reset", "stall-after-events=0;should-retry=false"]
+    reqs = []
+    for i in range(2000):
+        h = {"X-Mock-Key": f"eo-{time.time_ns()}-{i}"}
+        if i % 5 == 0:
+            h["X-Mock-Scenario"] = faults[(i // 5) % len(faults)]
+        reqs.append({"messages": user(f"m{i}"), "headers": h})
+    seen = []
+
+    async def main():
+        async for i, r in c.as_completed(reqs, model=MODEL, concurrency=64):
+            seen.append((i, r))
+    asyncio.run(main())
+    assert sorted(i for i, _ in seen) == list(range(2000))
+    for i, r in seen:
+        stalled = i % 5 == 0 and (i // 5) % len(faults) == 4
+        if stalled:
+            assert isinstance(r, llmio.TimeoutError), (i, r)
+        else:
+            assert r.text == f"m{i}", (i, r)
+    assert c.pending == 0
+    c.close()
+
+
+def test_batch_object_freed_with_its_results(client):
+    refs = []
+    orig = client._batch
+
+    def spy(*a):
+        b = orig(*a)
+        refs.append(weakref.ref(b))
+        return b
+    client._batch = spy
+    out = client.batch(["a", "b"], model=MODEL)
+    assert [r.text for r in out] == ["a", "b"]
+    gc.collect()
+    assert refs[0]() is not None  # the responses borrow from the batch
+    del out
+    gc.collect()
+    assert refs[0]() is None
+
+
+def test_batch_progress_and_closed_client(mock):
+    c = llmio.Client(api_key=SECRET, base_url=mock)
+    done = []
+    b = c._batch([(MODEL, user(f"p{i}"), {}) for i in range(5)], 2, False,
+                 lambda i, r: done.append(i), None)
+    assert b.wait(10) and b.done
+    p = b.progress()
+    assert p == {"total": 5, "taken": 5, "reported": 5, "ok": 5, "failed": 0,
+                 "in_flight": 0}
+    assert sorted(done) == list(range(5))
+    with pytest.raises(llmio.InvalidError, match="concurrency"):
+        c._batch([(MODEL, "x", {})], 0 - 1 + 2_000_000, False, None, None)
+    # closing the client reports every item (cancelled)
+    got = []
+    b = c._batch([(MODEL, "x", {"headers": scenario("ttft=5000")})] * 3, 3,
+                 False, lambda i, r: got.append(type(r)), None)
+    c.step()
+    c.close()
+    assert got == [llmio.CancelledError] * 3 and b.done
+    # dropping a running batch cancels it (no callback reaches Python)
+    c2 = llmio.Client(api_key=SECRET, base_url=mock)
+    b = c2._batch([(MODEL, "x", {"headers": scenario("ttft=5000")})] * 3, 3,
+                  False, lambda i, r: got.append(i), None)
+    c2.step()
+    assert c2.pending == 3
+    del b
+    gc.collect()
+    c2.run(5)
+    assert c2.pending == 0 and len(got) == 3
+    c2.close()
+    with pytest.raises(llmio.StateError):
+        c.batch(["x"], model=MODEL)
