@@ -1,8 +1,9 @@
 /*
  * test-provider-matrix.c - every provider through the public API against
  * llmio-mock, in the same cells (issue 5, "the same integration matrix"):
- * a row per provider (openai, anthropic, gemini, ollama, and groq for the
- * OpenAI-compatible services, reached through a base-URL override), one
+ * a row per provider (openai, azure, anthropic, gemini, ollama, and groq
+ * for the OpenAI-compatible services, reached through a base-URL
+ * override), one
  * TEST per row and cell, each a one-line call of the cell's function with
  * the row. What each cell checks is in docs/internals/providers.md,
  * "The integration matrix".
@@ -70,6 +71,30 @@ static const struct mx_row GROQ = {
     .path = "\"path\":\"/v1/chat/completions\"",
     .stream_path = "\"path\":\"/v1/chat/completions\"",
     .auth_log = "\"authorization\":\"Bearer ***\"",
+    .bad_key = "max_tokens",
+    .bad_json = "0",
+    .bad_field = "max_tokens",
+    .errors = {{400, "invalid_request_error"},
+               {401, "invalid_request_error"},
+               {404, "invalid_request_error"},
+               {429, "requests"},
+               {500, "server_error"},
+               {503, "service_unavailable_error"}},
+    .bad_key_status = 401,
+    .inband = LLMIO_E_SERVER,
+    .inband_type = "server_error",
+};
+
+/* Azure OpenAI, deployment form: OpenAI's body under another URL and
+ * key header. */
+static const struct mx_row AZURE = {
+    .provider = "azure",
+    .base_path = "",
+    .model = "azure/gpt4o-prod",
+    .path = "\"path\":\"/openai/deployments/gpt4o-prod/chat/completions\"",
+    .stream_path =
+        "\"path\":\"/openai/deployments/gpt4o-prod/chat/completions\"",
+    .auth_log = "\"api-key\":\"***\"",
     .bad_key = "max_tokens",
     .bad_json = "0",
     .bad_field = "max_tokens",
@@ -800,6 +825,59 @@ TEST(matrix_groq_free_pending)
     cell_free_pending(&GROQ);
 }
 
+TEST(matrix_azure_text)
+{
+    cell_text(&AZURE);
+}
+TEST(matrix_azure_stream)
+{
+    cell_stream(&AZURE);
+}
+TEST(matrix_azure_stream_usage)
+{
+    cell_stream_usage(&AZURE);
+}
+TEST(matrix_azure_tools)
+{
+    cell_tools(&AZURE, false);
+}
+TEST(matrix_azure_tools_stream)
+{
+    cell_tools(&AZURE, true);
+}
+TEST(matrix_azure_errors)
+{
+    cell_errors(&AZURE);
+}
+TEST(matrix_azure_auth)
+{
+    cell_auth(&AZURE);
+}
+TEST(matrix_azure_retry)
+{
+    cell_retry(&AZURE);
+}
+TEST(matrix_azure_cancel)
+{
+    cell_cancel(&AZURE);
+}
+TEST(matrix_azure_idle_timeout)
+{
+    cell_idle_timeout(&AZURE);
+}
+TEST(matrix_azure_stream_error)
+{
+    cell_stream_error(&AZURE);
+}
+TEST(matrix_azure_request)
+{
+    cell_request(&AZURE);
+}
+TEST(matrix_azure_free_pending)
+{
+    cell_free_pending(&AZURE);
+}
+
 TEST(matrix_anthropic_text)
 {
     cell_text(&ANTHROPIC);
@@ -1044,4 +1122,118 @@ TEST(matrix_gemini_env_google_api_key_fallback)
     ASSERT_EQ(gemini_env_call(&m, &err), LLMIO_E_AUTH);
     ASSERT_EQ(err.http_status, 400);
     test_mock_stop(&m);
+}
+
+/* Azure: the deployment form carries api-version (default 2024-10-21)
+ * and the deployment as the model, with no Authorization header. */
+static void azure_expect_last(struct test_mock *m, const char *const *want)
+{
+    size_t len;
+    char *log = test_mock_log(m, &len);
+    ASSERT(len > 0);
+    log[len - 1] = '\0'; /* drop the last newline */
+    char *last = strrchr(log, '\n');
+    last = last != NULL ? last + 1 : log;
+    for (size_t i = 0; want[i] != NULL; i++) {
+        ASSERT_CONTAINS(last, want[i]);
+    }
+    ASSERT(strstr(log, MX_KEY) == NULL);
+    ASSERT(strstr(last, "\"authorization\"") == NULL);
+    free(log);
+}
+
+TEST(matrix_azure_deployment_form)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct mx_result r;
+    mx_run(&m, &AZURE, &(struct mx_opts){0}, &r);
+    mx_expect_ok(&AZURE, &r);
+    const char *want[] = {"\"query\":\"api-version=2024-10-21\"",
+                          "\"model\":\"gpt4o-prod\"", NULL};
+    azure_expect_last(&m, want);
+    mx_run(&m, &AZURE, &(struct mx_opts){.stream = true}, &r);
+    const char *want_stream[] = {"\"stream\":true", "\"include_usage\":true",
+                                 NULL};
+    azure_expect_last(&m, want_stream);
+    test_mock_stop(&m);
+}
+
+TEST(matrix_azure_v1_form_from_env)
+{
+    /* OPENAI_API_VERSION=v1 selects the v1 form; the endpoint comes from
+     * AZURE_OPENAI_ENDPOINT and the key from AZURE_OPENAI_API_KEY. */
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    setenv("OPENAI_API_VERSION", "v1", 1);
+    setenv("AZURE_OPENAI_ENDPOINT", m.url, 1);
+    setenv("AZURE_OPENAI_API_KEY", MX_KEY, 1);
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    llmio_request *r = llmio_request_new("azure/gpt4o-prod");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hello there"));
+    llmio_future *f = NULL;
+    ASSERT_OK(llmio_chat(c, r, &f, NULL));
+    ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
+                  "hello there");
+    llmio_future_free(f);
+    const char *want[] = {"\"path\":\"/openai/v1/chat/completions\"",
+                          "\"query\":\"\"", "\"api-key\":\"***\"", NULL};
+    azure_expect_last(&m, want);
+
+    /* The client option wins over the environment. */
+    ASSERT_OK(llmio_client_set_option(c, "azure", "api_version",
+                                      "2025-01-01-preview"));
+    ASSERT_OK(llmio_chat(c, r, &f, NULL));
+    llmio_future_free(f);
+    const char *want2[] = {
+        "\"path\":\"/openai/deployments/gpt4o-prod/chat/completions\"",
+        "\"query\":\"api-version=2025-01-01-preview\"", NULL};
+    azure_expect_last(&m, want2);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+TEST(matrix_azure_error_details)
+{
+    /* A server echoing the key: the error never carries it (mx_run
+     * checks every error text). */
+    const char *const args[] = {"--api-key", MX_KEY, NULL};
+    struct test_mock m;
+    test_mock_start(&m, args);
+    struct mx_result r;
+    mx_run(&m, &AZURE,
+           &(struct mx_opts){.scenario = "status=400;message=bad key " MX_KEY},
+           &r);
+    ASSERT_EQ(r.status, LLMIO_E_BAD_REQUEST);
+    ASSERT_CONTAINS(r.err.message, "bad key");
+    test_mock_stop(&m);
+
+    /* A wrong key: Azure's own 401 body. */
+    const char *const other[] = {"--api-key", "another-key", NULL};
+    test_mock_start(&m, other);
+    mx_run(&m, &AZURE, &(struct mx_opts){0}, &r);
+    ASSERT_EQ(r.status, LLMIO_E_AUTH);
+    ASSERT_EQ(r.err.http_status, 401);
+    ASSERT_STR_EQ(r.err.provider_code, "401");
+    ASSERT_CONTAINS(r.err.message, "Access denied");
+    test_mock_stop(&m);
+}
+
+TEST(matrix_azure_no_endpoint)
+{
+    /* No endpoint anywhere: refused at submit, naming the setting. */
+    unsetenv("AZURE_OPENAI_ENDPOINT");
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    llmio_request *r = llmio_request_new("azure/gpt4o-prod");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "hi"));
+    llmio_future *f = NULL;
+    llmio_error err;
+    ASSERT_EQ(llmio_submit(c, r, NULL, NULL, &f, &err), LLMIO_E_INVALID);
+    ASSERT_NULL(f);
+    ASSERT_CONTAINS(err.message, "AZURE_OPENAI_ENDPOINT");
+    llmio_request_free(r);
+    llmio_client_free(c);
 }
