@@ -18,6 +18,7 @@ from . import _llmio
 from ._llmio import (  # noqa: F401  (re-exported)
     Future, Response, ToolCall, Delta, Usage, Choice, AttemptInfo, Error,
     ERRORS, LLMIOTimeoutError, c_version, status_names,
+    shared_rate_limit_unlink,
 )
 
 for _t in (Future, Response, ToolCall, Delta):
@@ -34,7 +35,7 @@ __version__ = c_version
 __all__ = ["Client", "Future", "Response", "ToolCall", "Delta", "Usage",
            "Choice", "AttemptInfo", "Stream", "AsyncStream", "Session",
            "Error", "LLMIOTimeoutError", "completion", "acompletion",
-           "function_tool"] + \
+           "function_tool", "shared_rate_limit_unlink"] + \
     sorted(cls.__name__ for cls in ERRORS.values())
 
 

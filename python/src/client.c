@@ -136,15 +136,17 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
                              "on_attempt",
                              "max_concurrency",
                              "max_queued",
+                             "rate_limits",
+                             "stream_restart",
                              NULL};
     PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
              *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL,
              *ra = NULL, *rb = NULL, *rm = NULL, *rx = NULL, *rs = NULL,
-             *hook = NULL, *mc = NULL, *mq = NULL;
+             *hook = NULL, *mc = NULL, *mq = NULL, *rl = NULL, *sr = NULL;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|OOOOOOOOOOOOOOOOO:Client", kwlist, &api_key, &base_url,
-            &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra, &rb, &rm,
-            &rx, &rs, &hook, &mc, &mq)) {
+            args, kw, "|OOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
+            &base_url, &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra,
+            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr)) {
         return -1;
     }
     if (self->c) {
@@ -163,7 +165,9 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
     self->retry_after_max_ms = 120000;
     if (llmiopy_client_retry(self, ra, rb, rm, rx, rs) ||
         llmiopy_client_on_attempt(self, hook ? hook : Py_None) ||
-        llmiopy_client_caps(self, mc, mq)) {
+        llmiopy_client_caps(self, mc, mq) ||
+        llmiopy_client_rate_limits(self, rl) ||
+        llmiopy_client_stream_restart(self, sr)) {
         return -1;
     }
     if (set_per_provider(self, api_key, "api_key") ||
@@ -461,6 +465,42 @@ static PyObject *client_set_limits(PyLlmioClient *self, PyObject *args,
     Py_RETURN_NONE;
 }
 
+static PyObject *client_set_stream_restart(PyLlmioClient *self, PyObject *on)
+{
+    if (llmiopy_client_stream_restart(self, on)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_set_rate_limit(PyLlmioClient *self, PyObject *args,
+                                       PyObject *kw)
+{
+    static char *kwlist[] = {"scope", "rpm", "tpm", NULL};
+    const char *scope = NULL;
+    long long rpm = 0, tpm = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|z$LL:set_rate_limit", kwlist,
+                                     &scope, &rpm, &tpm) ||
+        llmiopy_client_rate_limit(self, scope, rpm, tpm, NULL)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_set_shared_rate_limit(PyLlmioClient *self,
+                                              PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"name", "scope", "rpm", "tpm", NULL};
+    const char *name = NULL, *scope = NULL;
+    long long rpm = 0, tpm = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|z$LL:set_shared_rate_limit",
+                                     kwlist, &name, &scope, &rpm, &tpm) ||
+        llmiopy_client_rate_limit(self, scope, rpm, tpm, name)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *client_batch(PyLlmioClient *self, PyObject *args)
 {
     return llmiopy_batch_start(self, args);
@@ -540,6 +580,22 @@ static PyMethodDef client_methods[] = {
      "set_limits(*, max_concurrency=None, max_queued=None): cap attempts "
      "on the wire (0: no cap) and the queue waiting for a slot (0: no "
      "bound; past it submit raises StateError 'request queue full')."},
+    {"set_stream_restart", (PyCFunction)client_set_stream_restart, METH_O,
+     "set_stream_restart(on): retry a failed stream even after its data "
+     "reached you; the stream then yields a 'restarted' Delta and starts "
+     "over (per request: stream_restart=...)."},
+    {"set_rate_limit", (PyCFunction)(void (*)(void))client_set_rate_limit,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_rate_limit(scope=None, *, rpm=0, tpm=0): requests/tokens per "
+     "minute for scope None (the client), 'provider' or 'provider/model' "
+     "(per API key). Requests over budget wait inside the engine; 0 = no "
+     "limit of that kind (the server's headers and 429s still apply)."},
+    {"set_shared_rate_limit",
+     (PyCFunction)(void (*)(void))client_set_shared_rate_limit,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_shared_rate_limit(name, scope=None, *, rpm=0, tpm=0): a budget "
+     "shared by every process on this machine that joins NAME "
+     "(llmio.shared_rate_limit_unlink(name) removes it)."},
     {"_batch", (PyCFunction)client_batch, METH_VARARGS,
      "_batch(jobs, concurrency, ordered, on_item, on_done) -> Batch: start "
      "an llmio_batch over [(model, messages, options), ...]; "
@@ -576,7 +632,8 @@ PyTypeObject PyLlmioClient_Type = {
               "max_response_bytes=None, max_attempts=None, "
               "retry_base_delay=None, retry_max_delay=None, "
               "max_retry_after=None, retry_seed=None, on_attempt=None, "
-              "max_concurrency=None, max_queued=None)\n\nOne llmio client: "
+              "max_concurrency=None, max_queued=None, rate_limits=None, "
+              "stream_restart=None)\n\nOne llmio client: "
               "a connection pool and every request in flight. api_key and "
               "base_url are a str (openai) or a dict {provider: value}; unset "
               "values come from the environment (OPENAI_API_KEY, ...). "

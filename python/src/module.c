@@ -18,7 +18,25 @@ static PyObject *mod_status_names(PyObject *self, PyObject *unused)
     return l;
 }
 
+static PyObject *mod_shared_unlink(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (!name) {
+        PyErr_Clear();
+        return llmiopy_raise_status(LLMIO_E_INVALID, "name: expected a str");
+    }
+    llmio_status st = llmio_shared_rate_limit_unlink(name);
+    if (st != LLMIO_OK) {
+        return llmiopy_raise_status(st, "shared_rate_limit_unlink: bad name, "
+                                        "or no such budget of ours");
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef mod_methods[] = {
+    {"shared_rate_limit_unlink", mod_shared_unlink, METH_O,
+     "shared_rate_limit_unlink(name): remove a shared rate-limit budget."},
     {"status_names", mod_status_names, METH_NOARGS,
      "The status table's names, in order."},
     {NULL, NULL, 0, NULL},

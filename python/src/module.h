@@ -26,15 +26,24 @@ typedef struct {
  * the Python future was dropped. */
 PyObject *llmiopy_future_owner(llmio_future *f);
 
-/* retry.c: the client's retry policy, attempt hook and concurrency caps.
- * Each returns 0, or -1 with a Python exception set (None arguments keep
- * the current value). */
+/* retry.c: the client's retry policy and attempt hook. Each returns 0,
+ * or -1 with a Python exception set (None arguments keep the current
+ * value). */
 int llmiopy_client_retry(PyLlmioClient *c, PyObject *max_attempts,
                          PyObject *base_delay, PyObject *max_delay,
                          PyObject *max_retry_after, PyObject *seed);
 int llmiopy_client_on_attempt(PyLlmioClient *c, PyObject *fn);
+/* Opt in (true) or out of restarting streams that already delivered data. */
+int llmiopy_client_stream_restart(PyLlmioClient *c, PyObject *on);
+
+/* limits.c: concurrency caps and rate limits; same conventions. */
 int llmiopy_client_caps(PyLlmioClient *c, PyObject *max_concurrency,
                         PyObject *max_queued);
+/* RPM/TPM for SCOPE (NULL: the whole client); NAME: a shared budget. */
+int llmiopy_client_rate_limit(PyLlmioClient *c, const char *scope,
+                              long long rpm, long long tpm, const char *name);
+/* {scope: {"rpm": n, "tpm": n} or (rpm, tpm)} */
+int llmiopy_client_rate_limits(PyLlmioClient *c, PyObject *limits);
 int llmiopy_retry_types_init(PyObject *m);
 
 /* Per-submit context: the C future's user pointer. It outlives the Python

@@ -570,6 +570,61 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
     return -1;
 }
 
+/* This request's retry policy (llmio_request_set_retry takes the four
+ * values at once; -1 keeps the client's) and stream restart opt-in. */
+static const char *retry_keys[] = {"max_attempts",    "retry_base_delay",
+                                   "retry_max_delay", "max_retry_after",
+                                   "stream_restart",  NULL};
+
+static int is_retry_key(const char *k)
+{
+    for (int i = 0; retry_keys[i]; i++) {
+        if (strcmp(k, retry_keys[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int apply_retry(llmio_request *r, PyObject *kwargs)
+{
+    long long v[4] = {-1, -1, -1, -1};
+    int any = 0;
+    for (int i = 0; i < 4; i++) {
+        PyObject *o = PyDict_GetItemString(kwargs, retry_keys[i]);
+        if (!o || o == Py_None) {
+            continue;
+        }
+        any = 1;
+        if (i == 0) {
+            v[0] = PyLong_AsLongLong(o);
+        } else {
+            double d = PyFloat_AsDouble(o);
+            v[i] = d < 0 ? -2 : (long long)(d * 1000.0 + 0.5);
+        }
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            return invalid("%s: expected %s", retry_keys[i],
+                           i == 0 ? "an integer" : "seconds as a number");
+        }
+        if (i == 0 && (v[0] < 1 || v[0] > 100)) {
+            v[0] = 0; /* out of range: the builder names the field */
+        }
+    }
+    if (any) {
+        llmio_request_set_retry(r, (int)v[0], v[1], v[2], v[3]);
+    }
+    PyObject *sr = PyDict_GetItemString(kwargs, "stream_restart");
+    if (sr && sr != Py_None) {
+        int on = PyObject_IsTrue(sr);
+        if (on < 0) {
+            return -1;
+        }
+        llmio_request_set_stream_restart(r, on != 0);
+    }
+    return 0;
+}
+
 llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
                                      PyObject *kwargs)
 {
@@ -622,9 +677,13 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
         Py_ssize_t pos = 0;
         while (PyDict_Next(kwargs, &pos, &key, &val)) {
             const char *k = PyUnicode_AsUTF8(key);
-            if (strcmp(k, "system") != 0 && apply_kw(r, k, val)) {
+            if (strcmp(k, "system") != 0 && !is_retry_key(k) &&
+                apply_kw(r, k, val)) {
                 goto fail;
             }
+        }
+        if (apply_retry(r, kwargs)) {
+            goto fail;
         }
     }
     llmio_error err;

@@ -192,8 +192,11 @@ static PyObject *toolcall_new(const llmio_tool_call *tc, size_t i)
 typedef struct {
     PyObject_HEAD PyObject *kind, *choice, *text, *tool_index, *tool_id,
         *tool_name, *finish_reason, *finish_raw, *usage, *logprob, *id, *model,
-        *created, *error_type;
+        *created, *error_type, *restart;
 } PyLlmioDelta;
+
+/* Number of PyObject fields of a Delta, from kind to restart. */
+#define DELTA_FIELDS 15
 
 #define DM(n, doc)                                                             \
     {                                                                          \
@@ -215,6 +218,9 @@ static PyMemberDef delta_members[] = {
     DM(model, NULL),
     DM(created, NULL),
     DM(error_type, NULL),
+    DM(restart, "'restarted': {'attempt', 'status', 'delay', 'deltas', "
+                "'text_bytes', 'text_chars', 'tool_fragments'}: what the "
+                "failed attempt had delivered (all void now)"),
     {NULL, 0, 0, 0, NULL},
 };
 #undef DM
@@ -222,7 +228,7 @@ static PyMemberDef delta_members[] = {
 static void delta_dealloc(PyLlmioDelta *self)
 {
     PyObject **p = &self->kind;
-    for (int i = 0; i < 14; i++) {
+    for (int i = 0; i < DELTA_FIELDS; i++) {
         Py_XDECREF(p[i]);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -255,7 +261,7 @@ PyObject *llmiopy_delta_new(const llmio_delta *d)
         return NULL;
     }
     PyObject **p = &o->kind;
-    for (int i = 0; i < 14; i++) {
+    for (int i = 0; i < DELTA_FIELDS; i++) {
         p[i] = NULL;
     }
     unsigned k = (unsigned)d->kind;
@@ -279,7 +285,18 @@ PyObject *llmiopy_delta_new(const llmio_delta *d)
     o->created = d->kind == LLMIO_DELTA_START ? PyLong_FromLongLong(d->created)
                                               : Py_NewRef(Py_None);
     o->error_type = str_or_none(d->error_type, -1);
-    for (int i = 0; i < 14; i++) {
+    const llmio_restart *rs =
+        d->kind == LLMIO_DELTA_RESTARTED ? d->restart : NULL;
+    o->restart =
+        rs ? Py_BuildValue("{s:i,s:s,s:d,s:n,s:n,s:n,s:n}", "attempt",
+                           rs->attempt, "status", llmio_status_name(rs->status),
+                           "delay", (double)rs->delay_ms / 1000.0, "deltas",
+                           (Py_ssize_t)rs->deltas, "text_bytes",
+                           (Py_ssize_t)rs->text_bytes, "text_chars",
+                           (Py_ssize_t)rs->text_chars, "tool_fragments",
+                           (Py_ssize_t)rs->tool_fragments)
+           : Py_NewRef(Py_None);
+    for (int i = 0; i < DELTA_FIELDS; i++) {
         if (!p[i]) {
             Py_DECREF(o);
             return NULL;

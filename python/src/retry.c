@@ -1,6 +1,6 @@
-/* retry.c - Client retry policy, per-attempt hook and concurrency caps:
- * thin setters over llmio_client_set_retry / _retry_seed / _attempt_cb /
- * _max_concurrency / _max_queued. The policy itself is the C engine's. */
+/* retry.c - Client retry policy and per-attempt hook: thin setters over
+ * llmio_client_set_retry / _retry_seed / _attempt_cb / _stream_restart.
+ * The policy itself is the C engine's. */
 #include "module.h"
 
 #include <limits.h>
@@ -159,39 +159,20 @@ int llmiopy_client_retry(PyLlmioClient *c, PyObject *max_attempts,
     return 0;
 }
 
-static int size_arg(PyObject *v, size_t *out, const char *field)
+int llmiopy_client_stream_restart(PyLlmioClient *c, PyObject *on)
 {
-    *out = PyLong_AsSize_t(v);
-    if (*out == (size_t)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s: expected an integer >= 0", field);
-        llmiopy_raise_status(LLMIO_E_INVALID, msg);
+    if (!on || on == Py_None) {
+        return 0;
+    }
+    int v = PyObject_IsTrue(on);
+    if (v < 0) {
         return -1;
     }
-    return 0;
-}
-
-int llmiopy_client_caps(PyLlmioClient *c, PyObject *max_concurrency,
-                        PyObject *max_queued)
-{
     if (!c->c) {
         llmiopy_raise_status(LLMIO_E_STATE, "the client is closed");
         return -1;
     }
-    size_t n;
-    if (max_concurrency && max_concurrency != Py_None) {
-        if (size_arg(max_concurrency, &n, "max_concurrency")) {
-            return -1;
-        }
-        llmio_client_set_max_concurrency(c->c, n);
-    }
-    if (max_queued && max_queued != Py_None) {
-        if (size_arg(max_queued, &n, "max_queued")) {
-            return -1;
-        }
-        llmio_client_set_max_queued(c->c, n);
-    }
+    llmio_client_set_stream_restart(c->c, v != 0);
     return 0;
 }
 
