@@ -760,6 +760,54 @@ LLMIO_API llmio_status llmio_request_set_raw(llmio_request *r,
                                              const char *value_json);
 
 /*
+ * llmio_request_set_json - apply an OpenAI Chat Completions request body
+ * (the JSON object POSTed to /v1/chat/completions) to the builder, field
+ * by field through the setters above: "model" replaces the model,
+ * "messages" are appended (roles system, developer, user, assistant, tool;
+ * content as a string, null, or text and image_url parts; name,
+ * tool_calls, tool_call_id), the sampling fields, "stop", "user",
+ * "tools", "tool_choice" and "response_format" are set. "prompt" (a
+ * string) appends a user message. "stream" and "stream_options" are
+ * ignored (streaming is llmio_request_set_stream's choice); every other
+ * field goes to llmio_request_set_raw() unchanged. The provider then
+ * translates as for C calls, so one body serves every provider.
+ *
+ * Params:   json  [borrowed] LEN bytes of JSON text (no NUL needed).
+ * Returns:  LLMIO_OK, or the sticky error naming the field by its JSON
+ *           path ("messages[1].role: unknown role 'robot'", "json:
+ *           column 9: ..."): LLMIO_E_INVALID, LLMIO_E_NOMEM.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_json(llmio_request *r,
+                                              const char *json, size_t len);
+
+/*
+ * llmio_request_from_jsonl - build a request from one line of a JSONL
+ * batch file. A line is a Chat Completions body (see
+ * llmio_request_set_json; {"prompt": "..."} alone is enough), or an
+ * OpenAI Batch API line {"custom_id", "method": "POST", "url":
+ * "/v1/chat/completions", "body": {...}}. Either may carry a "custom_id"
+ * string, copied to ID.
+ *
+ * Params:   line           [borrowed] LEN bytes, one JSON object.
+ *           default_model  [borrowed] nullable; used when the line has no
+ *                          "model".
+ *           out            [out][new] the request; NULL on failure.
+ *           id             [out] nullable buffer of ID_CAP bytes for
+ *                          "custom_id" (truncated; "" when absent).
+ *           err            [out] nullable; the failure, naming the field.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (not JSON, no model, no messages, a
+ *           bad field), LLMIO_E_UNSUPPORTED (a Batch API line for another
+ *           url or method), LLMIO_E_NOMEM.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_from_jsonl(const char *line, size_t len,
+                                                const char *default_model,
+                                                llmio_request **out, char *id,
+                                                size_t id_cap,
+                                                llmio_error *err);
+
+/*
  * llmio_request_add_header - add an HTTP header for this request only, as
  * "Name: value". Wins over client headers of the same name.
  * Since:    0.1

@@ -42,6 +42,12 @@ static llmio_status fail(struct llmio_request *r, llmio_status st,
     return st;
 }
 
+llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
+                                 const char *msg)
+{
+    return fail(r, st, "%s", msg);
+}
+
 static llmio_status nomem(struct llmio_request *r, const char *field)
 {
     return fail(r, LLMIO_E_NOMEM, "%s: out of memory", field);

@@ -110,4 +110,10 @@ llmio_request *llmio__request_new_with(const llmio_allocator *alloc,
  * llmio_request_set_raw() (providers skip their own field then). */
 bool llmio__request_has_raw(const struct llmio_request *r, const char *key);
 
+/* Records ST with MSG (which names the field) as R's sticky error, unless
+ * R already has one; returns R's error. For builders outside request.c
+ * (request_json.c). */
+llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
+                                 const char *msg);
+
 #endif
