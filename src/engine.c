@@ -1232,6 +1232,33 @@ static bool retry_or_end(struct llmio_client *c, struct llmio__xfer *t,
     return true;
 }
 
+/* F, waiting for the rate limiter, asks it again now. */
+static void rate_wake(struct llmio_client *c, struct llmio_future *f,
+                      int64_t now)
+{
+    if (f != NULL && f->xfer != NULL && f->xfer->phase == PHASE_RATE) {
+        f->xfer->retry_due = now;
+        heap_lower(c->engine, f->xfer, now);
+    }
+}
+
+/* Takes F out of its rate-limit lane; the lane's next request asks the
+ * limiter at once (it had no timer of its own). */
+static void rate_leave(struct llmio_client *c, struct llmio_future *f)
+{
+    rate_wake(c, llmio__limiter_leave(&c->limiter, &f->rl), llmio__mono_ms());
+}
+
+/* Every lane head asks the limiter again now (tokens came back). */
+static void rate_wake_heads(struct llmio_client *c)
+{
+    int64_t now = llmio__mono_ms();
+    for (struct llmio__rl_ticket *h = c->limiter.heads; h != NULL;
+         h = h->hnext) {
+        rate_wake(c, h->owner, now);
+    }
+}
+
 /* libcurl finished T with RC: decide the outcome, complete the future. */
 static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
 {
@@ -1300,10 +1327,11 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
             }
         }
     }
-    if (f->rl.on) {
+    if (f->rl.on &&
         llmio__limiter_on_response(&c->limiter, &f->rl, &t->hdrs, status,
                                    st == LLMIO_OK ? &f->resp.usage : NULL,
-                                   llmio__mono_ms());
+                                   llmio__mono_ms())) {
+        rate_wake_heads(c);
     }
     /* A cancel or a stream callback's stop ends the request; a failure
      * found inside a callback (an in-band error event) is the attempt's
@@ -1319,17 +1347,6 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
     }
     xfer_release(c, t);
     llmio__future_complete(f, st, NULL);
-}
-
-/* Takes F out of its rate-limit lane; the lane's next request asks the
- * limiter at once (it had no timer of its own). */
-static void rate_leave(struct llmio_client *c, struct llmio_future *f)
-{
-    struct llmio_future *next = llmio__limiter_leave(&c->limiter, &f->rl);
-    if (next != NULL && next->xfer != NULL) {
-        next->xfer->retry_due = llmio__mono_ms();
-        heap_lower(c->engine, next->xfer, next->xfer->retry_due);
-    }
 }
 
 /* Ends T's attempt now with ST (outside libcurl). MAY_RETRY: a failure

@@ -490,14 +490,15 @@ int64_t llmio__limiter_pause_ms(const struct llmio__http_hdrs *h)
     return reset > 0 ? reset : LLMIO__RL_PAUSE_DEFAULT_MS;
 }
 
-void llmio__limiter_on_response(struct llmio__limiter *l,
+bool llmio__limiter_on_response(struct llmio__limiter *l,
                                 struct llmio__rl_ticket *t,
                                 const struct llmio__http_hdrs *h,
                                 int http_status, const llmio_usage *usage,
                                 int64_t now_ms)
 {
+    bool refunded = false;
     if (!t->on) {
-        return;
+        return false;
     }
     struct llmio__ratelimit_headers rh;
     llmio__limiter_headers(h, &rh);
@@ -533,6 +534,8 @@ void llmio__limiter_on_response(struct llmio__limiter *l,
                                         t->granted - usage->total_tokens);
             }
         }
+        refunded = usage->total_tokens < t->granted;
     }
     t->granted = -1;
+    return refunded && l->heads != NULL;
 }

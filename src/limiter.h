@@ -116,8 +116,11 @@ void *llmio__limiter_leave(struct llmio__limiter *l,
  * rate-limit headers adapt the key's buckets, a 429 (HTTP_STATUS) pauses
  * the key (and T's shared budgets) until the server's hint, and USAGE
  * (NULL or total -1: unknown) corrects the tokens T reserved.
+ * Returns:  true when the correction gave tokens back while requests
+ *           wait: their lanes' heads should ask again now rather than at
+ *           the time computed before.
  */
-void llmio__limiter_on_response(struct llmio__limiter *l,
+bool llmio__limiter_on_response(struct llmio__limiter *l,
                                 struct llmio__rl_ticket *t,
                                 const struct llmio__http_hdrs *h,
                                 int http_status, const llmio_usage *usage,
