@@ -1315,6 +1315,91 @@ LLMIO_API void llmio_batch_progress(const llmio_batch *b,
                                     llmio_batch_stats *out);
 
 /* ===================================================================== */
+/* Embeddings                                                             */
+/* ===================================================================== */
+
+/*
+ * An embedding request is an llmio_request built with the setters below
+ * instead of messages, and submitted like a chat with llmio_submit() (or
+ * llmio_chat()): one future, the same retries, timeouts, headers, user
+ * (llmio_request_set_user) and raw fields. It never streams. Providers:
+ * openai and every OpenAI-compatible row (POST <base>/embeddings), azure
+ * (<deployment>/embeddings), gemini (embedContent for one input,
+ * batchEmbedContents for several), ollama (/api/embed); anthropic has none
+ * (llmio_submit: LLMIO_E_UNSUPPORTED naming "input"). Submit refuses an
+ * embedding request with no input, with messages, or with a stream
+ * (LLMIO_E_INVALID naming "input", "messages" or "stream").
+ */
+
+/*
+ * llmio_request_add_input - append one text to embed, making R an
+ * embedding request. Inputs are embedded in the order added.
+ *
+ * Params:   text  [copied] non-empty UTF-8.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "input[i]" (NULL, empty or
+ *           not UTF-8) or "input" (more than 2048), LLMIO_E_NOMEM.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_add_input(llmio_request *r,
+                                               const char *text);
+
+/*
+ * llmio_request_set_dimensions - ask for vectors of N dimensions (OpenAI
+ * "dimensions", Gemini "outputDimensionality", Ollama "dimensions"); only
+ * models that support shortening honour it. Makes R an embedding request.
+ *
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "dimensions" (N outside
+ *           1..65536).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_dimensions(llmio_request *r,
+                                                    int64_t n);
+
+/*
+ * llmio_request_set_encoding_format - how OpenAI-protocol servers send the
+ * vectors: "float" (JSON numbers) or "base64" (little-endian float32,
+ * about a quarter of the bytes). Either way the response holds floats:
+ * both forms are decoded whatever was asked, since servers differ. Not
+ * sent unless set; Gemini and Ollama have no such field (ignored). Makes
+ * R an embedding request.
+ *
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "encoding_format".
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_encoding_format(llmio_request *r,
+                                                         const char *format);
+
+/*
+ * llmio_request_set_task_type - Gemini's taskType for every input
+ * ("RETRIEVAL_QUERY", "RETRIEVAL_DOCUMENT", "SEMANTIC_SIMILARITY",
+ * "CLASSIFICATION", "CLUSTERING", ...); other providers have no such field
+ * and ignore it. Makes R an embedding request.
+ *
+ * Params:   task  [copied] upper-case letters and '_' (1..64).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "task_type".
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_task_type(llmio_request *r,
+                                                   const char *task);
+
+/*
+ * Embedding response accessors. R is [borrowed] from its future. Every
+ * vector of a response has the same dimension; vector I is the embedding
+ * of input I (responses are put back in input order). Model and usage come
+ * from llmio_response_model() (NULL for gemini, which does not say) and
+ * llmio_response_usage() (prompt and total tokens; -1 when not reported).
+ * A chat response, or NULL, has 0 embeddings.
+ */
+/* Number of vectors. */
+LLMIO_API size_t llmio_response_embeddings(const llmio_response *r);
+/* Floats per vector. */
+LLMIO_API size_t llmio_response_embedding_dim(const llmio_response *r);
+/* Vector I: llmio_response_embedding_dim() floats, [borrowed] from the
+ * future; NULL when I is out of range. */
+LLMIO_API const float *llmio_response_embedding(const llmio_response *r,
+                                                size_t i);
+
+/* ===================================================================== */
 /* Loop integration                                                       */
 /* ===================================================================== */
 

@@ -688,7 +688,14 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
     f->retry = r->retry;
     llmio__response_init(&f->resp, &f->alloc, &f->arena, p->name,
                          c->max_response);
-    st = p->build_request(r, rest, &cfg, &f->http, e);
+    if (r->is_embedding) {
+        /* The engine runs it as an ordinary non-streaming request with
+         * the provider's embedding operations (embed.c). */
+        st = llmio__embed_provider(p, &f->arena, &f->provider, e);
+    }
+    if (st == LLMIO_OK) {
+        st = f->provider->build_request(r, rest, &cfg, &f->http, e);
+    }
     if (st == LLMIO_OK) {
         st = merge_headers(c, r, f);
         if (st != LLMIO_OK) {

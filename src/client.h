@@ -241,6 +241,17 @@ bool llmio__engine_queue_full(struct llmio_client *c);
 /* Whether work is queued that needs a step without waiting. */
 bool llmio__engine_has_deferred(struct llmio_client *c);
 
+/* ---- embed.c ----------------------------------------------------------- */
+
+/* The operations an embedding request runs with: a copy of P's table (in
+ * ARENA, so it lives as long as the future) whose build_request and
+ * parse_body are P's build_embed and parse_embed; name and parse_error
+ * stay P's. LLMIO_E_UNSUPPORTED naming "input" when P has none. */
+llmio_status llmio__embed_provider(const struct llmio__provider *p,
+                                   struct llmio__arena *arena,
+                                   const struct llmio__provider **out,
+                                   llmio_error *err);
+
 /* ---- loop.c ------------------------------------------------------------ */
 
 llmio_status llmio__loop_init(struct llmio_client *c);

@@ -497,6 +497,7 @@ static llmio_status stream_ctx_init(struct llmio__xfer *t)
     t->sctx.arena = &f->arena;
     t->sctx.sink = llmio__future_sink;
     t->sctx.sink_ctx = f;
+    t->sctx.resp = &f->resp;
     if (f->provider->state_size > 0) {
         t->sctx.state = llmio__arena_calloc(&f->arena, f->provider->state_size);
         if (t->sctx.state == NULL) {

@@ -24,45 +24,15 @@
 #include <string.h>
 
 /* Records the first error; the message names the field. */
-static llmio_status fail(struct llmio_request *r, llmio_status st,
-                         const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define fail llmio__request_fail
 
-static llmio_status fail(struct llmio_request *r, llmio_status st,
-                         const char *fmt, ...)
-{
-    if (r->error != LLMIO_OK) {
-        return r->error;
-    }
-    va_list ap;
-    r->error = st;
-    va_start(ap, fmt);
-    vsnprintf(r->error_msg, sizeof r->error_msg, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
-                                 const char *msg)
-{
-    return fail(r, st, "%s", msg);
-}
 
 static llmio_status nomem(struct llmio_request *r, const char *field)
 {
     return fail(r, LLMIO_E_NOMEM, "%s: out of memory", field);
 }
 
-/* Every setter starts here: NULL builder or an earlier error stops it. */
-#define ENTER(r)                                                               \
-    do {                                                                       \
-        if ((r) == NULL) {                                                     \
-            return LLMIO_E_INVALID;                                            \
-        }                                                                      \
-        if ((r)->error != LLMIO_OK) {                                          \
-            return (r)->error;                                                 \
-        }                                                                      \
-    } while (0)
+#define ENTER(r) LLMIO__REQUEST_ENTER(r)
 
 static bool utf8_ok(const char *s)
 {
@@ -92,6 +62,27 @@ static llmio_status copy_str(struct llmio_request *r, const char *field,
         return nomem(r, field);
     }
     return LLMIO_OK;
+}
+
+llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
+                                 const char *fmt, ...)
+{
+    if (r->error != LLMIO_OK) {
+        return r->error;
+    }
+    va_list ap;
+    r->error = st;
+    va_start(ap, fmt);
+    vsnprintf(r->error_msg, sizeof r->error_msg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+llmio_status llmio__request_copy_str(struct llmio_request *r,
+                                     const char *field, const char *s,
+                                     bool required, char **out)
+{
+    return copy_str(r, field, s, required, out);
 }
 
 /*
@@ -264,6 +255,7 @@ LLMIO_API void llmio_request_free(llmio_request *r)
         llmio__free(a, r->headers[i]);
     }
     llmio__free(a, r->headers);
+    llmio__request_embed_free(r);
     llmio__free(a, r);
 }
 

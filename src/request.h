@@ -98,6 +98,15 @@ struct llmio_request {
     bool stream;
     bool include_usage;
     llmio_stream_cb stream_cb; /* NULL with stream: pull mode */
+
+    /* The embedding kind (src/embed.c): set by any embedding setter;
+     * INPUTS replace the messages. */
+    bool is_embedding;
+    char **inputs;
+    size_t ninputs, cap_inputs;
+    int64_t dimensions;    /* 0: not set */
+    char *encoding_format; /* "float" | "base64"; NULL: not sent */
+    char *task_type;       /* Gemini taskType; NULL: not sent */
 };
 
 /* llmio_request_new with an explicit allocator (NULL: libc): lets a client
@@ -106,14 +115,33 @@ struct llmio_request {
 llmio_request *llmio__request_new_with(const llmio_allocator *alloc,
                                        const char *model);
 
+/* Every setter starts here: a NULL builder or an earlier error stops it. */
+#define LLMIO__REQUEST_ENTER(r)                                                \
+    do {                                                                       \
+        if ((r) == NULL) {                                                     \
+            return LLMIO_E_INVALID;                                            \
+        }                                                                      \
+        if ((r)->error != LLMIO_OK) {                                          \
+            return (r)->error;                                                 \
+        }                                                                      \
+    } while (0)
+
+/* The builder's sticky-error helpers, for builders outside request.c
+ * (embed.c, request_json.c): record ST with a message naming the field as
+ * R's first error, unless R already has one (returns R's error); copy a
+ * string (UTF-8 checked, NULL an error when REQUIRED). */
+llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
+                                 const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+llmio_status llmio__request_copy_str(struct llmio_request *r,
+                                     const char *field, const char *s,
+                                     bool required, char **out);
+/* Releases the embedding fields (embed.c), from llmio_request_free. */
+void llmio__request_embed_free(struct llmio_request *r);
+
 /* Whether the JSON text has a top-level field KEY overridden by
  * llmio_request_set_raw() (providers skip their own field then). */
 bool llmio__request_has_raw(const struct llmio_request *r, const char *key);
 
-/* Records ST with MSG (which names the field) as R's sticky error, unless
- * R already has one; returns R's error. For builders outside request.c
- * (request_json.c). */
-llmio_status llmio__request_fail(struct llmio_request *r, llmio_status st,
-                                 const char *msg);
 
 #endif

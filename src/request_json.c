@@ -26,19 +26,8 @@
 
 typedef const struct llmio__json jv;
 
-static llmio_status failf(llmio_request *r, llmio_status st, const char *fmt,
-                          ...) __attribute__((format(printf, 3, 4)));
-
-static llmio_status failf(llmio_request *r, llmio_status st, const char *fmt,
-                          ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return llmio__request_fail(r, st, msg);
-}
+/* The builder's sticky first error, formatted (request.h). */
+#define failf llmio__request_fail
 
 /* V's string, or NULL after recording an error naming PATH. A string with
  * an embedded NUL cannot pass through the C setters unchanged: refused. */

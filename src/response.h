@@ -56,6 +56,11 @@ struct llmio_response {
     size_t json_len;
     struct llmio__buf json_buf; /* holds the assembled JSON of a stream */
     bool finished;
+
+    /* An embedding response (embed.c): NEMB vectors of EMB_DIM floats
+     * each, contiguous, in the arena. */
+    const float *emb;
+    size_t nemb, emb_dim;
 };
 
 /* Bounds on what a (possibly hostile) server can make the accumulator

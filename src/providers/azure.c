@@ -137,6 +137,15 @@ static llmio_status azure_target(const struct llmio_request *r,
     return st;
 }
 
+static llmio_status azure_build_embed(const struct llmio_request *r,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err)
+{
+    return llmio__openai_embed_with(azure_target, r, model, cfg, out, err);
+}
+
 static llmio_status azure_build_request(const struct llmio_request *r,
                                         const char *model,
                                         const struct llmio__provider_cfg *cfg,
@@ -158,5 +167,7 @@ const struct llmio__provider llmio__provider_azure = {
     .parse_body = llmio__openai_parse_body,
     .parse_event = llmio__openai_parse_event,
     .parse_error = llmio__openai_parse_error,
+    .build_embed = azure_build_embed,
+    .parse_embed = llmio__openai_parse_embed,
     .stream_cleanup = llmio__openai_stream_cleanup,
 };

@@ -429,32 +429,20 @@ static llmio_status check_params(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static llmio_status gem_build_request(const struct llmio_request *req,
-                                      const char *model,
-                                      const struct llmio__provider_cfg *cfg,
-                                      struct llmio__http_req *out,
-                                      llmio_error *err)
+llmio_status llmio__gemini_target(const struct llmio_request *req,
+                                  const char *model, const char *suffix,
+                                  const struct llmio__provider_cfg *cfg,
+                                  struct llmio__http_req *out,
+                                  llmio_error *err)
 {
-    llmio_status st = check_params(req, model, err);
-    if (st != LLMIO_OK) {
-        return st;
-    }
-    struct llmio__arena scratch;
-    struct llmio__buf tmp;
-    llmio__arena_init(&scratch, req->alloc, 0);
-    llmio__buf_init(&tmp, req->alloc, 0);
-
     /* "gemini-2.5-flash" is a model id; "models/..." and "tunedModels/..."
      * are already resource names. */
     bool resource = strncmp(model, "models/", 7) == 0 ||
                     strncmp(model, "tunedModels/", 12) == 0;
-    st = llmio__prov_url(out, cfg->base_url, resource ? "/" : "/models/",
-                         model,
-                         req->stream ? ":streamGenerateContent?alt=sse"
-                                     : ":generateContent",
-                         err);
+    llmio_status st = llmio__prov_url(
+        out, cfg->base_url, resource ? "/" : "/models/", model, suffix, err);
     if (st != LLMIO_OK) {
-        goto fail;
+        return st;
     }
     if (cfg->api_key != NULL && cfg->api_key[0] != '\0') {
         st = llmio__prov_header(out, "x-goog-api-key", cfg->api_key);
@@ -472,6 +460,30 @@ static llmio_status gem_build_request(const struct llmio_request *req,
                          st == LLMIO_E_INVALID
                              ? "api_key: contains a line break"
                              : "building the request headers");
+    }
+    return st;
+}
+
+static llmio_status gem_build_request(const struct llmio_request *req,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err)
+{
+    llmio_status st = check_params(req, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__arena scratch;
+    struct llmio__buf tmp;
+    llmio__arena_init(&scratch, req->alloc, 0);
+    llmio__buf_init(&tmp, req->alloc, 0);
+
+    st = llmio__gemini_target(req, model,
+                              req->stream ? ":streamGenerateContent?alt=sse"
+                                          : ":generateContent",
+                              cfg, out, err);
+    if (st != LLMIO_OK) {
         goto fail;
     }
     struct llmio__jw w;
@@ -850,5 +862,7 @@ const struct llmio__provider llmio__provider_gemini = {
     .parse_body = gem_parse_body,
     .parse_event = gem_parse_event,
     .parse_error = gem_parse_error,
+    .build_embed = llmio__gemini_build_embed,
+    .parse_embed = llmio__gemini_parse_embed,
     .stream_cleanup = llmio__prov_stream_cleanup,
 };

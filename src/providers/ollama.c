@@ -320,6 +320,53 @@ static llmio_status check_params(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
+llmio_status llmio__ollama_target(const struct llmio_request *req,
+                                  const char *path,
+                                  const struct llmio__provider_cfg *cfg,
+                                  struct llmio__http_req *out,
+                                  llmio_error *err)
+{
+    /* OLLAMA_HOST is often a bare "host:port" (Ollama's own default is
+     * 127.0.0.1:11434); a URL needs the scheme. */
+    const char *base = cfg->base_url;
+    llmio_status st = LLMIO_OK;
+    if (strstr(base, "://") == NULL) {
+        st = llmio__buf_appends(&out->url, "http://");
+    }
+    size_t blen = strlen(base);
+    while (blen > 0 && base[blen - 1] == '/') {
+        blen--;
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_append(&out->url, base, blen);
+    }
+    if (st == LLMIO_OK) {
+        st = llmio__buf_appends(&out->url, path);
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st, "building the request URL");
+        return st;
+    }
+    st = llmio__prov_header(out, "content-type", "application/json");
+    if (st == LLMIO_OK) {
+        st = llmio__prov_header(out, "accept",
+                                req->stream ? "application/x-ndjson"
+                                            : "application/json");
+    }
+    /* A local server needs no key; ollama.com takes a bearer token. */
+    if (st == LLMIO_OK && cfg->api_key != NULL && cfg->api_key[0] != '\0') {
+        st = llmio__prov_header_pre(out, "authorization", "Bearer ",
+                                    cfg->api_key);
+    }
+    if (st != LLMIO_OK) {
+        llmio__prov_errf(err, st,
+                         st == LLMIO_E_INVALID
+                             ? "api_key: contains a line break"
+                             : "building the request headers");
+    }
+    return st;
+}
+
 static llmio_status oll_build_request(const struct llmio_request *req,
                                       const char *model,
                                       const struct llmio__provider_cfg *cfg,
@@ -335,56 +382,8 @@ static llmio_status oll_build_request(const struct llmio_request *req,
     llmio__arena_init(&scratch, req->alloc, 0);
     llmio__buf_init(&tmp, req->alloc, 0);
 
-    /* OLLAMA_HOST is often a bare "host:port" (Ollama's own default is
-     * 127.0.0.1:11434); a URL needs the scheme. */
-    const char *base = cfg->base_url;
-    if (strstr(base, "://") == NULL) {
-        st = llmio__buf_appends(&out->url, "http://");
-        if (st != LLMIO_OK) {
-            llmio__prov_errf(err, st, "building the request URL");
-            goto fail;
-        }
-    }
-    size_t blen = strlen(base);
-    while (blen > 0 && base[blen - 1] == '/') {
-        blen--;
-    }
-    st = llmio__buf_append(&out->url, base, blen);
-    if (st == LLMIO_OK) {
-        st = llmio__buf_appends(&out->url, "/api/chat");
-    }
+    st = llmio__ollama_target(req, "/api/chat", cfg, out, err);
     if (st != LLMIO_OK) {
-        llmio__prov_errf(err, st, "building the request URL");
-        goto fail;
-    }
-    st = llmio__prov_header(out, "content-type", "application/json");
-    if (st == LLMIO_OK) {
-        st = llmio__prov_header(out, "accept",
-                                req->stream ? "application/x-ndjson"
-                                            : "application/json");
-    }
-    /* A local server needs no key; ollama.com takes a bearer token. */
-    if (st == LLMIO_OK && cfg->api_key != NULL && cfg->api_key[0] != '\0') {
-        if (strpbrk(cfg->api_key, "\r\n") != NULL) {
-            st = LLMIO_E_INVALID;
-        } else {
-            st = llmio__buf_appends(&tmp, "Bearer ");
-            if (st == LLMIO_OK) {
-                st = llmio__buf_appends(&tmp, cfg->api_key);
-            }
-            if (st == LLMIO_OK) {
-                st = llmio__prov_header(out, "authorization",
-                                        llmio__buf_cstr(&tmp));
-            }
-            llmio__secure_zero(tmp.data, tmp.len);
-            llmio__buf_reset(&tmp);
-        }
-    }
-    if (st != LLMIO_OK) {
-        llmio__prov_errf(err, st,
-                         st == LLMIO_E_INVALID
-                             ? "api_key: contains a line break"
-                             : "building the request headers");
         goto fail;
     }
     struct llmio__jw w;
@@ -621,5 +620,7 @@ const struct llmio__provider llmio__provider_ollama = {
     .parse_body = oll_parse_body,
     .parse_event = oll_parse_event,
     .parse_error = oll_parse_error,
+    .build_embed = llmio__ollama_build_embed,
+    .parse_embed = llmio__ollama_parse_embed,
     .stream_cleanup = llmio__prov_stream_cleanup,
 };

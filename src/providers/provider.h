@@ -61,6 +61,9 @@ struct llmio__stream_ctx {
     llmio__delta_sink sink;
     void *sink_ctx;
     bool done; /* set by the provider when its end-of-stream marker came */
+    /* The response being built: embedding parsers store their vectors in
+     * it (they have no delta kind). NULL outside the engine. */
+    struct llmio_response *resp;
 };
 
 struct llmio__provider {
@@ -102,6 +105,18 @@ struct llmio__provider {
      * code (e.g. a 400 whose type says context length). */
     void (*parse_error)(int http_status, const char *body, size_t len,
                         llmio_error *err);
+
+    /* Embeddings (both NULL: the provider has none, LLMIO_E_UNSUPPORTED).
+     * build_embed builds an embedding request (REQ->is_embedding) as
+     * build_request does a chat; parse_embed translates its 2xx body into
+     * CTX->resp's vectors, model and usage (embed.c). */
+    llmio_status (*build_embed)(const struct llmio_request *req,
+                                const char *model,
+                                const struct llmio__provider_cfg *cfg,
+                                struct llmio__http_req *out, llmio_error *err);
+    llmio_status (*parse_embed)(struct llmio__stream_ctx *ctx,
+                                const char *body, size_t len,
+                                llmio_error *err);
 
     /* Nullable. Releases what parse_event/parse_body kept in CTX->state
      * (OpenAI: a per-event scratch arena reused across events). The engine
@@ -165,6 +180,56 @@ llmio_status llmio__openai_build_with(llmio__openai_target_fn *target,
                                       struct llmio__http_req *out,
                                       llmio_error *err);
 extern const struct llmio__provider llmio__provider_azure;
+
+/* Embeddings (src/providers/embed.c): OpenAI's protocol (every compatible
+ * row; Azure through its target), Gemini's embedContent /
+ * batchEmbedContents and Ollama's /api/embed. */
+llmio_status llmio__openai_build_embed(const struct llmio_request *req,
+                                       const char *model,
+                                       const struct llmio__provider_cfg *cfg,
+                                       struct llmio__http_req *out,
+                                       llmio_error *err);
+llmio_status llmio__openai_embed_with(llmio__openai_target_fn *target,
+                                      const struct llmio_request *req,
+                                      const char *model,
+                                      const struct llmio__provider_cfg *cfg,
+                                      struct llmio__http_req *out,
+                                      llmio_error *err);
+llmio_status llmio__openai_parse_embed(struct llmio__stream_ctx *ctx,
+                                       const char *body, size_t len,
+                                       llmio_error *err);
+llmio_status llmio__gemini_build_embed(const struct llmio_request *req,
+                                       const char *model,
+                                       const struct llmio__provider_cfg *cfg,
+                                       struct llmio__http_req *out,
+                                       llmio_error *err);
+llmio_status llmio__gemini_parse_embed(struct llmio__stream_ctx *ctx,
+                                       const char *body, size_t len,
+                                       llmio_error *err);
+llmio_status llmio__ollama_build_embed(const struct llmio_request *req,
+                                       const char *model,
+                                       const struct llmio__provider_cfg *cfg,
+                                       struct llmio__http_req *out,
+                                       llmio_error *err);
+llmio_status llmio__ollama_parse_embed(struct llmio__stream_ctx *ctx,
+                                       const char *body, size_t len,
+                                       llmio_error *err);
+
+/* Gemini's and Ollama's addressing (URL for SUFFIX / PATH, auth and
+ * content headers), shared by their chat and embedding builders. Gemini:
+ * <base>/models/<model><SUFFIX> (a "models/..." or "tunedModels/..."
+ * model is a resource name already). Ollama: <host><PATH>, a bare
+ * host:port getting http://. */
+llmio_status llmio__gemini_target(const struct llmio_request *req,
+                                  const char *model, const char *suffix,
+                                  const struct llmio__provider_cfg *cfg,
+                                  struct llmio__http_req *out,
+                                  llmio_error *err);
+llmio_status llmio__ollama_target(const struct llmio_request *req,
+                                  const char *path,
+                                  const struct llmio__provider_cfg *cfg,
+                                  struct llmio__http_req *out,
+                                  llmio_error *err);
 /* Bytes of OpenAI's stream state (checked against its struct in
  * openai.c); a constant so registry rows can be static initialisers. */
 #define LLMIO__OPENAI_STATE_SIZE 128

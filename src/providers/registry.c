@@ -25,6 +25,8 @@
         .parse_body = llmio__openai_parse_body,                                \
         .parse_event = llmio__openai_parse_event,                              \
         .parse_error = llmio__openai_parse_error,                              \
+        .build_embed = llmio__openai_build_embed,                              \
+        .parse_embed = llmio__openai_parse_embed,                              \
         .stream_cleanup = llmio__openai_stream_cleanup,                        \
     }
 
