@@ -32,4 +32,7 @@ done
 $CC -shared -o "$OUT/_llmio$EXT.tmp" $objs build/lib/libllmio.a $LIBS -lm
 mv "$OUT/_llmio$EXT.tmp" "$OUT/_llmio$EXT"
 cp python/llmio/*.py "$OUT/"
+# Byte-compile now: with PYTHONDONTWRITEBYTECODE (or a read-only install)
+# every import would otherwise recompile the sources (~5-10 ms).
+"$PY" -m compileall -q "$OUT" >/dev/null
 echo "built $OUT/_llmio$EXT"

@@ -328,4 +328,10 @@ async def acompletion(model, messages, **options):
     return await _default_client().achat(model, messages, **options)
 
 
-from ._extras import Session, function_tool  # noqa: E402
+def __getattr__(name):
+    # Session and function_tool live in _extras, loaded on first use so
+    # that `import llmio` stays small.
+    if name in ("Session", "function_tool"):
+        from . import _extras
+        return getattr(_extras, name)
+    raise AttributeError(f"module 'llmio' has no attribute {name!r}")
