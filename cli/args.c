@@ -1,5 +1,6 @@
 /*
- * args.c - parses the options of "llmio run" into struct cli_run_opts.
+ * args.c - parses the options of "llmio run" and "llmio batch" into
+ * struct cli_opts, one table per command, one table-driven parser.
  *
  * Options may come before, between or after the prompt words ("llmio run
  * hello -m x" works); "--" ends the options so a prompt may start with a
@@ -26,7 +27,14 @@ enum opt_id {
     OPT_BASE_URL,
     OPT_API_KEY_ENV,
     OPT_HEADER,
-    OPT_HELP
+    OPT_HELP,
+    /* batch */
+    OPT_CONCURRENCY,
+    OPT_AS_COMPLETED,
+    OPT_RETRIES,
+    OPT_RPM,
+    OPT_TPM,
+    OPT_PROGRESS
 };
 
 struct opt_spec {
@@ -50,38 +58,54 @@ static const struct opt_spec run_opts[] = {
     {"help", 'h', false, OPT_HELP},
 };
 
+static const struct opt_spec batch_opts[] = {
+    {"model", 'm', true, OPT_MODEL},
+    {"concurrency", 'c', true, OPT_CONCURRENCY},
+    {"as-completed", 0, false, OPT_AS_COMPLETED},
+    {"retries", 0, true, OPT_RETRIES},
+    {"timeout", 0, true, OPT_TIMEOUT},
+    {"rpm", 0, true, OPT_RPM},
+    {"tpm", 0, true, OPT_TPM},
+    {"progress", 0, false, OPT_PROGRESS},
+    {"base-url", 0, true, OPT_BASE_URL},
+    {"api-key-env", 0, true, OPT_API_KEY_ENV},
+    {"header", 'H', true, OPT_HEADER},
+    {"help", 'h', false, OPT_HELP},
+};
+
 /*
- * find_opt - look ARG up in the table. For "--name=value" *INLINE points at
- * the value; for "-Xvalue" likewise. Returns NULL for an unknown option.
+ * find_opt - look ARG up in the N entries of SPECS. For "--name=value"
+ * *INLINE points at the value; for "-Xvalue" likewise. Returns NULL for an
+ * unknown option.
  */
-static const struct opt_spec *find_opt(const char *arg, const char **inline_val)
+static const struct opt_spec *find_opt(const struct opt_spec *specs, size_t n,
+                                       const char *arg, const char **inline_val)
 {
     *inline_val = NULL;
-    size_t n = sizeof run_opts / sizeof run_opts[0];
     if (arg[1] == '-') {
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         for (size_t i = 0; i < n; i++) {
-            if (strlen(run_opts[i].long_name) == len &&
-                memcmp(run_opts[i].long_name, name, len) == 0) {
+            if (strlen(specs[i].long_name) == len &&
+                memcmp(specs[i].long_name, name, len) == 0) {
                 if (eq) {
                     *inline_val = eq + 1;
                 }
-                return &run_opts[i];
+                return &specs[i];
             }
         }
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (run_opts[i].short_name != 0 && run_opts[i].short_name == arg[1]) {
+        if (specs[i].short_name != 0 && specs[i].short_name == arg[1]) {
             if (arg[2] != '\0') {
-                if (!run_opts[i].takes_value) {
+                if (!specs[i].takes_value) {
                     return NULL;
                 }
                 *inline_val = arg + 2;
             }
-            return &run_opts[i];
+            return &specs[i];
         }
     }
     return NULL;
@@ -119,15 +143,16 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
-/* Applies one option with its value (NULL for flags). */
-static bool apply(struct cli_run_opts *o, const struct opt_spec *spec,
-                  const char *val)
+/* Applies one option of command CMD with its value (NULL for flags). */
+static bool apply(const char *cmd, struct cli_opts *o,
+                  const struct opt_spec *spec, const char *val)
 {
     /* Errors name the option by its long name, whichever spelling was
      * used ("-t", "--temperature=x"). */
     char arg[32];
     snprintf(arg, sizeof arg, "--%s", spec->long_name);
     double d;
+    int64_t n;
     switch (spec->id) {
     case OPT_MODEL:
         o->model = val;
@@ -140,15 +165,15 @@ static bool apply(struct cli_run_opts *o, const struct opt_spec *spec,
         break;
     case OPT_MAX_TOKENS:
         if (!parse_int64(val, &o->max_tokens) || o->max_tokens < 1) {
-            cli_usage_error("run", "%s wants a positive integer, not '%s'",
-                            arg, val);
+            cli_usage_error(cmd, "%s wants a positive integer, not '%s'", arg,
+                            val);
             return false;
         }
         o->has_max_tokens = true;
         break;
     case OPT_TEMPERATURE:
         if (!parse_double(val, &o->temperature)) {
-            cli_usage_error("run", "%s wants a number, not '%s'", arg, val);
+            cli_usage_error(cmd, "%s wants a number, not '%s'", arg, val);
             return false;
         }
         o->has_temperature = true;
@@ -160,7 +185,7 @@ static bool apply(struct cli_run_opts *o, const struct opt_spec *spec,
         /* Seconds, fractions allowed; the library takes milliseconds and
          * has no "infinite", so 0 and negatives are refused here. */
         if (!parse_double(val, &d) || d <= 0 || d > 86400.0 * 365) {
-            cli_usage_error("run", "%s wants seconds > 0, not '%s'", arg, val);
+            cli_usage_error(cmd, "%s wants seconds > 0, not '%s'", arg, val);
             return false;
         }
         o->timeout_ms = (int64_t)ceil(d * 1000.0);
@@ -173,10 +198,42 @@ static bool apply(struct cli_run_opts *o, const struct opt_spec *spec,
         break;
     case OPT_HEADER:
         if (o->nheaders == CLI_MAX_HEADERS) {
-            cli_usage_error("run", "at most %d -H options", CLI_MAX_HEADERS);
+            cli_usage_error(cmd, "at most %d -H options", CLI_MAX_HEADERS);
             return false;
         }
         o->headers[o->nheaders++] = val;
+        break;
+    case OPT_CONCURRENCY:
+        if (!parse_int64(val, &n) || n < 1 || n > 100000) {
+            cli_usage_error(cmd, "%s wants an integer 1..100000, not '%s'", arg,
+                            val);
+            return false;
+        }
+        o->concurrency = (size_t)n;
+        break;
+    case OPT_AS_COMPLETED:
+        o->as_completed = true;
+        break;
+    case OPT_RETRIES:
+        if (!parse_int64(val, &n) || n < 0 || n > 99) {
+            cli_usage_error(cmd, "%s wants an integer 0..99, not '%s'", arg,
+                            val);
+            return false;
+        }
+        o->has_retries = true;
+        o->retries = (int)n;
+        break;
+    case OPT_RPM:
+    case OPT_TPM:
+        if (!parse_int64(val, &n) || n < 1) {
+            cli_usage_error(cmd, "%s wants a positive integer, not '%s'", arg,
+                            val);
+            return false;
+        }
+        *(spec->id == OPT_RPM ? &o->rpm : &o->tpm) = n;
+        break;
+    case OPT_PROGRESS:
+        o->progress = true;
         break;
     case OPT_HELP:
         break;
@@ -184,13 +241,18 @@ static bool apply(struct cli_run_opts *o, const struct opt_spec *spec,
     return true;
 }
 
-bool cli_parse_run(int argc, char **argv, struct cli_run_opts *opts,
-                   bool *want_help)
+/*
+ * parse - the common loop: options of CMD from SPECS, other words
+ * compacted to the front of ARGV into O->words. Returns false after a
+ * usage error; sets *WANT_HELP (returning true) for -h/--help.
+ */
+static bool parse(const char *cmd, const struct opt_spec *specs, size_t nspecs,
+                  int argc, char **argv, struct cli_opts *o, bool *want_help)
 {
-    memset(opts, 0, sizeof *opts);
+    memset(o, 0, sizeof *o);
     *want_help = false;
-    /* Prompt words are compacted to the front of ARGV as they are found;
-     * the write index never passes the read index, so this is safe. */
+    /* Words are compacted to the front of ARGV as they are found; the
+     * write index never passes the read index, so this is safe. */
     size_t nwords = 0;
     bool options_done = false;
     for (int i = 0; i < argc; i++) {
@@ -204,9 +266,9 @@ bool cli_parse_run(int argc, char **argv, struct cli_run_opts *opts,
             continue;
         }
         const char *val;
-        const struct opt_spec *spec = find_opt(arg, &val);
+        const struct opt_spec *spec = find_opt(specs, nspecs, arg, &val);
         if (spec == NULL) {
-            cli_usage_error("run", "unknown option '%s'", arg);
+            cli_usage_error(cmd, "unknown option '%s'", arg);
             return false;
         }
         if (spec->id == OPT_HELP) {
@@ -215,27 +277,61 @@ bool cli_parse_run(int argc, char **argv, struct cli_run_opts *opts,
         }
         if (spec->takes_value && val == NULL) {
             if (i + 1 >= argc) {
-                cli_usage_error("run", "%s needs a value", arg);
+                cli_usage_error(cmd, "%s needs a value", arg);
                 return false;
             }
             val = argv[++i];
         } else if (!spec->takes_value && val != NULL) {
-            cli_usage_error("run", "%s takes no value", arg);
+            cli_usage_error(cmd, "%s takes no value", arg);
             return false;
         }
-        if (!apply(opts, spec, val)) {
+        if (!apply(cmd, o, spec, val)) {
             return false;
         }
     }
-    opts->words = (const char *const *)argv;
-    opts->nwords = nwords;
+    o->words = (const char *const *)argv;
+    o->nwords = nwords;
+    return true;
+}
+
+bool cli_parse_run(int argc, char **argv, struct cli_opts *opts,
+                   bool *want_help)
+{
+    if (!parse("run", run_opts, sizeof run_opts / sizeof run_opts[0], argc,
+               argv, opts, want_help)) {
+        return false;
+    }
+    if (*want_help) {
+        return true;
+    }
     if (opts->model == NULL || opts->model[0] == '\0') {
         cli_usage_error("run", "missing -m MODEL");
         return false;
     }
-    if (nwords == 0) {
+    if (opts->nwords == 0) {
         cli_usage_error("run", "missing PROMPT (use - to read stdin)");
         return false;
+    }
+    return true;
+}
+
+bool cli_parse_batch(int argc, char **argv, struct cli_opts *opts,
+                     bool *want_help)
+{
+    if (!parse("batch", batch_opts, sizeof batch_opts / sizeof batch_opts[0],
+               argc, argv, opts, want_help)) {
+        return false;
+    }
+    if (*want_help) {
+        return true;
+    }
+    if (opts->nwords > 1) {
+        cli_usage_error("batch", "at most one FILE (got '%s' too)",
+                        opts->words[1]);
+        return false;
+    }
+    if (opts->concurrency == 0) {
+        opts->concurrency = CLI_BATCH_CONCURRENCY;
     }
     return true;
 }

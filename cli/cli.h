@@ -4,8 +4,9 @@
  * The CLI is an ordinary user of the library: it includes only llmio.h
  * and holds no provider-specific logic (STYLE section 15). Each file has
  * one job: main.c dispatches commands, args.c parses options, prompt.c
- * assembles the prompt, output.c prints replies and errors, help.c holds
- * the usage texts, and one file per command (run.c) does the work.
+ * assembles the prompt, output.c prints replies and errors, client.c
+ * applies the client options, help.c holds the usage texts, and one file
+ * per command (run.c, batch.c) does the work.
  */
 #ifndef LLMIO_CLI_H
 #define LLMIO_CLI_H
@@ -28,9 +29,18 @@ enum {
 /* The most -H options one command accepts. */
 #define CLI_MAX_HEADERS 32
 
-/* Options of "llmio run" after parsing. Strings are borrowed from argv. */
-struct cli_run_opts {
-    const char *model;
+/* How long one wait slice lasts: the worst-case delay between SIGINT and
+ * the cancel. */
+#define CLI_WAIT_SLICE_MS 100
+
+/* The default of "llmio batch -c". */
+#define CLI_BATCH_CONCURRENCY 16
+
+/* Options of "llmio run" and "llmio batch" after parsing (each command's
+ * table admits its own; the rest stay zero). Strings are borrowed from
+ * argv. */
+struct cli_opts {
+    const char *model; /* batch: the default for lines without one */
     const char *system;
     const char *base_url;
     const char *api_key_env;
@@ -43,7 +53,15 @@ struct cli_run_opts {
     bool has_temperature;
     double temperature;
     int64_t timeout_ms; /* 0: library default */
-    /* Prompt words, in order; "-" stands for standard input. */
+    /* batch */
+    size_t concurrency;
+    bool as_completed;
+    bool has_retries;
+    int retries;
+    int64_t rpm, tpm; /* 0: no limit */
+    bool progress;
+    /* Remaining words, in order. run: the prompt ("-" stands for standard
+     * input); batch: the input FILE, if any. */
     const char *const *words;
     size_t nwords;
 };
@@ -71,8 +89,23 @@ const struct cli_command *cli_find_command(const char *name);
  * usage error it prints one line with a hint to stderr and returns false.
  * Sets *WANT_HELP (and returns true) for -h/--help.
  */
-bool cli_parse_run(int argc, char **argv, struct cli_run_opts *opts,
+bool cli_parse_run(int argc, char **argv, struct cli_opts *opts,
                    bool *want_help);
+/* The same for "llmio batch": at most one word (the input file); a
+ * concurrency left unset becomes CLI_BATCH_CONCURRENCY. */
+bool cli_parse_batch(int argc, char **argv, struct cli_opts *opts,
+                     bool *want_help);
+
+/* client.c */
+
+/*
+ * cli_configure_client - apply the client-level options of O (base URL and
+ * API key variable, aimed at O->model's provider) to C. Prints a one-line
+ * error naming the option on failure (CMD in the hint).
+ * Returns:  0, or the exit code.
+ */
+int cli_configure_client(llmio_client *c, const char *cmd,
+                         const struct cli_opts *o);
 
 /* prompt.c */
 
@@ -121,12 +154,28 @@ void cli_print_status(llmio_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * cli_json_str - write S to F as a JSON string literal (quotes included),
+ * escaping what RFC 8259 requires; invalid UTF-8 bytes become U+FFFD so
+ * the line stays valid JSON.
+ */
+void cli_json_str(FILE *f, const char *s);
+
+/* interrupt.c: SIGINT sets a flag (once; a second ^C kills). */
+void cli_sigint_catch(void);
+void cli_sigint_restore(void);
+bool cli_sigint_seen(void);
+
 /* help.c */
 void cli_help_main(FILE *out);
 void cli_help_run(FILE *out);
+void cli_help_batch(FILE *out);
 void cli_help_exit_codes(FILE *out);
 
 /* run.c */
 int cli_cmd_run(int argc, char **argv);
+
+/* batch.c */
+int cli_cmd_batch(int argc, char **argv);
 
 #endif

@@ -63,6 +63,48 @@ void cli_help_run(FILE *out)
     cli_help_exit_codes(out);
 }
 
+void cli_help_batch(FILE *out)
+{
+    fputs(
+        "usage: llmio batch [options] [FILE]\n"
+        "\n"
+        "Run every request of a JSONL file (or stdin, or '-') and write one\n"
+        "JSON result per request to stdout. Lines are read as slots free up,\n"
+        "so a file of any size runs in bounded memory. Blank lines are\n"
+        "skipped. A line is a Chat Completions body, e.g.\n"
+        "  {\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", ...}]}\n"
+        "  {\"prompt\": \"Hello\", \"max_tokens\": 50}        (model from -m)\n"
+        "or an OpenAI Batch API line {\"custom_id\", \"method\", \"url\", \"body\"}.\n"
+        "\n"
+        "options:\n"
+        "  -m, --model MODEL      model for lines without \"model\"\n"
+        "  -c, --concurrency N    requests in flight at once (default 16)\n"
+        "      --as-completed     write results as they finish (default:\n"
+        "                         input order)\n"
+        "      --retries N        retry transient failures up to N times\n"
+        "                         (default 2)\n"
+        "      --timeout SEC      per-request total timeout, retries included\n"
+        "      --rpm N            at most N requests per minute\n"
+        "      --tpm N            at most N tokens per minute (estimated)\n"
+        "      --progress         counts on stderr every second\n"
+        "      --base-url URL     server base URL, e.g. http://host:8080/v1\n"
+        "      --api-key-env VAR  read the API key from $VAR\n"
+        "  -H, --header 'N: v'    add an HTTP header to every request\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "Each result line: {\"index\": I, \"line\": N, [\"custom_id\": ...,]\n"
+        "\"status\": \"OK\", \"response\": {...}} or, for a failure,\n"
+        "\"status\": \"E_...\", \"error\": {\"message\", \"http_status\",\n"
+        "\"provider_type\", \"provider_code\", \"attempts\", \"retry_after_ms\",\n"
+        "\"request_id\"}. A bad line is its own E_INVALID result; the rest go on.\n"
+        "Exit code: 0 when all succeeded, else the code below of the failed\n"
+        "line with the lowest number; 130 when SIGINT cancelled the batch\n"
+        "(every request started is still written, as E_CANCELLED).\n"
+        "\n",
+        out);
+    cli_help_exit_codes(out);
+}
+
 /* One row of the exit-code table. */
 struct exit_row {
     int code;

@@ -2,8 +2,8 @@
  * main.c - entry point of the llmio CLI: global flags and the command
  * table.
  *
- * A command is one row of cli_commands; "chat" and "batch" will be new
- * rows with their own file, nothing else changes. Global flags
+ * A command is one row of cli_commands with its own file (run.c,
+ * batch.c); "chat" will be a new row, nothing else changes. Global flags
  * (--version, --help) come before the command name.
  */
 #include "cli.h"
@@ -25,6 +25,8 @@ static void help_version(FILE *out)
 
 const struct cli_command cli_commands[] = {
     {"run", cli_cmd_run, "send one prompt and print the reply", cli_help_run},
+    {"batch", cli_cmd_batch, "run a JSONL file of requests, JSONL results out",
+     cli_help_batch},
     {"help", cmd_help, "show help for a command", help_help},
     {"version", cmd_version, "print the version", help_version},
 };

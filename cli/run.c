@@ -11,21 +11,8 @@
  */
 #include "cli.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* How long one wait slice lasts: the worst-case delay between SIGINT and
- * the cancel. */
-#define WAIT_SLICE_MS 100
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 /* State shared with the stream callback through the future's user. */
 struct run_state {
@@ -47,60 +34,9 @@ static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
     return 0;
 }
 
-/*
- * provider_of - the provider part of MODEL ("openai" for "openai/gpt-4o",
- * NULL for a bare model, which the library reads as openai), copied into
- * BUF. The CLI needs it only to aim --base-url and --api-key-env at the
- * provider the request will use.
- */
-static const char *provider_of(const char *model, char *buf, size_t cap)
-{
-    const char *slash = strchr(model, '/');
-    if (slash == NULL || (size_t)(slash - model) >= cap) {
-        return NULL;
-    }
-    memcpy(buf, model, (size_t)(slash - model));
-    buf[slash - model] = '\0';
-    return buf;
-}
-
-/* Applies the client-level options. Returns the exit code (0 on success)
- * after printing any error. */
-static int configure_client(llmio_client *c, const struct cli_run_opts *o)
-{
-    char pbuf[64];
-    const char *provider = provider_of(o->model, pbuf, sizeof pbuf);
-    llmio_status st;
-    if (o->base_url != NULL) {
-        st = llmio_client_set_base_url(c, provider, o->base_url);
-        if (st != LLMIO_OK) {
-            return cli_usage_error("run",
-                                   "--base-url '%s' refused: %s (http or "
-                                   "https URL, and a known provider)",
-                                   o->base_url, llmio_status_str(st));
-        }
-    }
-    if (o->api_key_env != NULL) {
-        /* The key itself is never printed, not even in this error path:
-         * only the variable's name is. */
-        const char *key = getenv(o->api_key_env);
-        if (key == NULL || key[0] == '\0') {
-            return cli_usage_error("run",
-                                   "--api-key-env: $%s is not set or empty",
-                                   o->api_key_env);
-        }
-        st = llmio_client_set_api_key(c, provider, key);
-        if (st != LLMIO_OK) {
-            cli_print_status(st, "--api-key-env: the key was refused");
-            return llmio_status_exit_code(st);
-        }
-    }
-    return CLI_EXIT_OK;
-}
-
 /* Builds the request. Setter errors are sticky, so one check at the end
  * (llmio_request_error) reports the first, naming its field. */
-static llmio_request *build_request(const struct cli_run_opts *o,
+static llmio_request *build_request(const struct cli_opts *o,
                                     const char *prompt, struct run_state *s)
 {
     llmio_request *r = llmio_request_new(o->model);
@@ -134,27 +70,20 @@ static llmio_request *build_request(const struct cli_run_opts *o,
  * once F is done, or the error that stopped the wait itself. */
 static llmio_status wait_interruptible(llmio_future *f)
 {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    /* A second ^C falls through to the default action and kills us, in
-     * case the cancel itself were ever to hang. */
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    cli_sigint_catch();
     bool cancelled = false;
     llmio_status st;
     for (;;) {
-        st = llmio_future_wait(f, WAIT_SLICE_MS);
+        st = llmio_future_wait(f, CLI_WAIT_SLICE_MS);
         if (st != LLMIO_E_TIMEOUT) {
             break;
         }
-        if (interrupted && !cancelled) {
+        if (cli_sigint_seen() && !cancelled) {
             llmio_future_cancel(f);
             cancelled = true;
         }
     }
-    sigaction(SIGINT, &old, NULL);
+    cli_sigint_restore();
     return st;
 }
 
@@ -167,7 +96,7 @@ static int report(llmio_future *f, struct run_state *s, bool streamed)
             cli_out_end(&s->out);
         }
         cli_print_error(llmio_future_error(f));
-        if (st == LLMIO_E_CANCELLED && interrupted) {
+        if (st == LLMIO_E_CANCELLED && cli_sigint_seen()) {
             return CLI_EXIT_INTERRUPTED;
         }
         return llmio_status_exit_code(st);
@@ -189,7 +118,7 @@ static int report(llmio_future *f, struct run_state *s, bool streamed)
 
 int cli_cmd_run(int argc, char **argv)
 {
-    struct cli_run_opts o;
+    struct cli_opts o;
     bool want_help;
     if (!cli_parse_run(argc, argv, &o, &want_help)) {
         return CLI_EXIT_USAGE;
@@ -218,7 +147,7 @@ int cli_cmd_run(int argc, char **argv)
         rc = llmio_status_exit_code(st);
         goto done;
     }
-    rc = configure_client(c, &o);
+    rc = cli_configure_client(c, "run", &o);
     if (rc != CLI_EXIT_OK) {
         goto done;
     }
