@@ -778,3 +778,27 @@ def test_maritaca_and_azure_model_strings(private_mock):
     assert e[1]["path"] == "/openai/deployments/gpt4o-prod/chat/completions"
     assert e[1]["query"] == "api-version=2025-01-01-preview"
     assert e[1]["headers"]["api-key"] == "***"
+
+
+def test_structured_output_other_providers(private_mock):
+    """The same response_format on gemini/ and ollama/ (their own schema
+    fields); anthropic/ has no JSON mode: a typed UnsupportedError."""
+    root = private_mock.root
+    c = llmio.Client(api_key={"anthropic": "sk-ant", "gemini": "g-key"},
+                     base_url={"anthropic": root, "gemini": root + "/v1beta",
+                               "ollama": root})
+    schema = {"type": "object", "properties": {"title": {"type": "string"}},
+              "required": ["title"]}
+    rf = {"type": "json_schema", "json_schema": {"name": "b", "schema": schema}}
+    sc = scenario('text={"title":"Dune"}')
+    with c:
+        for m in ("gemini/gemini-2.0-flash", "ollama/llama3"):
+            r = c.chat(m, "book?", response_format=rf, headers=sc)
+            assert json.loads(r.text) == {"title": "Dune"}
+        with pytest.raises(llmio.UnsupportedError, match="response_format"):
+            c.chat("anthropic/claude-3-5-haiku-latest", "book?",
+                   response_format=rf, max_tokens=20)
+    gem, oll = private_mock.bodies()
+    assert gem["generationConfig"]["responseJsonSchema"] == schema
+    assert gem["generationConfig"]["responseMimeType"] == "application/json"
+    assert oll["format"] == schema
