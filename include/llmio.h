@@ -396,6 +396,10 @@ typedef struct llmio_attempt_info {
                            "insufficient quota", "stream data delivered",
                            "max attempts", "retry-after too long",
                            "deadline" */
+    const char *model;  /* [borrowed] the model string this attempt used,
+                           e.g. "anthropic/claude-sonnet-4-5" */
+    int fallback;       /* 0: the request's model; i: its i-th fallback */
+    bool hedge;         /* the attempt is a hedge (second request) */
 } llmio_attempt_info;
 
 /*
@@ -442,6 +446,26 @@ LLMIO_API llmio_status llmio_client_set_max_concurrency(llmio_client *c,
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n);
+
+/* Hedged requests: see llmio_request_set_hedge(). */
+typedef enum llmio_hedge_mode {
+    LLMIO_HEDGE_OFF = 0,   /* one request at a time */
+    LLMIO_HEDGE_FIXED = 1, /* hedge after DELAY_MS */
+    LLMIO_HEDGE_P95 = 2    /* hedge after the p95 time to first token seen
+                              for the model on this client (once 20
+                              answers were timed; DELAY_MS until then) */
+} llmio_hedge_mode;
+
+/*
+ * llmio_client_set_hedge - the hedging default for requests that do not
+ * call llmio_request_set_hedge (default LLMIO_HEDGE_OFF).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL, unknown mode, DELAY_MS <= 0
+ *           with hedging on).
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_hedge(llmio_client *c,
+                                              llmio_hedge_mode mode,
+                                              int64_t delay_ms);
 
 /*
  * llmio_client_set_rate_limit - limit the requests (RPM) and tokens (TPM)
@@ -853,6 +877,76 @@ LLMIO_API llmio_status llmio_request_set_retry(llmio_request *r,
 LLMIO_API llmio_status llmio_request_set_stream_restart(llmio_request *r,
                                                         bool on);
 
+/* ---- fallbacks and hedged requests (docs/internals/resilience.md) ---- */
+
+/* Failure classes that move a request to a fallback model (bit mask). A
+ * class applies once the failed model's own retries are spent. */
+typedef enum llmio_fallback_on {
+    LLMIO_FALLBACK_CONTEXT_LENGTH = 1, /* LLMIO_E_CONTEXT_LENGTH: the prompt
+                                          is over the model's window */
+    LLMIO_FALLBACK_OUTAGE = 2,      /* E_OVERLOADED, E_SERVER, E_CONNECT,
+                                       E_TLS, E_NETWORK, E_TIMEOUT */
+    LLMIO_FALLBACK_RATE_LIMIT = 4,  /* E_RATE_LIMIT (key exhausted, quota,
+                                       Retry-After too long) */
+    LLMIO_FALLBACK_AUTH = 8,        /* E_AUTH */
+    LLMIO_FALLBACK_BAD_REQUEST = 16, /* E_BAD_REQUEST, E_HTTP */
+    /* Context length, outage and rate limit: what another model can fix. */
+    LLMIO_FALLBACK_DEFAULT = 7,
+    LLMIO_FALLBACK_ANY = 31
+} llmio_fallback_on;
+
+/*
+ * llmio_request_add_fallback - append MODEL to the request's ordered
+ * fallback list (at most 8). When the request's model (or the fallback
+ * in use) fails for good with a status in a class of ON, the request
+ * moves on to the first later fallback whose ON has that class; none
+ * left, the request fails. So a list can hold a bigger model for
+ * LLMIO_FALLBACK_CONTEXT_LENGTH and another provider for
+ * LLMIO_FALLBACK_OUTAGE, and a context-length failure skips the latter.
+ * Nothing falls back after stream data reached the user, on a cancel, an
+ * abort or a local error, nor past the TOTAL timeout (which counts from
+ * submit across every model). Each model gets the client's retries.
+ * llmio_submit serialises the request for every model at once (each
+ * provider's own body; unknown providers fail there, naming
+ * "fallbacks[i].model"), so the builder may still be freed right away.
+ * The response names the model that served it
+ * (llmio_response_served_by); a final error's message lists every model
+ * tried with its status; the attempt hook sees each model's attempts.
+ *
+ * Params:   model  [copied] "provider/model", any provider.
+ *           on     a non-empty set of LLMIO_FALLBACK_* bits.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID ("fallbacks[i].model",
+ *           "fallbacks[i].on", more than 8), LLMIO_E_NOMEM.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_add_fallback(llmio_request *r,
+                                                  const char *model,
+                                                  unsigned on);
+
+/*
+ * llmio_request_set_hedge - send a second, identical request when the
+ * first has not answered after a delay (MODE). "Answered" is the first
+ * byte of a 2xx body, or for a stream the first content delta (text,
+ * reasoning, refusal, tool call, logprob or finish). Whichever request
+ * answers first wins: the other is cancelled at once (its connection
+ * closed) and the caller sees only the winner's deltas and response; the
+ * future still completes exactly once, and cancelling it cancels both.
+ * If one of the two fails before either answered, the other carries on
+ * alone. One hedge per model (a fallback model may hedge again). Both
+ * requests count: llmio_response_hedges() says a hedge was sent, its
+ * prompt was billed like the winner's and its completion tokens are
+ * unknown (it was cancelled); each request takes a concurrency slot.
+ * Overrides the client's default (llmio_client_set_hedge).
+ *
+ * Params:   mode      LLMIO_HEDGE_OFF, _FIXED or _P95.
+ *           delay_ms  > 0 unless MODE is OFF.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID ("hedge").
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_hedge(llmio_request *r,
+                                               llmio_hedge_mode mode,
+                                               int64_t delay_ms);
+
 /* ===================================================================== */
 /* Responses and stream deltas                                            */
 /* ===================================================================== */
@@ -981,6 +1075,20 @@ LLMIO_API size_t llmio_response_logprobs(const llmio_response *r,
 LLMIO_API const char *llmio_response_logprob(const llmio_response *r,
                                              size_t choice, size_t i,
                                              double *logprob);
+/*
+ * llmio_response_served_by - the model string that served R, as the
+ * request named it ("openai/gpt-4o-mini", or the fallback used).
+ * Params:   index  [out] nullable; 0 for the request's own model, i for
+ *                  its i-th fallback.
+ * Returns:  [borrowed] from R's future; NULL for a NULL R.
+ * Since:    0.2
+ */
+LLMIO_API const char *llmio_response_served_by(const llmio_response *r,
+                                               int *index);
+/* Hedge requests sent for R that lost and were cancelled (0 or more: one
+ * per model tried with hedging). Each was billed the prompt tokens of
+ * R's usage at most; its completion tokens are unknown. Since 0.2. */
+LLMIO_API int llmio_response_hedges(const llmio_response *r);
 /* Usage (all -1 when the provider reported none). */
 LLMIO_API llmio_usage llmio_response_usage(const llmio_response *r);
 /* The response as JSON: the provider's body for a non-streaming request,

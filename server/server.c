@@ -358,6 +358,13 @@ static void on_readable(struct server *s, struct conn *c)
     if (n == 0) {
         c->peer_closed = true;
         set_mask(s, c, c->mask & ~(uint32_t)(EPOLLIN | EPOLLRDHUP));
+        if (c->busy && c->out_pos == c->out.len) {
+            /* Gone while its answer waits on a timer (ttft, pacing):
+             * like nginx (499), stop at once rather than at the next
+             * write, so a client's cancel shows in the stats now. */
+            conn_close(s, c, false);
+            return;
+        }
         if (!c->busy || c->stalled) {
             process(s, c);
             if (!c->busy && c->out_pos == c->out.len) {

@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "request.h"
+#include "route.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,7 @@ void llmio__client_destroy(struct llmio_client *c)
         }
     }
     llmio__client_run_ready(c);
+    llmio__route_client_free(c);
     llmio__engine_free(c);
     llmio__limiter_cleanup(&c->limiter);
     llmio__loop_cleanup(c);
@@ -477,7 +479,8 @@ LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n)
     return LLMIO_OK;
 }
 
-/* ---- rate limits (limiter.c) ----------------------------------------------- */
+/* ---- rate limits (limiter.c) -----------------------------------------------
+ */
 
 /* A scope names a known provider (before any '/'), or is NULL/"". */
 static bool scope_ok(const char *scope)
@@ -515,6 +518,20 @@ LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
 LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name)
 {
     return llmio__limiter_unlink(name);
+}
+
+LLMIO_API llmio_status llmio_client_set_hedge(llmio_client *c,
+                                              llmio_hedge_mode mode,
+                                              int64_t delay_ms)
+{
+    if (c == NULL || (int)mode < LLMIO_HEDGE_OFF ||
+        (int)mode > LLMIO_HEDGE_P95 ||
+        (mode != LLMIO_HEDGE_OFF && delay_ms <= 0)) {
+        return LLMIO_E_INVALID;
+    }
+    c->hedge_mode = mode;
+    c->hedge_delay_ms = delay_ms;
+    return LLMIO_OK;
 }
 
 LLMIO_API void llmio_client_set_user(llmio_client *c, void *user,
@@ -578,17 +595,17 @@ static bool named_in(const char *h, char *const *list, size_t n)
  */
 static llmio_status merge_headers(struct llmio_client *c,
                                   const struct llmio_request *r,
-                                  struct llmio_future *f)
+                                  struct llmio__http_req *http)
 {
     if (c->nheaders == 0 && r->nheaders == 0) {
         return LLMIO_OK;
     }
     struct llmio__buf nb;
-    llmio__buf_init(&nb, &f->alloc, f->http.headers.max);
+    llmio__buf_init(&nb, http->headers.alloc, http->headers.max);
     size_t n = 0;
     llmio_status st = LLMIO_OK;
-    const char *p = llmio__buf_cstr(&f->http.headers);
-    for (size_t i = 0; i < f->http.nheaders && st == LLMIO_OK; i++) {
+    const char *p = llmio__buf_cstr(&http->headers);
+    for (size_t i = 0; i < http->nheaders && st == LLMIO_OK; i++) {
         size_t l = strlen(p);
         if (!named_in(p, c->headers, c->nheaders) &&
             !named_in(p, r->headers, r->nheaders)) {
@@ -608,10 +625,10 @@ static llmio_status merge_headers(struct llmio_client *c,
         st = llmio__buf_append(&nb, r->headers[i], strlen(r->headers[i]) + 1);
         n++;
     }
-    if (f->http.headers.data != NULL) {
-        llmio__secure_zero(f->http.headers.data, f->http.headers.cap);
+    if (http->headers.data != NULL) {
+        llmio__secure_zero(http->headers.data, http->headers.cap);
     }
-    llmio__buf_cleanup(&f->http.headers);
+    llmio__buf_cleanup(&http->headers);
     if (st != LLMIO_OK) {
         if (nb.data != NULL) {
             llmio__secure_zero(nb.data, nb.cap);
@@ -619,8 +636,54 @@ static llmio_status merge_headers(struct llmio_client *c,
         llmio__buf_cleanup(&nb);
         return st;
     }
-    f->http.headers = nb;
-    f->http.nheaders = n;
+    http->headers = nb;
+    http->nheaders = n;
+    return LLMIO_OK;
+}
+
+llmio_status llmio__client_build(struct llmio_client *c,
+                                 const struct llmio_request *r,
+                                 const char *model, struct llmio__arena *arena,
+                                 const struct llmio__provider **pout,
+                                 struct llmio__http_req *out,
+                                 struct llmio__rl_ticket *rl, llmio_error *e)
+{
+    const char *rest = NULL;
+    const struct llmio__provider *p =
+        llmio__provider_for_model(model, &rest, e);
+    *pout = p;
+    if (p == NULL) {
+        e->code = LLMIO_E_UNSUPPORTED;
+        return LLMIO_E_UNSUPPORTED;
+    }
+    struct llmio__provider_cfg cfg;
+    llmio_status st = resolve(c, p, &cfg);
+    if (st == LLMIO_OK && r->is_embedding) {
+        /* The engine runs it as an ordinary non-streaming request with
+         * the provider's embedding operations (embed.c). */
+        st = llmio__embed_provider(p, arena, pout, e);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+    }
+    if (st == LLMIO_OK) {
+        st = (*pout)->build_request(r, rest, &cfg, out, e);
+        if (st != LLMIO_OK) {
+            return st;
+        }
+        st = merge_headers(c, r, out);
+    }
+    if (st != LLMIO_OK) {
+        set_err(e, st, NULL);
+        return st;
+    }
+    /* The rate-limit ticket: keyed by provider, model and API key, the
+     * estimate from the body (the caller sets its owner). */
+    llmio__limiter_prepare(
+        &c->limiter, rl, NULL, p->name, rest, cfg.api_key, out->body.len,
+        r->has_max_completion_tokens ? r->max_completion_tokens
+        : r->has_max_tokens          ? r->max_tokens
+                                     : 0);
     return LLMIO_OK;
 }
 
@@ -658,25 +721,15 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
     llmio_error scratch;
     llmio_error *e = err != NULL ? err : &scratch;
     set_err(e, LLMIO_OK, "");
-    const char *rest = NULL;
-    const struct llmio__provider *p =
-        llmio__provider_for_model(r->model, &rest, e);
-    if (p == NULL) {
-        e->code = LLMIO_E_UNSUPPORTED;
-        return LLMIO_E_UNSUPPORTED;
-    }
-    struct llmio__provider_cfg cfg;
-    llmio_status st = resolve(c, p, &cfg);
-    if (st != LLMIO_OK) {
-        set_err(err, st, NULL);
-        return st;
+    if (llmio__route_wanted(c, r)) {
+        /* Fallbacks or hedging: child futures behind this one (route.c). */
+        return llmio__route_submit(c, r, done, user, out, e);
     }
     struct llmio_future *f = llmio__future_new(c);
     if (f == NULL) {
         set_err(err, LLMIO_E_NOMEM, NULL);
         return LLMIO_E_NOMEM;
     }
-    f->provider = p;
     f->done = done;
     f->user = user;
     f->stream = r->stream;
@@ -686,28 +739,22 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
             r->timeouts_ms[k] > 0 ? r->timeouts_ms[k] : c->timeouts_ms[k];
     }
     f->retry = r->retry;
-    llmio__response_init(&f->resp, &f->alloc, &f->arena, p->name,
-                         c->max_response);
-    if (r->is_embedding) {
-        /* The engine runs it as an ordinary non-streaming request with
-         * the provider's embedding operations (embed.c). */
-        st = llmio__embed_provider(p, &f->arena, &f->provider, e);
-    }
+    llmio__response_init(&f->resp, &f->alloc, &f->arena, NULL, c->max_response);
+    const struct llmio__provider *p = NULL;
+    llmio_status st =
+        llmio__client_build(c, r, r->model, &f->arena, &p, &f->http, &f->rl, e);
     if (st == LLMIO_OK) {
-        st = f->provider->build_request(r, rest, &cfg, &f->http, e);
-    }
-    if (st == LLMIO_OK) {
-        st = merge_headers(c, r, f);
-        if (st != LLMIO_OK) {
+        f->provider = p;
+        f->resp.provider = p->name;
+        /* The response names it (llmio_response_served_by). */
+        f->model = llmio__arena_strndup(&f->arena, r->model, strlen(r->model));
+        if (f->model == NULL) {
+            st = LLMIO_E_NOMEM;
             set_err(e, st, NULL);
         }
     }
     if (st == LLMIO_OK) {
-        llmio__limiter_prepare(&c->limiter, &f->rl, f, p->name, rest,
-                               cfg.api_key, f->http.body.len,
-                               r->has_max_completion_tokens
-                                   ? r->max_completion_tokens
-                                   : r->has_max_tokens ? r->max_tokens : 0);
+        f->rl.owner = f;
         st = llmio__engine_start(c, f);
         if (st != LLMIO_OK) {
             set_err(e, st, NULL);

@@ -90,6 +90,17 @@ struct llmio_future {
     struct llmio__qdelta *qhead, *qtail;
     bool qcurrent; /* a delta was handed out and is still borrowed */
 
+    /* Fallbacks and hedging (route.c). A routed request's own future
+     * runs no transfer: ROUTE drives internal child futures (one per model
+     * tried, plus a hedge), each with PARENT pointing back. */
+    const char *model;           /* the model string as requested (arena) */
+    struct llmio__route *route;  /* the caller's future of a routed request */
+    struct llmio_future *parent; /* a child: the caller's future */
+    bool internal;               /* a child: not counted in npending */
+    int route_slot;              /* a child: 0 the model's request, 1 hedge */
+    int route_step;              /* a child: 0 the request's model, i its
+                                    i-th fallback */
+
     /* Client lists: every not-yet-DONE future, and the ready queue. */
     struct llmio_future *prev, *next;
     struct llmio_future *ready_next;
@@ -167,6 +178,10 @@ struct llmio_client {
     /* Rate limits: scopes, buckets, lanes of waiting requests (limiter.c;
      * engine.c parks and wakes the requests). */
     struct llmio__limiter limiter;
+    /* Hedging default, hedge timers and latency samples (route.c). */
+    llmio_hedge_mode hedge_mode;
+    int64_t hedge_delay_ms;
+    struct llmio__routes *routes; /* NULL until a request is routed */
 };
 
 /* ---- clock (loop.c) ---------------------------------------------------- */
@@ -209,6 +224,33 @@ void llmio__future_unref(struct llmio_future *f);
 void llmio__future_cancel_internal(struct llmio_future *f);
 /* The stream sink given to providers: CTX is the future. */
 llmio_status llmio__future_sink(void *ctx, const llmio_delta *d);
+/* Hands D to F's user: its stream callback or its pull queue (F's
+ * response is not touched). Returns what the sink returns. */
+llmio_status llmio__future_deliver(struct llmio_future *f,
+                                   const llmio_delta *d);
+/* A deep copy of D in A, or NULL (allocation failed). */
+struct llmio__qdelta *llmio__delta_copy(struct llmio__arena *a,
+                                        const llmio_delta *d);
+/* Request snapshot buffers, bounded as a future's are; _cleanup zeroes
+ * the headers (they hold the API key) before releasing them. */
+void llmio__http_req_init(struct llmio__http_req *h,
+                          const llmio_allocator *alloc);
+void llmio__http_req_cleanup(struct llmio__http_req *h);
+
+/* ---- client.c ---------------------------------------------------------- */
+
+/* Serialises R for MODEL (the request's model or a fallback) into OUT
+ * (initialised by llmio__http_req_init): provider lookup, settings,
+ * the provider's build_request, client and request headers merged in,
+ * and RL prepared for the rate limiter (owner unset). *P gets the
+ * provider (an embedding request's operations live in ARENA). On failure
+ * ERR names the problem. */
+llmio_status llmio__client_build(struct llmio_client *c,
+                                 const struct llmio_request *r,
+                                 const char *model, struct llmio__arena *arena,
+                                 const struct llmio__provider **p,
+                                 struct llmio__http_req *out,
+                                 struct llmio__rl_ticket *rl, llmio_error *err);
 
 /* ---- engine.c ---------------------------------------------------------- */
 

@@ -33,6 +33,7 @@
 #include "alloc.h"
 #include "http.h"
 #include "json.h"
+#include "route.h"
 #include "sse.h"
 
 #include <curl/curl.h>
@@ -485,6 +486,9 @@ static void classify(struct llmio__xfer *t)
                      strcmp(t->hdrs.content_type, "application/json") == 0);
     llmio__buf_reset(&t->body);
     t->body.max = t->ok2xx ? f->client->max_response : ERROR_BODY_MAX;
+    if (t->ok2xx && f->parent != NULL) {
+        llmio__route_answered(f); /* hedging: the first to answer wins */
+    }
 }
 
 static llmio_status stream_ctx_init(struct llmio__xfer *t)
@@ -1126,10 +1130,18 @@ static void report_attempt(struct llmio_client *c, struct llmio_future *f,
     if (c->attempt_cb == NULL || c->freeing) {
         return;
     }
-    llmio_attempt_info info = {f->attempts, st, f->err.http_status,
-                               d->retry ? d->delay_ms : -1, d->why};
+    llmio_attempt_info info = {.attempt = f->attempts,
+                               .status = st,
+                               .http_status = f->err.http_status,
+                               .delay_ms = d->retry ? d->delay_ms : -1,
+                               .why = d->why};
+    /* A routed request's child reports as the caller's future. */
+    struct llmio_future *uf = llmio__route_attempt(f, &info);
+    if (uf == NULL) {
+        return;
+    }
     c->in_callback++;
-    c->attempt_cb(f, &info, c->attempt_user);
+    c->attempt_cb(uf, &info, c->attempt_user);
     c->in_callback--;
 }
 

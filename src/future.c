@@ -23,6 +23,7 @@
 #include "client.h"
 
 #include "alloc.h"
+#include "route.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,9 +51,7 @@ struct llmio_future *llmio__future_new(struct llmio_client *c)
      * text buffer by max_response, this bounds the rest. */
     llmio__arena_init(&f->arena, &f->alloc, 0);
     llmio__arena_init(&f->qarena, &f->alloc, QUEUE_MAX);
-    llmio__buf_init(&f->http.url, &f->alloc, URL_MAX);
-    llmio__buf_init(&f->http.headers, &f->alloc, HEADERS_MAX);
-    llmio__buf_init(&f->http.body, &f->alloc, BODY_MAX);
+    llmio__http_req_init(&f->http, &f->alloc);
     f->next = c->pending;
     if (c->pending != NULL) {
         c->pending->prev = f;
@@ -74,21 +73,41 @@ static void unlink_pending(struct llmio_client *c, struct llmio_future *f)
     }
     f->prev = NULL;
     f->next = NULL;
-    c->npending--;
+    if (!f->internal) {
+        c->npending--;
+    }
+}
+
+void llmio__http_req_init(struct llmio__http_req *h,
+                          const llmio_allocator *alloc)
+{
+    llmio__buf_init(&h->url, alloc, URL_MAX);
+    llmio__buf_init(&h->headers, alloc, HEADERS_MAX);
+    llmio__buf_init(&h->body, alloc, BODY_MAX);
+    h->nheaders = 0;
+}
+
+void llmio__http_req_cleanup(struct llmio__http_req *h)
+{
+    llmio__buf_cleanup(&h->url);
+    /* The headers carry the API key. */
+    if (h->headers.data != NULL) {
+        llmio__secure_zero(h->headers.data, h->headers.cap);
+    }
+    llmio__buf_cleanup(&h->headers);
+    llmio__buf_cleanup(&h->body);
+    h->nheaders = 0;
 }
 
 static void release(struct llmio_future *f)
 {
+    if (f->route != NULL) {
+        llmio__route_free(f);
+    }
     llmio__response_cleanup(&f->resp);
     llmio__arena_cleanup(&f->arena);
     llmio__arena_cleanup(&f->qarena);
-    llmio__buf_cleanup(&f->http.url);
-    /* The headers carry the API key. */
-    if (f->http.headers.data != NULL) {
-        llmio__secure_zero(f->http.headers.data, f->http.headers.cap);
-    }
-    llmio__buf_cleanup(&f->http.headers);
-    llmio__buf_cleanup(&f->http.body);
+    llmio__http_req_cleanup(&f->http);
     llmio_allocator a = f->alloc;
     llmio__free(&a, f);
 }
@@ -123,6 +142,10 @@ void llmio__future_complete(struct llmio_future *f, llmio_status st,
     }
     if (f->err.attempts == 0 && f->err.http_status != 0) {
         f->err.attempts = 1;
+    }
+    if (st == LLMIO_OK) {
+        f->resp.served_by = f->model;
+        f->resp.served_index = f->route_step;
     }
     f->status = st;
     f->state = LLMIO__F_COMPLETING;
@@ -185,23 +208,26 @@ void llmio__future_cancel_internal(struct llmio_future *f)
         f->stop_status == LLMIO_E_ABORTED) {
         return;
     }
+    if (f->route != NULL) {
+        llmio__route_cancel(f); /* its children, then itself */
+        return;
+    }
     llmio__engine_stop(f->client, f, LLMIO_E_CANCELLED);
 }
 
-/* Deep-copies D into the pull queue. */
-static llmio_status queue_push(struct llmio_future *f, const llmio_delta *d)
+struct llmio__qdelta *llmio__delta_copy(struct llmio__arena *a,
+                                        const llmio_delta *d)
 {
-    struct llmio__arena *a = &f->qarena;
     struct llmio__qdelta *q = llmio__arena_calloc(a, sizeof *q);
     if (q == NULL) {
-        goto fail;
+        return NULL;
     }
     q->d = *d;
 #define COPY_(field)                                                           \
     if (d->field != NULL) {                                                    \
         q->d.field = llmio__arena_strndup(a, d->field, strlen(d->field));      \
         if (q->d.field == NULL) {                                              \
-            goto fail;                                                         \
+            return NULL;                                                       \
         }                                                                      \
     }
     COPY_(tool_id)
@@ -214,7 +240,7 @@ static llmio_status queue_push(struct llmio_future *f, const llmio_delta *d)
     if (d->text != NULL) {
         q->d.text = llmio__arena_strndup(a, d->text, d->text_len);
         if (q->d.text == NULL) {
-            goto fail;
+            return NULL;
         }
     }
     if (d->usage != NULL) {
@@ -224,6 +250,17 @@ static llmio_status queue_push(struct llmio_future *f, const llmio_delta *d)
     if (d->restart != NULL) {
         q->restart = *d->restart;
         q->d.restart = &q->restart;
+    }
+    return q;
+}
+
+/* Deep-copies D into the pull queue. */
+static llmio_status queue_push(struct llmio_future *f, const llmio_delta *d)
+{
+    struct llmio__arena *a = &f->qarena;
+    struct llmio__qdelta *q = llmio__delta_copy(a, d);
+    if (q == NULL) {
+        goto fail;
     }
     if (f->qhead != NULL) {
         f->qtail->next = q;
@@ -274,6 +311,16 @@ llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
     if (!f->stream) {
         return LLMIO_OK;
     }
+    if (f->parent != NULL) {
+        /* A routed request's child: the route picks whose deltas the
+         * caller sees (hedging). */
+        return llmio__route_deliver(f, d);
+    }
+    return llmio__future_deliver(f, d);
+}
+
+llmio_status llmio__future_deliver(struct llmio_future *f, const llmio_delta *d)
+{
     /* From here the user can see the delta: a later failure of this
      * attempt must not be retried, or the text would appear twice, unless
      * the caller opted in to a restart, which reports these counts. */
@@ -288,6 +335,9 @@ llmio_status llmio__future_sink(void *ctx, const llmio_delta *d)
     c->in_callback--;
     if (f->stop_status != LLMIO_OK) {
         return f->stop_status; /* cancelled or freed from the callback */
+    }
+    if (f->state != LLMIO__F_RUNNING) {
+        return LLMIO_E_CANCELLED; /* a routed future, cancelled */
     }
     return rc != 0 ? LLMIO_E_ABORTED : LLMIO_OK;
 }
@@ -311,6 +361,9 @@ LLMIO_API const llmio_response *llmio_future_response(const llmio_future *f)
 {
     if (f == NULL || f->state != LLMIO__F_DONE || f->status != LLMIO_OK) {
         return NULL;
+    }
+    if (f->route != NULL) {
+        return llmio__route_response(f);
     }
     return &f->resp;
 }

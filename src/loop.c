@@ -20,6 +20,7 @@
  * Owns: the epoll, eventfd and timerfd descriptors.
  */
 #include "client.h"
+#include "route.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -153,7 +154,9 @@ static int64_t next_due(struct llmio_client *c)
     if (c->ready_head != NULL || llmio__engine_has_deferred(c)) {
         return 0;
     }
-    return llmio__engine_next_due(c);
+    int64_t due = llmio__engine_next_due(c);
+    int64_t hedge = llmio__route_next_due(c); /* hedged requests */
+    return hedge >= 0 && (due < 0 || hedge < due) ? hedge : due;
 }
 
 static void arm_timerfd(struct llmio_client *c, int64_t due)
@@ -252,6 +255,7 @@ static void drain(int fd)
  * of every dispatch, whichever mode it came from. */
 static void finish_round(struct llmio_client *c)
 {
+    llmio__route_on_timer(c);
     llmio__engine_on_timer(c);
     llmio__engine_harvest(c);
     llmio__client_run_ready(c);

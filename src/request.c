@@ -256,6 +256,9 @@ LLMIO_API void llmio_request_free(llmio_request *r)
     }
     llmio__free(a, r->headers);
     llmio__request_embed_free(r);
+    for (size_t i = 0; i < r->nfallbacks; i++) {
+        llmio__free(a, r->fallbacks[i].model);
+    }
     llmio__free(a, r);
 }
 
@@ -1001,5 +1004,52 @@ LLMIO_API llmio_status llmio_request_set_stream(llmio_request *r,
     r->stream = true;
     r->stream_cb = cb;
     r->include_usage = include_usage;
+    return LLMIO_OK;
+}
+
+/* ---- fallbacks and hedging (applied by route.c) ------------------------ */
+
+LLMIO_API llmio_status llmio_request_add_fallback(llmio_request *r,
+                                                  const char *model,
+                                                  unsigned on)
+{
+    ENTER(r);
+    size_t i = r->nfallbacks;
+    if (i >= LLMIO__MAX_FALLBACKS) {
+        return fail(r, LLMIO_E_INVALID, "fallbacks: at most %d",
+                    LLMIO__MAX_FALLBACKS);
+    }
+    if (on == 0 || (on & ~(unsigned)LLMIO_FALLBACK_ANY) != 0) {
+        return fail(r, LLMIO_E_INVALID,
+                    "fallbacks[%zu].on: not a set of LLMIO_FALLBACK_* bits", i);
+    }
+    if (model == NULL || model[0] == '\0') {
+        return fail(r, LLMIO_E_INVALID, "fallbacks[%zu].model: required", i);
+    }
+    char field[32];
+    snprintf(field, sizeof field, "fallbacks[%zu].model", i);
+    llmio_status st = copy_str(r, field, model, true, &r->fallbacks[i].model);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    r->fallbacks[i].on = on;
+    r->nfallbacks++;
+    return LLMIO_OK;
+}
+
+LLMIO_API llmio_status llmio_request_set_hedge(llmio_request *r,
+                                               llmio_hedge_mode mode,
+                                               int64_t delay_ms)
+{
+    ENTER(r);
+    if ((int)mode < LLMIO_HEDGE_OFF || (int)mode > LLMIO_HEDGE_P95) {
+        return fail(r, LLMIO_E_INVALID, "hedge: unknown mode %d", (int)mode);
+    }
+    if (mode != LLMIO_HEDGE_OFF && delay_ms <= 0) {
+        return fail(r, LLMIO_E_INVALID, "hedge: delay must be > 0 ms");
+    }
+    r->has_hedge = true;
+    r->hedge_mode = mode;
+    r->hedge_delay_ms = delay_ms;
     return LLMIO_OK;
 }

@@ -55,6 +55,9 @@ struct llmio__raw_field {
     char *json;
 };
 
+/* Fallback models a request may name (llmio_request_add_fallback). */
+#define LLMIO__MAX_FALLBACKS 8
+
 struct llmio_request {
     const llmio_allocator *alloc;
     llmio_status error;  /* sticky first error */
@@ -107,6 +110,16 @@ struct llmio_request {
     int64_t dimensions;    /* 0: not set */
     char *encoding_format; /* "float" | "base64"; NULL: not sent */
     char *task_type;       /* Gemini taskType; NULL: not sent */
+
+    /* Fallbacks and hedging (route.c applies them at submit). */
+    struct llmio__fallback {
+        char *model;
+        unsigned on; /* llmio_fallback_on bits */
+    } fallbacks[LLMIO__MAX_FALLBACKS];
+    size_t nfallbacks;
+    bool has_hedge; /* else the client's default */
+    llmio_hedge_mode hedge_mode;
+    int64_t hedge_delay_ms;
 };
 
 /* llmio_request_new with an explicit allocator (NULL: libc): lets a client

@@ -575,6 +575,20 @@ LLMIO_API const char *llmio_response_provider(const llmio_response *r)
     return r != NULL ? r->provider : NULL;
 }
 
+LLMIO_API const char *llmio_response_served_by(const llmio_response *r,
+                                               int *index)
+{
+    if (index != NULL) {
+        *index = r != NULL ? r->served_index : 0;
+    }
+    return r != NULL ? r->served_by : NULL;
+}
+
+LLMIO_API int llmio_response_hedges(const llmio_response *r)
+{
+    return r != NULL ? r->hedges : 0;
+}
+
 LLMIO_API int64_t llmio_response_created(const llmio_response *r)
 {
     return r != NULL ? r->created : 0;

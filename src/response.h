@@ -61,6 +61,11 @@ struct llmio_response {
      * each, contiguous, in the arena. */
     const float *emb;
     size_t nemb, emb_dim;
+    /* Set when the future completes (future.c, route.c): the model string
+     * as requested, its place in the fallback list, hedges that lost. */
+    const char *served_by;
+    int served_index;
+    int hedges;
 };
 
 /* Bounds on what a (possibly hostile) server can make the accumulator
