@@ -35,7 +35,8 @@ __version__ = c_version
 __all__ = ["Client", "Future", "Response", "ToolCall", "Delta", "Usage",
            "Choice", "AttemptInfo", "Stream", "AsyncStream", "Session",
            "Error", "LLMIOTimeoutError", "completion", "acompletion",
-           "function_tool", "shared_rate_limit_unlink"] + \
+           "function_tool", "shared_rate_limit_unlink", "embedding",
+           "aembedding"] + \
     sorted(cls.__name__ for cls in ERRORS.values())
 
 
@@ -272,6 +273,17 @@ class Client(_llmio.Client):
         import asyncio
         return asyncio.ensure_future(self.achat(model, messages, **options))
 
+    def embedding(self, model, input, **options):
+        """Embed INPUT (a str or a list of str): a Response whose
+        .embeddings holds one vector per input, in order. Options:
+        dimensions, encoding_format ("float"/"base64", decoded either
+        way), task_type (Gemini), user, timeout, headers, retries..."""
+        return self.chat(model, None, input=input, **options)
+
+    async def aembedding(self, model, input, **options):
+        """embedding() for asyncio."""
+        return await self.achat(model, None, input=input, **options)
+
     def as_completed(self, requests, *, model=None, concurrency=None,
                      ordered=False, **options):
         """`async for i, r in client.as_completed(reqs, concurrency=8)`:
@@ -326,6 +338,16 @@ async def acompletion(model, messages, **options):
     """Async one-shot chat on a per-thread default client; with
     stream=True the result is an AsyncStream."""
     return await _default_client().achat(model, messages, **options)
+
+
+def embedding(model, input, **options):
+    """Embeddings on the per-thread default client (env configuration)."""
+    return _default_client().embedding(model, input, **options)
+
+
+async def aembedding(model, input, **options):
+    """Async embeddings on the per-thread default client."""
+    return await _default_client().aembedding(model, input, **options)
 
 
 def __getattr__(name):

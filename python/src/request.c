@@ -444,6 +444,7 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
            llmio_request_set_max_completion_tokens(r, n))
     NUM_LL("n", llmio_request_set_n(r, (int)n))
     NUM_LL("seed", llmio_request_set_seed(r, n))
+    NUM_LL("dimensions", llmio_request_set_dimensions(r, n))
     NUM_LL("top_logprobs", llmio_request_set_logprobs(r, true, (int)n))
     NUM_D("temperature", llmio_request_set_temperature(r, d))
     NUM_D("top_p", llmio_request_set_top_p(r, d))
@@ -459,6 +460,47 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
             return -1;
         }
         llmio_request_set_user(r, s);
+        return 0;
+    }
+    if (strcmp(k, "encoding_format") == 0 || strcmp(k, "task_type") == 0) {
+        const char *s = opt_str(v, k, &ok);
+        if (!ok) {
+            return -1;
+        }
+        if (k[0] == 'e') {
+            llmio_request_set_encoding_format(r, s);
+        } else {
+            llmio_request_set_task_type(r, s);
+        }
+        return 0;
+    }
+    if (strcmp(k, "input") == 0) {
+        /* Texts to embed: a str or a list of str. */
+        if (PyUnicode_Check(v)) {
+            llmio_request_add_input(r, PyUnicode_AsUTF8(v));
+            return PyErr_Occurred() ? -1 : 0;
+        }
+        PyObject *seq = PySequence_Fast(v, "input: expected a str or a list");
+        if (!seq) {
+            PyErr_Clear();
+            return invalid("input: expected a str or a list of str, got %s",
+                           Py_TYPE(v)->tp_name);
+        }
+        if (PySequence_Fast_GET_SIZE(seq) == 0) {
+            Py_DECREF(seq);
+            return invalid("input: at least one text is required");
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            char f[48];
+            snprintf(f, sizeof f, "input[%zd]", i);
+            const char *t = opt_str(PySequence_Fast_GET_ITEM(seq, i), f, &ok);
+            if (!ok || !t) {
+                Py_DECREF(seq);
+                return ok ? invalid("%s: expected a str, got None", f) : -1;
+            }
+            llmio_request_add_input(r, t);
+        }
+        Py_DECREF(seq);
         return 0;
     }
     if (strcmp(k, "stop") == 0) {
@@ -655,6 +697,8 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
             goto fail;
         }
         llmio_request_add_message(r, LLMIO_ROLE_USER, prompt);
+    } else if (messages == Py_None) {
+        /* no messages: an embedding request (input=...) */
     } else if (!PyList_Check(messages) && !PyTuple_Check(messages)) {
         invalid("messages: expected a str or a list of dicts, got %s",
                 Py_TYPE(messages)->tp_name);

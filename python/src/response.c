@@ -489,6 +489,38 @@ static PyObject *response_json(PyLlmioResponse *self, void *unused)
     return str_or_none(j, (Py_ssize_t)len);
 }
 
+static PyObject *response_embeddings(PyLlmioResponse *self, void *unused)
+{
+    (void)unused;
+    size_t n = llmio_response_embeddings(self->r);
+    size_t dim = llmio_response_embedding_dim(self->r);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out && i < n; i++) {
+        const float *v = llmio_response_embedding(self->r, i);
+        PyObject *row = PyList_New((Py_ssize_t)dim);
+        for (size_t j = 0; row && j < dim; j++) {
+            PyObject *x = PyFloat_FromDouble((double)v[j]);
+            if (!x) {
+                Py_CLEAR(row);
+                break;
+            }
+            PyList_SET_ITEM(row, (Py_ssize_t)j, x);
+        }
+        if (!row) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t)i, row);
+    }
+    return out;
+}
+
+static PyObject *response_embedding_dim(PyLlmioResponse *self, void *unused)
+{
+    (void)unused;
+    return PyLong_FromSize_t(llmio_response_embedding_dim(self->r));
+}
+
 static PyObject *response_to_dict(PyLlmioResponse *self, PyObject *unused)
 {
     (void)unused;
@@ -563,6 +595,12 @@ static PyGetSetDef response_getset[] = {
     {"reasoning", (getter)response_reasoning, NULL, NULL, NULL},
     {"refusal", (getter)response_refusal, NULL, NULL, NULL},
     {"usage", (getter)response_usage, NULL, "llmio.Usage", NULL},
+    {"embeddings", (getter)response_embeddings, NULL,
+     "list of vectors (lists of float), one per input, in input order; "
+     "[] for a chat response",
+     NULL},
+    {"embedding_dim", (getter)response_embedding_dim, NULL,
+     "floats per vector (0 for a chat response)", NULL},
     {"id", (getter)response_id, NULL, NULL, NULL},
     {"model", (getter)response_model, NULL, NULL, NULL},
     {"provider", (getter)response_provider, NULL, NULL, NULL},
