@@ -697,6 +697,22 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
                                                    const char *arguments);
 
 /*
+ * llmio_request_set_tool_call_signature - attach the provider's opaque
+ * signature to the last tool call of the last message, as the earlier
+ * response gave it (llmio_tool_call.signature). Gemini's thinking models
+ * sign their function calls (thoughtSignature) and may reject a history
+ * whose calls lost the signature; the other providers do not send it.
+ *
+ * Params:   signature  [copied] non-empty text, sent back unchanged.
+ * Returns:  LLMIO_E_INVALID naming "messages[i].tool_calls" when the last
+ *           message has no tool call, or "...signature" when SIGNATURE is
+ *           NULL or empty.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_request_set_tool_call_signature(
+    llmio_request *r, const char *signature);
+
+/*
  * llmio_request_add_tool_result - append a tool message answering the call
  * TOOL_CALL_ID with CONTENT (text; JSON results are sent as text; NULL
  * sends an empty string).
@@ -977,7 +993,11 @@ typedef struct llmio_tool_call {
     const char *arguments; /* JSON text as the model produced it; may be
                               invalid JSON if the model was cut off */
     size_t arguments_len;
-    const void *reserved_[4];
+    const char *signature; /* the provider's opaque signature of the call
+                              (Gemini thoughtSignature), to give back with
+                              llmio_request_set_tool_call_signature();
+                              NULL when none (since 0.2) */
+    const void *reserved_[3];
 } llmio_tool_call;
 
 typedef enum llmio_delta_kind {
@@ -1037,7 +1057,9 @@ typedef struct llmio_delta {
     int64_t created;        /* START: unix seconds, 0 if unknown */
     const char *error_type; /* ERROR: provider error type */
     const llmio_restart *restart; /* RESTARTED */
-    const void *reserved_[5];
+    const char *signature;  /* TOOL_CALL: the call's opaque signature, on
+                               one of its fragments (since 0.2) */
+    const void *reserved_[4];
 } llmio_delta;
 
 /*

@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+/* The thoughtSignature the mock puts on the first call of a turn. */
+#define MOCK_GEMINI_SIG "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ=="
+
 #define BAD(c, ...)                                                            \
     do {                                                                       \
         mock_error(c, 400, "INVALID_ARGUMENT", NULL, NULL, __VA_ARGS__);       \
@@ -68,7 +71,15 @@ static bool key_in(const struct mock_json *m, const char *const *list, size_t n)
     return false;
 }
 
-static bool parse(struct mock_call *c, struct mock_conv *conv)
+/* Gemini 3 models validate the thoughtSignature of the calls in the
+ * history; earlier ones accept a history without it. */
+static bool signs_calls(const char *model, size_t len)
+{
+    return len >= 8 && memcmp(model, "gemini-3", 8) == 0;
+}
+
+static bool parse(struct mock_call *c, struct mock_conv *conv,
+                  bool needs_signature)
 {
     const struct mock_json *b = c->body;
     memset(conv, 0, sizeof *conv);
@@ -143,7 +154,26 @@ static bool parse(struct mock_call *c, struct mock_conv *conv)
         }
         mock_buf_reset(&text);
         int j = 0;
+        bool first_call = true;
         for (const struct mock_json *p = parts->child; p; p = p->next, j++) {
+            if (model_role && needs_signature &&
+                get2(p, "functionCall", "function_call") != NULL) {
+                const struct mock_json *sig =
+                    get2(p, "thoughtSignature", "thought_signature");
+                if (first_call &&
+                    (sig == NULL || sig->type != MOCK_JSON_STRING ||
+                     sig->len == 0)) {
+                    mock_error(c, 400, "INVALID_ARGUMENT", NULL, NULL,
+                               "Function call is missing a thought_signature "
+                               "in functionCall parts. This is required for "
+                               "tools to work correctly. Additional data, "
+                               "function call position %d.",
+                               j);
+                    ok = false;
+                    break;
+                }
+                first_call = false;
+            }
             int ndata = 0;
             for (const struct mock_json *m =
                      p->type == MOCK_JSON_OBJECT ? p->child : NULL;
@@ -278,7 +308,11 @@ static void parts_json(struct mock_call *c, struct mock_buf *b,
             mock_buf_json_cstr(b, r->tools[t].name);
             mock_buf_puts(b, ",\"args\":");
             mock_tool_args_object(c, r->tools[t].args, b);
-            mock_buf_puts(b, "}}");
+            /* Thinking models sign the first call of a turn; the client
+             * must send the signature back (checked for gemini-3). */
+            mock_buf_puts(
+                b, t == 0 ? "},\"thoughtSignature\":\"" MOCK_GEMINI_SIG "\"}"
+                          : "}}");
             any = true;
         }
     }
@@ -403,7 +437,8 @@ void mock_gemini_generate(struct mock_call *c, const char *model,
                           size_t model_len, bool streaming)
 {
     struct mock_conv conv;
-    if (!parse(c, &conv) || mock_context_exceeded(c, &conv)) {
+    if (!parse(c, &conv, signs_calls(model, model_len)) ||
+        mock_context_exceeded(c, &conv)) {
         return;
     }
     conv.model = model;
@@ -558,7 +593,7 @@ void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,
 void mock_gemini_count_tokens(struct mock_call *c)
 {
     struct mock_conv conv;
-    if (!parse(c, &conv)) {
+    if (!parse(c, &conv, false)) {
         return;
     }
     struct mock_buf *b = c->scratch;

@@ -193,6 +193,7 @@ static void free_message(const llmio_allocator *a, struct llmio__message *m)
         llmio__free(a, m->tool_calls[i].id);
         llmio__free(a, m->tool_calls[i].name);
         llmio__free(a, m->tool_calls[i].arguments);
+        llmio__free(a, m->tool_calls[i].signature);
     }
     llmio__free(a, m->tool_calls);
     llmio__free(a, m->tool_call_id);
@@ -527,7 +528,7 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
     if (st != LLMIO_OK) {
         return st;
     }
-    struct llmio__tool_call_in tc = {NULL, NULL, NULL};
+    struct llmio__tool_call_in tc = {NULL, NULL, NULL, NULL};
     snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].id", mi, ti);
     st = copy_str(r, field, id, true, &tc.id);
     if (st == LLMIO_OK) {
@@ -555,6 +556,36 @@ LLMIO_API llmio_status llmio_request_add_tool_call(llmio_request *r,
     }
     m->tool_calls = p;
     m->tool_calls[m->ntool_calls++] = tc;
+    return LLMIO_OK;
+}
+
+LLMIO_API llmio_status
+llmio_request_set_tool_call_signature(llmio_request *r, const char *signature)
+{
+    ENTER(r);
+    struct llmio__message *m = last_message(r, "a tool call signature");
+    if (m == NULL) {
+        return r->error;
+    }
+    size_t mi = r->nmessages - 1;
+    if (m->ntool_calls == 0) {
+        return fail(r, LLMIO_E_INVALID,
+                    "messages[%zu].tool_calls: no tool call to sign", mi);
+    }
+    char field[80];
+    snprintf(field, sizeof field, "messages[%zu].tool_calls[%zu].signature", mi,
+             m->ntool_calls - 1);
+    if (signature == NULL || signature[0] == '\0') {
+        return fail(r, LLMIO_E_INVALID, "%s: must not be empty", field);
+    }
+    char *sig;
+    llmio_status st = copy_str(r, field, signature, true, &sig);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__tool_call_in *tc = &m->tool_calls[m->ntool_calls - 1];
+    llmio__free(r->alloc, tc->signature);
+    tc->signature = sig;
     return LLMIO_OK;
 }
 

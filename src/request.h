@@ -31,6 +31,7 @@ struct llmio__tool_call_in {
     char *id;
     char *name;
     char *arguments; /* JSON text */
+    char *signature; /* the provider's opaque signature, nullable */
 };
 
 struct llmio__message {

@@ -188,6 +188,10 @@ static llmio_status add_tool(struct llmio_response *r, struct llmio__choice *c,
     if (acc->pub.name == NULL && d->tool_name != NULL && d->tool_name[0] != 0) {
         acc->pub.name = copy_str(r, d->tool_name, &ok);
     }
+    if (acc->pub.signature == NULL && d->signature != NULL &&
+        d->signature[0] != 0) {
+        acc->pub.signature = copy_str(r, d->signature, &ok);
+    }
     if (!ok) {
         return LLMIO_E_NOMEM;
     }

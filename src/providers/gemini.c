@@ -17,7 +17,8 @@
  * chunk, translated like a body. Text parts -> TEXT (thought parts ->
  * REASONING), functionCall parts -> one whole TOOL_CALL each (id from the
  * part, else synthesized as call_<choice>_<index>, so a stream and a body
- * give the same ids), finishReason -> FINISH (STOP with a function call is
+ * give the same ids; the part's thoughtSignature rides along, and a
+ * signed call in the history is written back with it), finishReason -> FINISH (STOP with a function call is
  * TOOL_CALLS; safety-type reasons are CONTENT_FILTER), usageMetadata ->
  * USAGE, a blocked prompt -> FINISH CONTENT_FILTER with the block reason.
  * The stream has no end marker: ctx->done is set once every started
@@ -119,8 +120,7 @@ static void write_image_part(struct llmio__jw *w, const char *url)
 static llmio_status write_tool_result(const struct llmio_request *req,
                                       size_t mi, struct llmio__jw *w,
                                       struct llmio__arena *scratch,
-                                      struct llmio__buf *tmp,
-                                      llmio_error *err)
+                                      struct llmio__buf *tmp, llmio_error *err)
 {
     const struct llmio__message *m = &req->messages[mi];
     const char *name = llmio__prov_tool_name(req, mi, m->tool_call_id);
@@ -214,6 +214,12 @@ static llmio_status write_parts(const struct llmio_request *req, size_t mi,
             llmio__json_write(w, args);
         }
         llmio__jw_obj_end(w);
+        if (tc->signature != NULL) {
+            /* Thinking models sign their calls and want the signature
+             * back unchanged on the same part (reference gemini.md 2). */
+            llmio__jw_keys(w, "thoughtSignature");
+            llmio__jw_strs(w, tc->signature);
+        }
         llmio__jw_obj_end(w);
     }
     return LLMIO_OK;
@@ -260,8 +266,7 @@ static llmio_status write_contents(const struct llmio_request *req,
 
 static llmio_status write_tools(const struct llmio_request *req,
                                 struct llmio__jw *w,
-                                struct llmio__arena *scratch,
-                                llmio_error *err)
+                                struct llmio__arena *scratch, llmio_error *err)
 {
     if (req->ntools > 0 && !llmio__request_has_raw(req, "tools")) {
         llmio__jw_keys(w, "tools");
@@ -513,10 +518,14 @@ fail:
 
 static llmio_finish_reason map_finish(const char *s, bool has_tools)
 {
-    static const char *const filtered[] = {
-        "SAFETY",      "RECITATION",   "BLOCKLIST",
-        "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-        "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"};
+    static const char *const filtered[] = {"SAFETY",
+                                           "RECITATION",
+                                           "BLOCKLIST",
+                                           "PROHIBITED_CONTENT",
+                                           "SPII",
+                                           "IMAGE_SAFETY",
+                                           "IMAGE_PROHIBITED_CONTENT",
+                                           "IMAGE_RECITATION"};
     if (strcmp(s, "STOP") == 0) {
         /* A function call also ends with STOP; there is no tool reason. */
         return has_tools ? LLMIO_FINISH_TOOL_CALLS : LLMIO_FINISH_STOP;
@@ -633,8 +642,8 @@ static llmio_status emit_usage(struct llmio__stream_ctx *ctx,
         u.prompt_tokens = prompt + (tool > 0 ? tool : 0);
     }
     if (cand >= 0 || thoughts >= 0) {
-        u.completion_tokens = (cand > 0 ? cand : 0) +
-                              (thoughts > 0 ? thoughts : 0);
+        u.completion_tokens =
+            (cand > 0 ? cand : 0) + (thoughts > 0 ? thoughts : 0);
     }
     u.total_tokens = llmio__prov_geti(um, "totalTokenCount");
     u.cached_tokens = llmio__prov_geti(um, "cachedContentTokenCount");
@@ -657,18 +666,21 @@ static llmio_status emit_start(struct llmio__stream_ctx *ctx,
     return llmio__prov_emit(ctx, &d);
 }
 
+/* One TOOL_CALL for the functionCall part P (its thoughtSignature, a
+ * sibling of functionCall, rides along for the caller to echo back). */
 static llmio_status emit_call(struct llmio__stream_ctx *ctx,
                               struct gem_state *s, int choice,
-                              const struct llmio__json *fc)
+                              const struct llmio__json *p)
 {
+    const struct llmio__json *fc = llmio__json_get(p, "functionCall");
     char idbuf[48];
     int k = s->ntools[choice]++;
     s->has_tools[choice] = true;
-    llmio_delta d = {.kind = LLMIO_DELTA_TOOL_CALL,
-                     .choice = choice,
-                     .tool_index = k};
+    llmio_delta d = {
+        .kind = LLMIO_DELTA_TOOL_CALL, .choice = choice, .tool_index = k};
     d.tool_name = llmio__prov_gets(fc, "name", NULL);
     d.tool_id = llmio__prov_gets(fc, "id", NULL);
+    d.signature = llmio__prov_gets(p, "thoughtSignature", NULL);
     if (d.tool_id == NULL || d.tool_id[0] == '\0') {
         /* Deterministic, so a stream and a body give the same ids and a
          * later tool result can refer to the call. */
@@ -712,7 +724,7 @@ static llmio_status on_candidate(struct llmio__stream_ctx *ctx,
                 llmio__prov_errf(err, LLMIO_E_TOO_BIG, "too many calls");
                 return LLMIO_E_TOO_BIG;
             }
-            st = emit_call(ctx, s, choice, fc);
+            st = emit_call(ctx, s, choice, p);
         } else if (t != NULL && n > 0) {
             bool thought = false;
             llmio__json_bool(llmio__json_get(p, "thought"), &thought);
@@ -737,10 +749,8 @@ static llmio_status on_candidate(struct llmio__stream_ctx *ctx,
 }
 
 /* Translates one GenerateContentResponse (a body or a stream chunk). */
-static llmio_status on_chunk(struct llmio__stream_ctx *ctx,
-                             struct gem_state *s,
-                             const struct llmio__json *root,
-                             llmio_error *err)
+static llmio_status on_chunk(struct llmio__stream_ctx *ctx, struct gem_state *s,
+                             const struct llmio__json *root, llmio_error *err)
 {
     if (llmio__json_get(root, "error") != NULL) {
         err->provider_type[0] = '\0';

@@ -1237,3 +1237,71 @@ TEST(matrix_azure_no_endpoint)
     llmio_request_free(r);
     llmio_client_free(c);
 }
+
+/* Gemini 3: the signature of a function call comes back on the response's
+ * tool call, streamed or not, and the next turn must send it back (the
+ * mock, like the API, rejects the history without it). */
+TEST(matrix_gemini_thought_signature_round_trip)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = mx_client(&m, &GEMINI, MX_KEY, 1);
+    const char *model = "gemini/gemini-3-pro-preview";
+    for (int stream = 0; stream < 2; stream++) {
+        llmio_request *r = llmio_request_new(model);
+        ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "Weather?"));
+        ASSERT_OK(llmio_request_add_tool(r, "lookup", NULL, NULL));
+        ASSERT_OK(llmio_request_add_header(
+            r, "X-Mock-Scenario: tool=lookup:{\"city\":\"Lisbon\"};"
+               "tool=lookup:{\"city\":\"Porto\"}"));
+        if (stream) {
+            ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+        }
+        llmio_future *f = NULL;
+        ASSERT_OK(llmio_chat(c, r, &f, NULL));
+        const llmio_response *resp = llmio_future_response(f);
+        ASSERT_EQ(llmio_response_tool_calls(resp, 0), 2);
+        const llmio_tool_call *t0 = llmio_response_tool_call(resp, 0, 0);
+        const llmio_tool_call *t1 = llmio_response_tool_call(resp, 0, 1);
+        ASSERT_STR_EQ(t0->signature, "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ==");
+        ASSERT_NULL(t1->signature);
+
+        /* The next turn, without the signature, then with it. */
+        for (int signed_ = 0; signed_ < 2; signed_++) {
+            llmio_request *n = llmio_request_new(model);
+            ASSERT_OK(
+                llmio_request_add_message(n, LLMIO_ROLE_USER, "Weather?"));
+            ASSERT_OK(llmio_request_add_message(n, LLMIO_ROLE_ASSISTANT, NULL));
+            for (size_t i = 0; i < 2; i++) {
+                const llmio_tool_call *tc =
+                    llmio_response_tool_call(resp, 0, i);
+                ASSERT_OK(llmio_request_add_tool_call(n, tc->id, tc->name,
+                                                      tc->arguments));
+                if (signed_ && tc->signature != NULL) {
+                    ASSERT_OK(llmio_request_set_tool_call_signature(
+                        n, tc->signature));
+                }
+            }
+            ASSERT_OK(llmio_request_add_tool_result(n, t0->id, "21C"));
+            ASSERT_OK(llmio_request_add_tool_result(n, t1->id, "18C"));
+            llmio_future *g = NULL;
+            llmio_error err;
+            llmio_status st = llmio_chat(c, n, &g, &err);
+            if (signed_) {
+                ASSERT_OK(st);
+                ASSERT_STR_EQ(
+                    llmio_response_text(llmio_future_response(g), 0, NULL),
+                    "{\"result\":\"21C\"} {\"result\":\"18C\"}");
+            } else {
+                ASSERT_EQ(st, LLMIO_E_BAD_REQUEST);
+                ASSERT_CONTAINS(err.message, "thought_signature");
+            }
+            llmio_future_free(g);
+            llmio_request_free(n);
+        }
+        llmio_future_free(f);
+        llmio_request_free(r);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}

@@ -255,10 +255,34 @@ TEST(mock_gemini_generate_and_stream)
           GEM "X-Mock-Scenario: tool=get_weather:{\"city\":\"Lisbon\"};"
               "tool=get_time:{}\r\n",
           body, &r);
+    /* The first call of the turn is signed (thinking models). */
     ASSERT_CONTAINS(r.body, "{\"functionCall\":{\"name\":\"get_weather\","
-                            "\"args\":{\"city\":\"Lisbon\"}}},{"
+                            "\"args\":{\"city\":\"Lisbon\"}},"
+                            "\"thoughtSignature\":\"bW9jay10aG91Z2h0LXNp"
+                            "Z25hdHVyZQ==\"},{"
                             "\"functionCall\":{\"name\":\"get_time\","
                             "\"args\":{}}}");
+    test_http_resp_free(&r);
+    /* Gemini 3 rejects a history whose call lost its signature. */
+    const char *unsigned_history =
+        "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"w?\"}]},"
+        "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":"
+        "\"get_weather\",\"args\":{}}}]},{\"role\":\"user\",\"parts\":[{"
+        "\"functionResponse\":{\"name\":\"get_weather\",\"response\":{"
+        "\"temp\":21}}}]}]}";
+    post1(&m, "/v1beta/models/gemini-3-pro-preview:generateContent", GEM,
+          unsigned_history, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "thought_signature");
+    test_http_resp_free(&r);
+    post1(&m, "/v1beta/models/gemini-3-pro-preview:generateContent", GEM,
+          "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"w?\"}]},"
+          "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":"
+          "\"get_weather\",\"args\":{}},\"thoughtSignature\":\"c2ln\"}]},"
+          "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":"
+          "\"get_weather\",\"response\":{\"temp\":21}}}]}]}",
+          &r);
+    ASSERT_EQ(r.status, 200);
     test_http_resp_free(&r);
     post1(&m, "/v1beta/models/g:generateContent", GEM,
           "{\"contents\":[{\"parts\":[{\"text\":\"a b c\"}]}],"

@@ -78,13 +78,14 @@ void ph_part_image(struct llmio__message *m, const char *url)
 void ph_tool_call(struct llmio__message *m, const char *id, const char *name,
                   const char *args)
 {
-    m->tool_calls = realloc(m->tool_calls,
-                            (m->ntool_calls + 1) * sizeof(*m->tool_calls));
+    m->tool_calls =
+        realloc(m->tool_calls, (m->ntool_calls + 1) * sizeof(*m->tool_calls));
     ASSERT_NOT_NULL(m->tool_calls);
     struct llmio__tool_call_in *tc = &m->tool_calls[m->ntool_calls++];
     tc->id = (char *)id;
     tc->name = (char *)name;
     tc->arguments = (char *)args;
+    tc->signature = NULL;
 }
 
 void ph_tool(struct llmio_request *r, const char *name, const char *desc,
@@ -251,8 +252,7 @@ void ph_check_build_with(const struct llmio__provider *p,
     out_init(&out, NULL);
     llmio_status st = build_with(p, req, b, &cfg, &out, &err);
     if (st != LLMIO_OK) {
-        test_fail_(__FILE__, __LINE__, "build_request: %d %s", st,
-                   err.message);
+        test_fail_(__FILE__, __LINE__, "build_request: %d %s", st, err.message);
     }
     /* The key may appear only in a header value. */
     ASSERT(strstr(llmio__buf_cstr(&out.url), PH_KEY) == NULL);
@@ -428,6 +428,7 @@ struct rec {
     struct llmio__buf text[PH_MAX_CHOICES], reasoning[PH_MAX_CHOICES];
     struct llmio__buf tool_args[PH_MAX_TOOLS];
     char tool_id[PH_MAX_TOOLS][64], tool_name[PH_MAX_TOOLS][64];
+    char tool_sig[PH_MAX_TOOLS][64];
     int ntools;
     char start[256];
     char finish[PH_MAX_CHOICES][96];
@@ -521,6 +522,9 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
             llmio__buf_appendf(b, " id=%s name=%s", nz(d->tool_id),
                                nz(d->tool_name));
         }
+        if (d->signature != NULL) {
+            llmio__buf_appendf(b, " sig=%s", d->signature);
+        }
         llmio__buf_appendc(b, ' ');
         quoted(b, d->text, d->text_len);
         llmio__buf_appendc(b, '\n');
@@ -534,8 +538,10 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
         if (d->tool_name != NULL) {
             snprintf(r->tool_name[d->tool_index], 64, "%s", d->tool_name);
         }
-        llmio__buf_append(&r->tool_args[d->tool_index], d->text,
-                          d->text_len);
+        if (d->signature != NULL) {
+            snprintf(r->tool_sig[d->tool_index], 64, "%s", d->signature);
+        }
+        llmio__buf_append(&r->tool_args[d->tool_index], d->text, d->text_len);
         break;
     case LLMIO_DELTA_FINISH:
         llmio__buf_appendf(b, "FINISH choice=%d %s raw=%s\n", d->choice,
@@ -556,8 +562,8 @@ static llmio_status rec_sink(void *ctx, const llmio_delta *d)
         llmio__buf_appendf(b, "ERROR type=%s ", nz(d->error_type));
         quoted(b, d->text, d->text_len);
         llmio__buf_appendc(b, '\n');
-        snprintf(r->error, sizeof(r->error), "type=%s %.*s",
-                 nz(d->error_type), (int)d->text_len, d->text);
+        snprintf(r->error, sizeof(r->error), "type=%s %.*s", nz(d->error_type),
+                 (int)d->text_len, d->text);
         break;
     default:
         llmio__buf_appendf(b, "KIND %d\n", (int)d->kind);
@@ -587,8 +593,12 @@ static char *rec_view(struct rec *r)
         llmio__buf_appendf(&b, "\n%sfinish: %s\n", pre, r->finish[c]);
     }
     for (int i = 0; i < r->ntools; i++) {
-        llmio__buf_appendf(&b, "tool %d: id=%s name=%s args=", i,
-                           r->tool_id[i], r->tool_name[i]);
+        llmio__buf_appendf(&b, "tool %d: id=%s name=%s", i, r->tool_id[i],
+                           r->tool_name[i]);
+        if (r->tool_sig[i][0] != '\0') {
+            llmio__buf_appendf(&b, " sig=%s", r->tool_sig[i]);
+        }
+        llmio__buf_appends(&b, " args=");
         quoted(&b, llmio__buf_cstr(&r->tool_args[i]), r->tool_args[i].len);
         llmio__buf_appendc(&b, '\n');
     }
@@ -663,8 +673,7 @@ static void drain(struct feeder *f)
     int rc;
     if (f->p->framing == LLMIO__FRAMING_NDJSON) {
         const struct llmio__json *v;
-        while ((rc = llmio__json_reader_next(&f->nd, &f->nd_arena, &v)) ==
-               1) {
+        while ((rc = llmio__json_reader_next(&f->nd, &f->nd_arena, &v)) == 1) {
             size_t n;
             const char *raw = llmio__json_raw(v, &n);
             dispatch(f, NULL, 0, raw, n);
@@ -707,8 +716,8 @@ static void feed_end(struct feeder *f)
  * SPLIT > 0, two chunks split at SPLIT. */
 static llmio_status run_once(const struct llmio__provider *p,
                              const char *stream, size_t len, size_t chunk,
-                             size_t split, char **log, char **view,
-                             bool *done, llmio_error *err)
+                             size_t split, char **log, char **view, bool *done,
+                             llmio_error *err)
 {
     struct rec r;
     struct feeder f;
@@ -743,8 +752,7 @@ llmio_status ph_run_stream(const struct llmio__provider *p,
 {
     size_t len;
     char *stream = read_case(p, case_name, "stream", &len);
-    llmio_status st =
-        run_once(p, stream, len, 0, 0, log, view, done, err);
+    llmio_status st = run_once(p, stream, len, 0, 0, log, view, done, err);
     /* Every split gives the same deltas; the whole split-at-every-offset
      * loop is quadratic, so valgrind runs sample the offsets. */
     size_t step = test_is_valgrind() ? 7 : 1;
@@ -765,9 +773,8 @@ llmio_status ph_run_stream(const struct llmio__provider *p,
     return st;
 }
 
-llmio_status ph_run_body(const struct llmio__provider *p,
-                         const char *case_name, char **log, char **view,
-                         llmio_error *err)
+llmio_status ph_run_body(const struct llmio__provider *p, const char *case_name,
+                         char **log, char **view, llmio_error *err)
 {
     size_t len;
     char *body = read_case(p, case_name, "body.json", &len);
@@ -813,8 +820,7 @@ static llmio_status null_sink(void *ctx, const llmio_delta *d)
     return LLMIO_OK;
 }
 
-void ph_torture_stream(const struct llmio__provider *p,
-                       const char *case_name)
+void ph_torture_stream(const struct llmio__provider *p, const char *case_name)
 {
     size_t slen, blen;
     char *stream = read_case(p, case_name, "stream", &slen);

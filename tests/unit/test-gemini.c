@@ -57,6 +57,40 @@ TEST(gemini_build_stream_params)
     ph_req_free(r);
 }
 
+TEST(gemini_build_thought_signature)
+{
+    /* A signed call (Gemini 3 thinking models) goes back with its
+     * thoughtSignature on the same part; an unsigned one without. */
+    llmio_request *r = llmio_request_new("gemini/gemini-3-pro-preview");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "Weather?"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_0_0", "lookup_weather",
+                                          "{\"city\":\"Lisbon\"}"));
+    ASSERT_OK(llmio_request_set_tool_call_signature(r, "CqQBAb+/="));
+    ASSERT_OK(llmio_request_add_tool_call(r, "call_0_1", "lookup_weather",
+                                          "{\"city\":\"Porto\"}"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_0_0", "21C"));
+    ASSERT_OK(llmio_request_add_tool_result(r, "call_0_1", "18C"));
+    ph_check_build(P, r, NULL, "thought-signature");
+    llmio_request_free(r);
+
+    /* Misuse names the field and sticks, as every builder error does. */
+    r = llmio_request_new("gemini/gemini-3-pro-preview");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, "x"));
+    ASSERT_EQ(llmio_request_set_tool_call_signature(r, "sig"), LLMIO_E_INVALID);
+    llmio_error err;
+    ASSERT_EQ(llmio_request_error(r, &err), LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages[0].tool_calls");
+    llmio_request_free(r);
+    r = llmio_request_new("gemini/gemini-3-pro-preview");
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+    ASSERT_OK(llmio_request_add_tool_call(r, "c", "f", NULL));
+    ASSERT_EQ(llmio_request_set_tool_call_signature(r, ""), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_request_error(r, &err), LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages[0].tool_calls[0].signature");
+    llmio_request_free(r);
+}
+
 TEST(gemini_build_json_mode_raw)
 {
     /* json_object -> responseMimeType only; tool_choice none; a raw field

@@ -111,8 +111,8 @@ TEST(provider_common_stack_alloc)
 TEST(provider_common_tool_name)
 {
     struct llmio__tool_call_in calls[2] = {
-        {(char *)"c1", (char *)"alpha", (char *)"{}"},
-        {(char *)"c2", (char *)"beta", (char *)"{}"}};
+        {(char *)"c1", (char *)"alpha", (char *)"{}", NULL},
+        {(char *)"c2", (char *)"beta", (char *)"{}", NULL}};
     struct llmio__message msgs[2];
     memset(msgs, 0, sizeof(msgs));
     msgs[0].role = LLMIO_ROLE_ASSISTANT;
