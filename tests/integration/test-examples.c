@@ -199,6 +199,16 @@ TEST(example_tools)
     test_mock_stop(&m);
 }
 
+/* Fourteen requests at 120 a minute: all answered, in order, the last
+ * two held back by the limiter. */
+TEST(example_rate_limit)
+{
+    expect_output("rate_limit",
+                  "Hello 1\nHello 2\nHello 3\nHello 4\nHello 5\nHello 6\n"
+                  "Hello 7\nHello 8\nHello 9\nHello 10\nHello 11\n"
+                  "Hello 12\nHello 13\nHello 14\npaced: yes\n");
+}
+
 TEST(example_retry)
 {
     struct test_mock m;

@@ -141,6 +141,54 @@ TEST(http_headers_openai)
     ASSERT_EQ(h.should_retry, -1);
 }
 
+/* Anthropic's rate-limit headers with the wall clock fixed at NOW_MS
+ * (03:00:00Z): RFC 3339 resets become ms from now, rounded up, 0 when
+ * past; requests and tokens land where OpenAI's do, input and output
+ * tokens apart. */
+TEST(http_headers_anthropic_ratelimit)
+{
+    struct llmio__http_hdrs h;
+    llmio__http_hdrs_init(&h);
+    feed(&h, "HTTP/1.1 200 OK\r\n");
+    feed(&h, "anthropic-ratelimit-requests-limit: 50\r\n");
+    feed(&h, "anthropic-ratelimit-requests-remaining: 49\r\n");
+    feed(&h, "anthropic-ratelimit-requests-reset: 2026-11-22T03:00:01Z\r\n");
+    feed(&h, "Anthropic-RateLimit-Tokens-Limit: 90000\r\n");
+    feed(&h, "anthropic-ratelimit-tokens-remaining: 89000\r\n");
+    feed(&h,
+         "anthropic-ratelimit-tokens-reset: 2026-11-22T03:00:14.0001Z\r\n");
+    feed(&h, "anthropic-ratelimit-input-tokens-limit: 80000\r\n");
+    feed(&h, "anthropic-ratelimit-input-tokens-remaining: 79500\r\n");
+    feed(&h, "anthropic-ratelimit-input-tokens-reset: "
+             "2026-11-22T04:00:30+01:00\r\n");
+    feed(&h, "anthropic-ratelimit-output-tokens-limit: 16000\r\n");
+    feed(&h, "anthropic-ratelimit-output-tokens-remaining: 15800\r\n");
+    feed(&h, "anthropic-ratelimit-output-tokens-reset: "
+             "2026-11-22T02:59:00Z\r\n");
+    feed(&h, "anthropic-ratelimit-requests-bogus: 7\r\n");
+    ASSERT_EQ(h.rl_limit_requests, 50);
+    ASSERT_EQ(h.rl_remaining_requests, 49);
+    ASSERT_EQ(h.rl_reset_requests_ms, 1000);
+    ASSERT_EQ(h.rl_limit_tokens, 90000);
+    ASSERT_EQ(h.rl_remaining_tokens, 89000);
+    ASSERT_EQ(h.rl_reset_tokens_ms, 14001); /* 14.0001 s, rounded up */
+    ASSERT_EQ(h.rl_in_limit, 80000);
+    ASSERT_EQ(h.rl_in_remaining, 79500);
+    ASSERT_EQ(h.rl_in_reset_ms, 30000); /* +01:00 is an hour ahead */
+    ASSERT_EQ(h.rl_out_limit, 16000);
+    ASSERT_EQ(h.rl_out_remaining, 15800);
+    ASSERT_EQ(h.rl_out_reset_ms, 0); /* already past */
+    /* Unparsable values stay unknown. */
+    feed(&h, "anthropic-ratelimit-requests-reset: tomorrow\r\n");
+    feed(&h, "anthropic-ratelimit-requests-limit: 5x\r\n");
+    ASSERT_EQ(h.rl_reset_requests_ms, -1);
+    ASSERT_EQ(h.rl_limit_requests, -1);
+    /* A new status line forgets them all. */
+    feed(&h, "HTTP/1.1 429 Too Many Requests\r\n");
+    ASSERT_EQ(h.rl_in_limit, -1);
+    ASSERT_EQ(h.rl_remaining_tokens, -1);
+}
+
 TEST(http_headers_status_line_resets)
 {
     struct llmio__http_hdrs h;

@@ -1,0 +1,212 @@
+/* test-limiter.c - the client's rate-limit glue (src/limiter.c) with
+ * explicit times: scopes, all-or-nothing grants across them, the per-key
+ * lanes, usage corrections, 429 pauses and how the server's headers map
+ * onto the buckets. Nothing here sleeps or opens a socket. */
+#include "test.h"
+
+#include "http.h"
+#include "limiter.h"
+
+#include "alloc.h"
+
+static void ticket(struct llmio__limiter *l, struct llmio__rl_ticket *t,
+                   const char *provider, const char *model, const char *key)
+{
+    /* 36 body bytes: 9 + 4 tokens. */
+    llmio__limiter_prepare(l, t, t, provider, model, key, 36, 0);
+}
+
+TEST(limiter_off_without_rules)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    struct llmio__rl_ticket t;
+    ticket(&l, &t, "openai", "gpt-4o", "sk-a");
+    ASSERT(!t.on);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 0), 0);
+    llmio__limiter_cleanup(&l);
+}
+
+TEST(limiter_scopes_and_estimate)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    ASSERT_OK(llmio__limiter_set(&l, "anthropic", NULL, 10, 0));
+    ASSERT_OK(llmio__limiter_set(&l, "openai/gpt-4o", NULL, 10, 0));
+    ASSERT_EQ(llmio__limiter_set(&l, "openai/", NULL, 1, 0), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio__limiter_set(&l, "/x", NULL, 1, 0), LLMIO_E_INVALID);
+    struct llmio__rl_ticket a, b, c;
+    ticket(&l, &a, "openai", "gpt-4o-mini", "k"); /* no scope matches */
+    ticket(&l, &b, "openai", "gpt-4o", "k");
+    llmio__limiter_prepare(&l, &c, &c, "anthropic", "claude", "k", 400, 1000);
+    ASSERT(!a.on);
+    ASSERT(b.on);
+    ASSERT(c.on);
+    ASSERT_EQ(b.est_tokens, 13);
+    ASSERT_EQ(c.est_tokens, 100 + 4 + 1000); /* body / 4 + 4 + max_tokens */
+    /* Different API keys are different keys. */
+    struct llmio__rl_ticket d;
+    ticket(&l, &d, "openai", "gpt-4o", "k2");
+    ASSERT(d.key != b.key);
+    ASSERT(d.provider_key != b.provider_key);
+    llmio__limiter_cleanup(&l);
+}
+
+/* A request draws on every matching scope, all or none: the global
+ * budget refusing must not spend the model's. */
+TEST(limiter_all_or_nothing_across_scopes)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    /* Global: 20/min, burst 2, 18/min = one per 3333.33 ms. Model:
+     * 600/min, burst 60. */
+    ASSERT_OK(llmio__limiter_set(&l, NULL, NULL, 20, 0));
+    ASSERT_OK(llmio__limiter_set(&l, "openai/m", NULL, 600, 0));
+    struct llmio__rl_ticket t[4];
+    for (int i = 0; i < 4; i++) {
+        ticket(&l, &t[i], "openai", "m", "k");
+    }
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[0], 0), 0);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[1], 0), 0);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[2], 0), 3334); /* exact wait */
+    ASSERT(t[2].is_head);
+    /* Behind the head: no timer of its own. */
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[3], 0), -1);
+    ASSERT(t[3].in_lane && !t[3].is_head);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[2], 3333), 1);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[2], 3334), 0);
+    /* Granted: leaving promotes the next, who must be woken. */
+    ASSERT(llmio__limiter_leave(&l, &t[2]) == &t[3]);
+    ASSERT(t[3].is_head);
+    /* 12 units were left over: 59988 / 18 per ms, rounded up. */
+    ASSERT_EQ(llmio__limiter_admit(&l, &t[3], 3334), 3333);
+    ASSERT(llmio__limiter_leave(&l, &t[3]) == NULL);
+    ASSERT_NULL(l.heads);
+    /* The refusals spent nothing: raising the global limit lets the
+     * model's bucket through, and no more. */
+    ASSERT_OK(llmio__limiter_set(&l, NULL, NULL, 0, 0));
+    int granted = 0;
+    for (int i = 0; i < 100; i++) {
+        struct llmio__rl_ticket o;
+        ticket(&l, &o, "openai", "m", "k");
+        if (llmio__limiter_admit(&l, &o, 3334) != 0) {
+            llmio__limiter_leave(&l, &o);
+            break;
+        }
+        granted++;
+    }
+    /* Two taken at 0; 3334 ms at 540/min refilled it to its burst of
+     * 60; the third took one: 59 (the two refusals took none). */
+    ASSERT_EQ(granted, 59);
+    llmio__limiter_cleanup(&l);
+}
+
+/* Lanes are per key: a waiting key does not hold up another. A lane
+ * keeps FIFO order when its middle leaves (a cancel). */
+TEST(limiter_lanes_per_key)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    ASSERT_OK(llmio__limiter_set(&l, "openai", NULL, 2, 0)); /* burst 1 */
+    struct llmio__rl_ticket a[4], b;
+    for (int i = 0; i < 4; i++) {
+        ticket(&l, &a[i], "openai", "m", "key-a");
+    }
+    ticket(&l, &b, "openai", "m", "key-b");
+    ASSERT_EQ(llmio__limiter_admit(&l, &a[0], 0), 0);
+    ASSERT(llmio__limiter_admit(&l, &a[1], 0) > 0);
+    ASSERT_EQ(llmio__limiter_admit(&l, &a[2], 0), -1);
+    ASSERT_EQ(llmio__limiter_admit(&l, &a[3], 0), -1);
+    ASSERT_EQ(llmio__limiter_admit(&l, &b, 0), 0); /* other key: free */
+    ASSERT(llmio__limiter_leave(&l, &a[2]) == NULL); /* cancelled */
+    ASSERT(a[1].tail == &a[3]);
+    ASSERT(llmio__limiter_leave(&l, &a[3]) == NULL);
+    ASSERT(a[1].tail == &a[1]);
+    ASSERT(llmio__limiter_leave(&l, &a[1]) == NULL);
+    ASSERT_NULL(l.heads);
+    llmio__limiter_cleanup(&l);
+}
+
+/* Usage corrects the reservation; a 429 pauses the key until the hint,
+ * and only that key; the server's remaining count lowers the bucket. */
+TEST(limiter_usage_pause_and_headers)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    /* 6000 tokens a minute: burst 600, 90 a second. */
+    ASSERT_OK(llmio__limiter_set(&l, NULL, NULL, 0, 6000));
+    struct llmio__rl_ticket t, u;
+    llmio__limiter_prepare(&l, &t, &t, "openai", "m", "k", 0, 500);
+    ASSERT_EQ(t.est_tokens, 504);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 0), 0);
+    ASSERT(llmio__limiter_admit(&l, &t, 0) > 0); /* 96 left */
+    llmio__limiter_leave(&l, &t);
+    struct llmio__http_hdrs h;
+    llmio__http_hdrs_init(&h);
+    h.status = 200;
+    llmio_usage use = {4, 0, 4, -1, -1, {0}};
+    /* No attempt granted: nothing to correct. */
+    t.granted = -1;
+    ASSERT(!llmio__limiter_on_response(&l, &t, &h, 200, &use, 0));
+    t.granted = 504;
+    ASSERT(!llmio__limiter_on_response(&l, &t, &h, 200, &use, 0));
+    ASSERT_EQ(t.granted, -1);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 0), 0); /* 500 came back */
+
+    /* A 429 with retry-after-ms pauses key k, not key k2. */
+    h.status = 429;
+    h.retry_after_ms_ms = 1500;
+    ASSERT_EQ(llmio__limiter_pause_ms(&h), 1500);
+    llmio__limiter_on_response(&l, &t, &h, 429, NULL, 1000);
+    ticket(&l, &u, "openai", "m", "k2");
+    ASSERT_EQ(llmio__limiter_admit(&l, &u, 1000), 0);
+    llmio__limiter_prepare(&l, &t, &t, "openai", "m", "k", 0, 0);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 1000), 1500);
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 2500), 0);
+    llmio__limiter_leave(&l, &t);
+
+    /* Headers: 0 remaining of 600 a minute, reset in 1 s. */
+    llmio__http_hdrs_init(&h);
+    h.rl_limit_requests = 600;
+    h.rl_remaining_requests = 0;
+    h.rl_reset_requests_ms = 1000;
+    ASSERT_EQ(llmio__limiter_pause_ms(&h), 1000);
+    llmio__limiter_on_response(&l, &t, &h, 200, NULL, 2500);
+    /* 540 a minute sustained: the next request in 111.1 ms. */
+    ASSERT_EQ(llmio__limiter_admit(&l, &t, 2500), 112);
+    llmio__limiter_leave(&l, &t);
+    llmio__limiter_cleanup(&l);
+}
+
+/* Anthropic's four kinds onto two buckets: tokens-* when sent (already
+ * the tightest), else the tighter of input and output. No hint and no
+ * exhausted budget: a 429 pauses the default second. */
+TEST(limiter_headers_mapping)
+{
+    struct llmio__http_hdrs h;
+    struct llmio__ratelimit_headers r;
+    llmio__http_hdrs_init(&h);
+    h.rl_in_limit = 80000;
+    h.rl_in_remaining = 70000;
+    h.rl_in_reset_ms = 2000;
+    h.rl_out_limit = 16000;
+    h.rl_out_remaining = 15000;
+    h.rl_out_reset_ms = 5000;
+    llmio__limiter_headers(&h, &r);
+    ASSERT_EQ(r.limit_tokens, 16000);
+    ASSERT_EQ(r.remaining_tokens, 15000);
+    ASSERT_EQ(r.reset_tokens_ms, 5000);
+    ASSERT_EQ(r.limit_requests, -1);
+    h.rl_limit_tokens = 90000;
+    h.rl_remaining_tokens = 1;
+    h.rl_reset_tokens_ms = 700;
+    llmio__limiter_headers(&h, &r);
+    ASSERT_EQ(r.limit_tokens, 90000);
+    ASSERT_EQ(r.remaining_tokens, 1);
+    ASSERT_EQ(r.reset_tokens_ms, 700);
+    ASSERT_EQ(llmio__limiter_pause_ms(&h), LLMIO__RL_PAUSE_DEFAULT_MS);
+    h.rl_remaining_tokens = 0;
+    ASSERT_EQ(llmio__limiter_pause_ms(&h), 700);
+    h.retry_after_ms = 3000;
+    ASSERT_EQ(llmio__limiter_pause_ms(&h), 3000);
+}
