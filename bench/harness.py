@@ -60,7 +60,7 @@ CLIENTS = [
     ("httpx", [VENV_PY, rel("bench/clients/py_httpx.py")], "httpx"),
     # Rows that join when their program lands (missing -> n/a):
     ("llmio-py", [VENV_PY, rel("bench/clients/py_llmio.py")], "@llmio-py"),
-    ("llmio-batch", ["sh", rel("bench/clients/llmio_batch.sh")], "@llmio-batch"),
+    ("llmio-batch", ["python3", rel("bench/clients/llmio_batch.py")], "@llmio-batch"),
 ]
 
 # Clients that check the exact body size (--expect-bytes) instead of parsing.
@@ -71,7 +71,13 @@ CLIENT_ENV = {
     "curl8-multi": {"LD_LIBRARY_PATH": CURL8},
     "curl8-h2": {"LD_LIBRARY_PATH": CURL8},
     "llmio-py": {"PYTHONPATH": LLMIO_PY},
+    "llmio-batch": {"LLMIO_BIN": os.path.join(BIN, "llmio")},
 }
+
+# Clients that run the whole cell as one batch process (`llmio batch`): they
+# do not stream (streamed workloads show n/a) and time no single request
+# (the latency columns stay empty).
+BATCH_CLIENTS = {"llmio-batch"}
 
 # Clients that talk cleartext HTTP/2 (prior knowledge) to nginx's h2 port.
 H2_CLIENTS = {"curl8-h2"}
@@ -270,7 +276,7 @@ class Bench:
             names = [c for c in self.clients if wl[5] is None or c[0] in wl[5]]
             for rep in range(repeats):
                 for name, cmd, _ in names:
-                    if not self.avail[name]:
+                    if not self.avail[name] or (wl[3] and name in BATCH_CLIENTS):
                         self.cells[(wl[0], name)] = ["n/a"]
                         continue
                     if "timeout" in self.cells.get((wl[0], name), []):
@@ -337,7 +343,8 @@ class Bench:
                     sched = MOCK_TTFT_MS + (self.expect["MOCK_CHUNKS"] - 1) * 1e3 / MOCK_TPS
                     dp50, dp99 = m["p50_ms"] - sched, m["p99_ms"] - sched
                     dttft = m.get("ttft_ms", 0) - MOCK_TTFT_MS
-                show = lambda v, d: "%.2f" % v + (" (%+.2f)" % d if d is not None and name != "wrk" else "")
+                show = lambda v, d: "" if name in BATCH_CLIENTS else \
+                    "%.2f" % v + (" (%+.2f)" % d if d is not None and name != "wrk" else "")
                 rows.append([
                     wname, name, "%.0f" % m["rps"],
                     "%.1f%%" % pct if pct is not None else "",
@@ -355,8 +362,9 @@ class Bench:
                 p = "%s.%s." % (wname, name)
                 self.emit(p + "rps", m["rps"], "req/s")
                 self.emit(p + "cpu_per_req", m["cpu_us"], "us")
-                self.emit(p + "p50", m["p50_ms"], "ms")
-                self.emit(p + "p99", m["p99_ms"], "ms")
+                if name not in BATCH_CLIENTS:
+                    self.emit(p + "p50", m["p50_ms"], "ms")
+                    self.emit(p + "p99", m["p99_ms"], "ms")
                 if pct is not None:
                     self.emit(p + "pct_of_wrk", pct, "%")
                 if "ns_chunk" in m:
