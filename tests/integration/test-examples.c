@@ -29,6 +29,7 @@ static void start(struct test_mock *m)
 {
     test_mock_start(m, NULL);
     setenv("OPENAI_API_KEY", "sk-test-examples", 1);
+    setenv("ANTHROPIC_API_KEY", "sk-ant-test-examples", 1);
     unsetenv("OPENAI_BASE_URL");
 }
 
@@ -207,6 +208,18 @@ TEST(example_rate_limit)
                   "Hello 1\nHello 2\nHello 3\nHello 4\nHello 5\nHello 6\n"
                   "Hello 7\nHello 8\nHello 9\nHello 10\nHello 11\n"
                   "Hello 12\nHello 13\nHello 14\npaced: yes\n");
+}
+
+TEST(example_fallback)
+{
+    expect_output("fallback",
+                  "attempt: openai/gpt-4o-mini@max-context=5 -> "
+                  "E_CONTEXT_LENGTH (http 400)\n"
+                  "attempt: openai/gpt-4.1@status=503 -> E_OVERLOADED "
+                  "(http 503)\n"
+                  "attempt: anthropic/claude-sonnet-4-5 -> OK (http 200)\n"
+                  "served by anthropic/claude-sonnet-4-5 (fallback 2, hedges "
+                  "0): Please summarise this very long report\n");
 }
 
 TEST(example_retry)
