@@ -34,7 +34,12 @@ enum opt_id {
     OPT_RETRIES,
     OPT_RPM,
     OPT_TPM,
-    OPT_PROGRESS
+    OPT_PROGRESS,
+    /* embed */
+    OPT_DIMENSIONS,
+    OPT_ENCODING,
+    OPT_TASK_TYPE,
+    OPT_FORMAT
 };
 
 struct opt_spec {
@@ -67,6 +72,19 @@ static const struct opt_spec batch_opts[] = {
     {"rpm", 0, true, OPT_RPM},
     {"tpm", 0, true, OPT_TPM},
     {"progress", 0, false, OPT_PROGRESS},
+    {"base-url", 0, true, OPT_BASE_URL},
+    {"api-key-env", 0, true, OPT_API_KEY_ENV},
+    {"header", 'H', true, OPT_HEADER},
+    {"help", 'h', false, OPT_HELP},
+};
+
+static const struct opt_spec embed_opts[] = {
+    {"model", 'm', true, OPT_MODEL},
+    {"dimensions", 'd', true, OPT_DIMENSIONS},
+    {"encoding", 0, true, OPT_ENCODING},
+    {"task-type", 0, true, OPT_TASK_TYPE},
+    {"format", 'f', true, OPT_FORMAT},
+    {"timeout", 0, true, OPT_TIMEOUT},
     {"base-url", 0, true, OPT_BASE_URL},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
@@ -235,6 +253,27 @@ static bool apply(const char *cmd, struct cli_opts *o,
     case OPT_PROGRESS:
         o->progress = true;
         break;
+    case OPT_DIMENSIONS:
+        if (!parse_int64(val, &o->dimensions) || o->dimensions < 1) {
+            cli_usage_error(cmd, "%s wants a positive integer, not '%s'", arg,
+                            val);
+            return false;
+        }
+        break;
+    case OPT_ENCODING:
+        o->encoding = val; /* the library checks it, naming the field */
+        break;
+    case OPT_TASK_TYPE:
+        o->task_type = val;
+        break;
+    case OPT_FORMAT:
+        if (strcmp(val, "json") != 0 && strcmp(val, "array") != 0) {
+            cli_usage_error(cmd, "%s wants 'array' or 'json', not '%s'", arg,
+                            val);
+            return false;
+        }
+        o->json = strcmp(val, "json") == 0;
+        break;
     case OPT_HELP:
         break;
     }
@@ -333,5 +372,20 @@ bool cli_parse_batch(int argc, char **argv, struct cli_opts *opts,
     if (opts->concurrency == 0) {
         opts->concurrency = CLI_BATCH_CONCURRENCY;
     }
+    return true;
+}
+
+bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
+                     bool *want_help)
+{
+    if (!parse("embed", embed_opts, sizeof embed_opts / sizeof embed_opts[0],
+               argc, argv, opts, want_help)) {
+        return false;
+    }
+    if (!*want_help && (opts->model == NULL || opts->model[0] == '\0')) {
+        cli_usage_error("embed", "missing -m MODEL");
+        return false;
+    }
+    /* No TEXT is fine: the inputs are then standard input's lines. */
     return true;
 }

@@ -6,7 +6,7 @@
  * one job: main.c dispatches commands, args.c parses options, prompt.c
  * assembles the prompt, output.c prints replies and errors, client.c
  * applies the client options, help.c holds the usage texts, and one file
- * per command (run.c, batch.c) does the work.
+ * per command (run.c, batch.c, embed.c) does the work.
  */
 #ifndef LLMIO_CLI_H
 #define LLMIO_CLI_H
@@ -60,8 +60,13 @@ struct cli_opts {
     int retries;
     int64_t rpm, tpm; /* 0: no limit */
     bool progress;
+    /* embed: --dimensions (0: not set), --encoding, --task-type; --format
+     * json sets json. */
+    int64_t dimensions;
+    const char *encoding;
+    const char *task_type;
     /* Remaining words, in order. run: the prompt ("-" stands for standard
-     * input); batch: the input FILE, if any. */
+     * input); batch: the input FILE, if any; embed: the texts. */
     const char *const *words;
     size_t nwords;
 };
@@ -95,6 +100,9 @@ bool cli_parse_run(int argc, char **argv, struct cli_opts *opts,
  * concurrency left unset becomes CLI_BATCH_CONCURRENCY. */
 bool cli_parse_batch(int argc, char **argv, struct cli_opts *opts,
                      bool *want_help);
+/* The same for "llmio embed": no TEXT is allowed (stdin is read then). */
+bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
+                     bool *want_help);
 
 /* client.c */
 
@@ -117,6 +125,10 @@ int cli_configure_client(llmio_client *c, const char *cmd,
  *           one-line error (stdin unreadable, "-" given twice, no memory).
  */
 char *cli_build_prompt(const char *const *words, size_t nwords);
+
+/* cli_read_stdin - all of standard input. Returns: [new] NUL-terminated
+ * text (free() it; *LEN its length), or NULL after printing an error. */
+char *cli_read_stdin(size_t *len);
 
 /* output.c */
 
@@ -170,10 +182,23 @@ bool cli_sigint_seen(void);
 void cli_help_main(FILE *out);
 void cli_help_run(FILE *out);
 void cli_help_batch(FILE *out);
+void cli_help_embed(FILE *out);
 void cli_help_exit_codes(FILE *out);
 
 /* run.c */
 int cli_cmd_run(int argc, char **argv);
+/* Adds O's per-request options every single-request command shares
+ * (--timeout, -H) to R. */
+void cli_request_common(llmio_request *r, const struct cli_opts *o);
+/* Drives F until it completes, cancelling it on SIGINT. Returns LLMIO_OK
+ * once F is done, or the error that stopped the wait itself. */
+llmio_status cli_wait(llmio_future *f);
+/* For a completed F that failed: prints its error line and returns the
+ * exit code (130 when SIGINT cancelled it). */
+int cli_failure(llmio_future *f);
+
+/* embed.c */
+int cli_cmd_embed(int argc, char **argv);
 
 /* batch.c */
 int cli_cmd_batch(int argc, char **argv);

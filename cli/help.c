@@ -105,6 +105,38 @@ void cli_help_batch(FILE *out)
     cli_help_exit_codes(out);
 }
 
+void cli_help_embed(FILE *out)
+{
+    fputs(
+        "usage: llmio embed -m MODEL [options] [TEXT...]\n"
+        "\n"
+        "Embed each TEXT and print the vectors, one JSON array per line in\n"
+        "input order. With no TEXT (or a TEXT '-') the inputs are the lines\n"
+        "of standard input; blank lines are skipped.\n"
+        "\n"
+        "options:\n"
+        "  -m, --model MODEL      'provider/model': openai (and compatible),\n"
+        "                         azure/DEPLOYMENT, gemini, ollama\n"
+        "  -d, --dimensions N     ask for N-dimensional vectors\n"
+        "      --encoding E       'float' or 'base64' on the wire (openai\n"
+        "                         protocol); the output is the same\n"
+        "      --task-type T      gemini taskType, e.g. RETRIEVAL_QUERY\n"
+        "  -f, --format F         'array' (default) or 'json': one object\n"
+        "                         {model, provider, dimensions, usage,\n"
+        "                         data: [{index, embedding}]}\n"
+        "      --timeout SEC      give up after SEC seconds (fractions ok)\n"
+        "      --base-url URL     server base URL, e.g. http://host:8080/v1\n"
+        "      --api-key-env VAR  read the API key from $VAR\n"
+        "  -H, --header 'N: v'    add an HTTP header (repeatable)\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "Errors print one line on stderr, as for 'llmio run':\n"
+        "  llmio: STATUS: message (http N, provider_error_type)\n"
+        "\n",
+        out);
+    cli_help_exit_codes(out);
+}
+
 /* One row of the exit-code table. */
 struct exit_row {
     int code;

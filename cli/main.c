@@ -27,6 +27,8 @@ const struct cli_command cli_commands[] = {
     {"run", cli_cmd_run, "send one prompt and print the reply", cli_help_run},
     {"batch", cli_cmd_batch, "run a JSONL file of requests, JSONL results out",
      cli_help_batch},
+    {"embed", cli_cmd_embed, "embed texts and print the vectors",
+     cli_help_embed},
     {"help", cmd_help, "show help for a command", help_help},
     {"version", cmd_version, "print the version", help_version},
 };

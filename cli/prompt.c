@@ -49,6 +49,15 @@ static char *read_all(FILE *f, size_t *len)
     return buf;
 }
 
+char *cli_read_stdin(size_t *len)
+{
+    char *text = read_all(stdin, len);
+    if (text == NULL) {
+        cli_print_status(LLMIO_E_INVALID, "cannot read stdin");
+    }
+    return text;
+}
+
 char *cli_build_prompt(const char *const *words, size_t nwords)
 {
     char *in = NULL;
@@ -61,9 +70,8 @@ char *cli_build_prompt(const char *const *words, size_t nwords)
                 cli_usage_error("run", "'-' (stdin) may be given only once");
                 return NULL;
             }
-            in = read_all(stdin, &in_len);
+            in = cli_read_stdin(&in_len);
             if (in == NULL) {
-                cli_print_status(LLMIO_E_INVALID, "cannot read stdin");
                 return NULL;
             }
             total += in_len + 1;
@@ -91,3 +99,4 @@ char *cli_build_prompt(const char *const *words, size_t nwords)
     free(in);
     return out;
 }
+

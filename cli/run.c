@@ -34,6 +34,16 @@ static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
     return 0;
 }
 
+void cli_request_common(llmio_request *r, const struct cli_opts *o)
+{
+    if (o->timeout_ms > 0) {
+        llmio_request_set_timeout(r, LLMIO_TIMEOUT_TOTAL, o->timeout_ms);
+    }
+    for (size_t i = 0; i < o->nheaders; i++) {
+        llmio_request_add_header(r, o->headers[i]);
+    }
+}
+
 /* Builds the request. Setter errors are sticky, so one check at the end
  * (llmio_request_error) reports the first, naming its field. */
 static llmio_request *build_request(const struct cli_opts *o,
@@ -53,12 +63,7 @@ static llmio_request *build_request(const struct cli_opts *o,
     if (o->has_temperature) {
         llmio_request_set_temperature(r, o->temperature);
     }
-    if (o->timeout_ms > 0) {
-        llmio_request_set_timeout(r, LLMIO_TIMEOUT_TOTAL, o->timeout_ms);
-    }
-    for (size_t i = 0; i < o->nheaders; i++) {
-        llmio_request_add_header(r, o->headers[i]);
-    }
+    cli_request_common(r, o);
     if (o->stream) {
         llmio_request_set_stream(r, on_delta, true);
     }
@@ -66,9 +71,7 @@ static llmio_request *build_request(const struct cli_opts *o,
     return r;
 }
 
-/* Drives F until it completes, cancelling it on SIGINT. Returns LLMIO_OK
- * once F is done, or the error that stopped the wait itself. */
-static llmio_status wait_interruptible(llmio_future *f)
+llmio_status cli_wait(llmio_future *f)
 {
     cli_sigint_catch();
     bool cancelled = false;
@@ -87,6 +90,16 @@ static llmio_status wait_interruptible(llmio_future *f)
     return st;
 }
 
+int cli_failure(llmio_future *f)
+{
+    llmio_status st = llmio_future_status(f);
+    cli_print_error(llmio_future_error(f));
+    if (st == LLMIO_E_CANCELLED && cli_sigint_seen()) {
+        return CLI_EXIT_INTERRUPTED;
+    }
+    return llmio_status_exit_code(st);
+}
+
 /* Prints the outcome of the completed future F; returns the exit code. */
 static int report(llmio_future *f, struct run_state *s, bool streamed)
 {
@@ -95,11 +108,7 @@ static int report(llmio_future *f, struct run_state *s, bool streamed)
         if (s->out.wrote_any) {
             cli_out_end(&s->out);
         }
-        cli_print_error(llmio_future_error(f));
-        if (st == LLMIO_E_CANCELLED && cli_sigint_seen()) {
-            return CLI_EXIT_INTERRUPTED;
-        }
-        return llmio_status_exit_code(st);
+        return cli_failure(f);
     }
     const llmio_response *resp = llmio_future_response(f);
     if (s->json) {
@@ -168,7 +177,7 @@ int cli_cmd_run(int argc, char **argv)
         rc = llmio_status_exit_code(st);
         goto done;
     }
-    st = wait_interruptible(f);
+    st = cli_wait(f);
     if (st != LLMIO_OK) {
         cli_print_status(st, "waiting for the reply failed");
         rc = llmio_status_exit_code(st);

@@ -74,6 +74,7 @@ TEST(cli_help_lists_commands_and_exit_codes)
     ASSERT_EQ(cli((const char *[]){"--help", NULL}, NULL, &out, &err), 0);
     ASSERT_CONTAINS(out, "usage: llmio COMMAND");
     ASSERT_CONTAINS(out, "\n  run      send one prompt and print the reply\n");
+    ASSERT_CONTAINS(out, "\n  embed    embed texts and print the vectors\n");
     ASSERT_CONTAINS(out, "\n  13   E_TIMEOUT      timed out\n");
     ASSERT_CONTAINS(out, "\n  22   E_RATE_LIMIT   rate limited\n");
     ASSERT_STR_EQ(err, "");
@@ -464,6 +465,189 @@ TEST(cli_sigint_cancels)
     ASSERT_EQ(WEXITSTATUS(status), 130);
     char *err = test_read_file(epath, NULL);
     ASSERT_EQ(strncmp(err, "llmio: E_CANCELLED: ", 20), 0);
+    free(err);
+    test_mock_stop(&m);
+}
+
+/* ---- llmio embed ------------------------------------------------------- */
+
+#define EMODEL "openai/text-embedding-3-small"
+
+/* What "llmio embed" must print for TEXTS at the mock M with 4
+ * dimensions: the library's vectors, each as a JSON array of %.9g
+ * numbers, one a line (malloc'd). */
+static char *expected_vectors(const struct test_mock *m,
+                              const char *const *texts, size_t n)
+{
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m->url);
+    ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
+    ASSERT_OK(llmio_client_set_api_key(c, NULL, "sk-test-cli"));
+    llmio_request *r = llmio_request_new(EMODEL);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_OK(llmio_request_add_input(r, texts[i]));
+    }
+    ASSERT_OK(llmio_request_set_dimensions(r, 4));
+    llmio_future *f = NULL;
+    ASSERT_OK(llmio_chat(c, r, &f, NULL));
+    const llmio_response *resp = llmio_future_response(f);
+    ASSERT_EQ(llmio_response_embeddings(resp), n);
+    ASSERT_EQ(llmio_response_embedding_dim(resp), 4);
+    char *buf = malloc(4096);
+    ASSERT_NOT_NULL(buf);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *v = llmio_response_embedding(resp, i);
+        len += (size_t)snprintf(buf + len, 4096 - len,
+                                "[%.9g,%.9g,%.9g,%.9g]\n", (double)v[0],
+                                (double)v[1], (double)v[2], (double)v[3]);
+    }
+    llmio_future_free(f);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    return buf;
+}
+
+TEST(cli_embed_prints_vectors)
+{
+    struct test_mock m;
+    start(&m);
+    const char *texts[] = {"hello world", "olá mundo"};
+    char *want = expected_vectors(&m, texts, 2);
+    char *out, *err;
+    int rc = cli((const char *[]){"embed", "-m", EMODEL, "-d", "4",
+                                  "hello world", "olá mundo", NULL},
+                 NULL, &out, &err);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    /* base64 on the wire prints the same numbers. */
+    rc = cli((const char *[]){"embed", "-m", EMODEL, "--dimensions=4",
+                              "--encoding", "base64", "hello world",
+                              "olá mundo", NULL},
+             NULL, &out, &err);
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    free(want);
+    test_mock_stop(&m);
+}
+
+TEST(cli_embed_stdin_lines)
+{
+    /* No TEXT: one input per line of stdin, blank lines skipped, CRLF
+     * accepted; "-" among TEXTs reads stdin there too. */
+    struct test_mock m;
+    start(&m);
+    const char *texts[] = {"hello world", "olá mundo", "third line"};
+    char *want = expected_vectors(&m, texts, 3);
+    char *out, *err;
+    int rc = cli((const char *[]){"embed", "-m", EMODEL, "-d", "4", NULL},
+                 "hello world\n\n   \r\nolá mundo\r\nthird line", &out, &err);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    rc = cli((const char *[]){"embed", "-m", EMODEL, "-d", "4", "hello world",
+                              "-", NULL},
+             "olá mundo\nthird line\n", &out, &err);
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    free(want);
+    test_mock_stop(&m);
+}
+
+TEST(cli_embed_format_json)
+{
+    struct test_mock m;
+    start(&m);
+    const char *texts[] = {"hello world"};
+    char *arrays = expected_vectors(&m, texts, 1);
+    arrays[strlen(arrays) - 1] = '\0'; /* the one vector, no newline */
+    char want[2048];
+    snprintf(want, sizeof want,
+             "{\"model\":\"text-embedding-3-small\",\"provider\":\"openai\","
+             "\"dimensions\":4,\"usage\":{\"prompt_tokens\":2,"
+             "\"total_tokens\":2},\"data\":[{\"index\":0,\"embedding\":%s}]}\n",
+             arrays);
+    char *out, *err;
+    int rc = cli((const char *[]){"embed", "-m", EMODEL, "-d", "4", "-f",
+                                  "json", "hello world", NULL},
+                 NULL, &out, &err);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    free(arrays);
+    test_mock_stop(&m);
+}
+
+TEST(cli_embed_errors)
+{
+    struct test_mock m;
+    start(&m);
+    expect_usage((const char *[]){"embed", "hi", NULL},
+                 "llmio: missing -m MODEL (try 'llmio help embed')\n");
+    expect_usage((const char *[]){"embed", "-m", EMODEL, "-d", "0", "hi",
+                                  NULL},
+                 "llmio: --dimensions wants a positive integer, not '0' "
+                 "(try 'llmio help embed')\n");
+    expect_usage((const char *[]){"embed", "-m", EMODEL, "-f", "csv", "hi",
+                                  NULL},
+                 "llmio: --format wants 'array' or 'json', not 'csv' "
+                 "(try 'llmio help embed')\n");
+    /* Chat-only options are not embed options. */
+    expect_usage((const char *[]){"embed", "-m", EMODEL, "--stream", "hi",
+                                  NULL},
+                 "llmio: unknown option '--stream' (try 'llmio help embed')\n");
+    expect_usage((const char *[]){"embed", "-m", EMODEL, NULL},
+                 "llmio: no input: give TEXT arguments or lines on standard "
+                 "input (try 'llmio help embed')\n");
+    /* The library names a bad field; exit codes are the status table's. */
+    expect_usage((const char *[]){"embed", "-m", EMODEL, "--encoding", "int8",
+                                  "hi", NULL},
+                 "llmio: E_INVALID: encoding_format: \"float\" or "
+                 "\"base64\"\n");
+    char *out, *err;
+    int rc = cli((const char *[]){"embed", "-m", "anthropic/claude", "hi",
+                                  NULL},
+                 NULL, &out, &err);
+    ASSERT_STR_EQ(err, "llmio: E_UNSUPPORTED: input: anthropic has no "
+                       "embeddings API\n");
+    ASSERT_EQ(rc, 5);
+    free(out);
+    free(err);
+    rc = cli((const char *[]){"embed", "-m", EMODEL, "-H",
+                              "X-Mock-Scenario: status=429", "hi", NULL},
+             NULL, &out, &err);
+    ASSERT_EQ(strncmp(err, "llmio: E_RATE_LIMIT: ", 21), 0);
+    ASSERT_STR_EQ(out, "");
+    ASSERT_EQ(rc, 22);
+    free(out);
+    free(err);
+    /* A rejected key is never printed. */
+    setenv("OPENAI_API_KEY", "bad-secret-9191", 1);
+    rc = cli((const char *[]){"embed", "-m", EMODEL, "hi", NULL}, NULL, &out,
+             &err);
+    ASSERT_EQ(strncmp(err, "llmio: E_AUTH: ", 15), 0);
+    ASSERT_NULL(strstr(err, "secret-9191"));
+    ASSERT_EQ(rc, 20);
+    free(out);
+    free(err);
+    /* help embed describes it. */
+    rc = cli((const char *[]){"help", "embed", NULL}, NULL, &out, &err);
+    ASSERT_CONTAINS(out, "usage: llmio embed -m MODEL [options] [TEXT...]");
+    ASSERT_EQ(rc, 0);
+    free(out);
     free(err);
     test_mock_stop(&m);
 }

@@ -383,3 +383,36 @@ TEST(example_web_server)
     test_mock_stop(&m);
 #endif
 }
+
+TEST(example_embed)
+{
+    /* Documents and query embedded in two concurrent requests, ranked by
+     * cosine similarity: a query equal to a document finds it first with
+     * similarity 1, and the scores come out in descending order. */
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    int rc = example(&m, "embed", "A kitten is sleeping on the rug.", NULL,
+                     &out, &err);
+    ASSERT_STR_EQ(err, "");
+    ASSERT_EQ(rc, 0);
+    const char *head = "4 documents, 256 dimensions, 24 prompt tokens\n"
+                       "query: A kitten is sleeping on the rug.\n"
+                       "1.0000  A kitten is sleeping on the rug.\n";
+    ASSERT_EQ(strncmp(out, head, strlen(head)), 0);
+    double prev = 1.0;
+    int lines = 0;
+    for (const char *p = out + strlen(head) - strlen("1.0000  A kitten is "
+                                                     "sleeping on the rug.\n");
+         *p != '\0'; p = strchr(p, '\n') + 1) {
+        double s = strtod(p, NULL);
+        ASSERT(s <= prev);
+        ASSERT(s >= -1.0);
+        prev = s;
+        lines++;
+    }
+    ASSERT_EQ(lines, 4);
+    free(out);
+    free(err);
+    test_mock_stop(&m);
+}
