@@ -138,15 +138,17 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
                              "max_queued",
                              "rate_limits",
                              "stream_restart",
+                             "hedge",
                              NULL};
     PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
              *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL,
              *ra = NULL, *rb = NULL, *rm = NULL, *rx = NULL, *rs = NULL,
-             *hook = NULL, *mc = NULL, *mq = NULL, *rl = NULL, *sr = NULL;
+             *hook = NULL, *mc = NULL, *mq = NULL, *rl = NULL, *sr = NULL,
+             *hg = NULL;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|OOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
+            args, kw, "|OOOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
             &base_url, &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra,
-            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr)) {
+            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr, &hg)) {
         return -1;
     }
     if (self->c) {
@@ -167,7 +169,8 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
         llmiopy_client_on_attempt(self, hook ? hook : Py_None) ||
         llmiopy_client_caps(self, mc, mq) ||
         llmiopy_client_rate_limits(self, rl) ||
-        llmiopy_client_stream_restart(self, sr)) {
+        llmiopy_client_stream_restart(self, sr) ||
+        llmiopy_client_hedge(self, hg)) {
         return -1;
     }
     if (set_per_provider(self, api_key, "api_key") ||
@@ -633,7 +636,7 @@ PyTypeObject PyLlmioClient_Type = {
               "retry_base_delay=None, retry_max_delay=None, "
               "max_retry_after=None, retry_seed=None, on_attempt=None, "
               "max_concurrency=None, max_queued=None, rate_limits=None, "
-              "stream_restart=None)\n\nOne llmio client: "
+              "stream_restart=None, hedge=None)\n\nOne llmio client: "
               "a connection pool and every request in flight. api_key and "
               "base_url are a str (openai) or a dict {provider: value}; unset "
               "values come from the environment (OPENAI_API_KEY, ...). "

@@ -35,6 +35,8 @@ int llmiopy_client_retry(PyLlmioClient *c, PyObject *max_attempts,
 int llmiopy_client_on_attempt(PyLlmioClient *c, PyObject *fn);
 /* Opt in (true) or out of restarting streams that already delivered data. */
 int llmiopy_client_stream_restart(PyLlmioClient *c, PyObject *on);
+/* The client's hedging default (hedge=... as for a request). */
+int llmiopy_client_hedge(PyLlmioClient *c, PyObject *v);
 
 /* limits.c: concurrency caps and rate limits; same conventions. */
 int llmiopy_client_caps(PyLlmioClient *c, PyObject *max_concurrency,
@@ -89,6 +91,8 @@ PyObject *llmiopy_raise_status(llmio_status st, const char *msg);
  * Python exception set. */
 llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
                                      PyObject *kwargs);
+/* hedge=... (False, seconds, ("p95"|"fixed", seconds)) -> mode, delay. */
+int llmiopy_hedge_arg(PyObject *v, int *mode, long long *delay_ms);
 
 /* client.c: thread guard around driving calls. */
 int llmiopy_client_enter(PyLlmioClient *c);

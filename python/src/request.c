@@ -413,6 +413,8 @@ static int set_timeout_kw(llmio_request *r, llmio_timeout_kind kind,
     return 0;
 }
 
+static int add_fallbacks(llmio_request *r, PyObject *v);
+
 static int apply_kw(llmio_request *r, const char *k, PyObject *v)
 {
     if (v == Py_None) {
@@ -501,6 +503,18 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
             llmio_request_add_input(r, t);
         }
         Py_DECREF(seq);
+        return 0;
+    }
+    if (strcmp(k, "fallbacks") == 0) {
+        return add_fallbacks(r, v);
+    }
+    if (strcmp(k, "hedge") == 0) {
+        int mode;
+        long long ms;
+        if (llmiopy_hedge_arg(v, &mode, &ms)) {
+            return -1;
+        }
+        llmio_request_set_hedge(r, (llmio_hedge_mode)mode, ms);
         return 0;
     }
     if (strcmp(k, "stop") == 0) {
@@ -610,6 +624,137 @@ static int apply_kw(llmio_request *r, const char *k, PyObject *v)
     }
     PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%s'", k);
     return -1;
+}
+
+/* fallbacks=[model | (model, on) | {"model": m, "on": on}]; ON is a class
+ * name, a list of them, or an int mask of LLMIO_FALLBACK_* bits. */
+static int fallback_on(PyObject *on, unsigned *out, const char *field)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } classes[] = {
+        {"context_length", LLMIO_FALLBACK_CONTEXT_LENGTH},
+        {"outage", LLMIO_FALLBACK_OUTAGE},
+        {"rate_limit", LLMIO_FALLBACK_RATE_LIMIT},
+        {"auth", LLMIO_FALLBACK_AUTH},
+        {"bad_request", LLMIO_FALLBACK_BAD_REQUEST},
+        {"default", LLMIO_FALLBACK_DEFAULT},
+        {"any", LLMIO_FALLBACK_ANY},
+    };
+    if (!on || on == Py_None) {
+        *out = LLMIO_FALLBACK_DEFAULT;
+        return 0;
+    }
+    if (PyLong_Check(on)) {
+        *out = (unsigned)PyLong_AsUnsignedLongMask(on);
+        return 0;
+    }
+    PyObject *seq =
+        PyUnicode_Check(on) ? PyTuple_Pack(1, on) : PySequence_Tuple(on);
+    if (!seq) {
+        PyErr_Clear();
+        return invalid("%s: expected a class name, a list of them or an int",
+                       field);
+    }
+    *out = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(seq); i++) {
+        PyObject *o = PyTuple_GET_ITEM(seq, i);
+        const char *n = PyUnicode_Check(o) ? PyUnicode_AsUTF8(o) : NULL;
+        unsigned bits = 0;
+        for (size_t j = 0; n && j < sizeof classes / sizeof classes[0]; j++) {
+            if (strcmp(n, classes[j].name) == 0) {
+                bits = classes[j].bits;
+            }
+        }
+        if (!bits) {
+            PyErr_Clear();
+            invalid("%s: unknown class '%s' (context_length, outage, "
+                    "rate_limit, auth, bad_request, default, any)",
+                    field, n ? n : "(not a str)");
+            Py_DECREF(seq);
+            return -1;
+        }
+        *out |= bits;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static int add_fallbacks(llmio_request *r, PyObject *v)
+{
+    PyObject *seq = PySequence_Fast(v, "fallbacks: expected a list");
+    if (!seq) {
+        PyErr_Clear();
+        return invalid("fallbacks: expected a list of models");
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *it = PySequence_Fast_GET_ITEM(seq, i), *m = NULL, *on = NULL;
+        char f[64];
+        snprintf(f, sizeof f, "fallbacks[%zd]", i);
+        if (PyUnicode_Check(it)) {
+            m = it;
+        } else if (PyDict_Check(it)) {
+            m = PyDict_GetItemString(it, "model");
+            on = PyDict_GetItemString(it, "on");
+        } else if (PyTuple_Check(it) && PyTuple_GET_SIZE(it) == 2) {
+            m = PyTuple_GET_ITEM(it, 0);
+            on = PyTuple_GET_ITEM(it, 1);
+        }
+        char fm[80], fo[80];
+        snprintf(fm, sizeof fm, "%s.model", f);
+        snprintf(fo, sizeof fo, "%s.on", f);
+        int ok;
+        const char *model = opt_str(m, fm, &ok);
+        unsigned bits = 0;
+        if (!ok || !model) {
+            Py_DECREF(seq);
+            return ok ? invalid("%s: expected a model string, (model, on) or "
+                                "{'model': ..., 'on': ...}",
+                                f)
+                      : -1;
+        }
+        if (fallback_on(on, &bits, fo)) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        llmio_request_add_fallback(r, model, bits);
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+int llmiopy_hedge_arg(PyObject *v, int *mode, long long *delay_ms)
+{
+    /* False/0: off; seconds: fixed; ("p95", seconds): p95 after a start
+     * delay. */
+    PyObject *d = v;
+    *mode = LLMIO_HEDGE_FIXED;
+    if (v == Py_False) {
+        *mode = LLMIO_HEDGE_OFF;
+        *delay_ms = 0;
+        return 0;
+    }
+    if (PyTuple_Check(v) && PyTuple_GET_SIZE(v) == 2 &&
+        PyUnicode_Check(PyTuple_GET_ITEM(v, 0))) {
+        const char *m = PyUnicode_AsUTF8(PyTuple_GET_ITEM(v, 0));
+        if (strcmp(m, "p95") == 0) {
+            *mode = LLMIO_HEDGE_P95;
+        } else if (strcmp(m, "fixed") != 0) {
+            return invalid("hedge: mode 'fixed' or 'p95', got '%s'", m);
+        }
+        d = PyTuple_GET_ITEM(v, 1);
+    }
+    double s = PyFloat_AsDouble(d);
+    if (s == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return invalid("hedge: expected seconds, ('p95', seconds) or False");
+    }
+    *delay_ms = (long long)(s * 1000.0 + 0.5);
+    if (*delay_ms == 0 && s == 0) {
+        *mode = LLMIO_HEDGE_OFF;
+    }
+    return 0;
 }
 
 /* This request's retry policy (llmio_request_set_retry takes the four

@@ -521,6 +521,26 @@ static PyObject *response_embedding_dim(PyLlmioResponse *self, void *unused)
     return PyLong_FromSize_t(llmio_response_embedding_dim(self->r));
 }
 
+static PyObject *response_served_by(PyLlmioResponse *self, void *unused)
+{
+    (void)unused;
+    return str_or_none(llmio_response_served_by(self->r, NULL), -1);
+}
+
+static PyObject *response_fallback_index(PyLlmioResponse *self, void *unused)
+{
+    (void)unused;
+    int i = 0;
+    llmio_response_served_by(self->r, &i);
+    return PyLong_FromLong(i);
+}
+
+static PyObject *response_hedges(PyLlmioResponse *self, void *unused)
+{
+    (void)unused;
+    return PyLong_FromLong(llmio_response_hedges(self->r));
+}
+
 static PyObject *response_to_dict(PyLlmioResponse *self, PyObject *unused)
 {
     (void)unused;
@@ -601,6 +621,14 @@ static PyGetSetDef response_getset[] = {
      NULL},
     {"embedding_dim", (getter)response_embedding_dim, NULL,
      "floats per vector (0 for a chat response)", NULL},
+    {"served_by", (getter)response_served_by, NULL,
+     "the model string that served the request (a fallback's when one "
+     "did)",
+     NULL},
+    {"fallback_index", (getter)response_fallback_index, NULL,
+     "0: the request's own model; i: its i-th fallback", NULL},
+    {"hedges", (getter)response_hedges, NULL,
+     "hedge requests sent that lost and were cancelled", NULL},
     {"id", (getter)response_id, NULL, NULL, NULL},
     {"model", (getter)response_model, NULL, NULL, NULL},
     {"provider", (getter)response_provider, NULL, NULL, NULL},

@@ -14,6 +14,9 @@ static PyStructSequence_Field attempt_fields[] = {
     {"delay", "seconds before the next attempt, or None: no retry"},
     {"why", "the retry decision: 'ok', 'backoff', 'retry-after', ..."},
     {"future", "the request's llmio.Future, or None once dropped"},
+    {"model", "the model string this attempt used (a fallback's too)"},
+    {"fallback", "0: the request's model; i: its i-th fallback"},
+    {"hedge", "whether the attempt was a hedge (second request)"},
     {NULL, NULL},
 };
 
@@ -21,7 +24,7 @@ static PyStructSequence_Desc attempt_desc = {
     "llmio.AttemptInfo",
     "One ended attempt of a request, as given to Client(on_attempt=fn).",
     attempt_fields,
-    6,
+    9,
 };
 
 static void attempt_cb(llmio_future *f, const llmio_attempt_info *info,
@@ -36,7 +39,7 @@ static void attempt_cb(llmio_future *f, const llmio_attempt_info *info,
         Py_INCREF(fn);
         PyObject *o = PyStructSequence_New(&AttemptInfo_Type);
         PyObject *owner = llmiopy_future_owner(f);
-        PyObject *items[6] = {
+        PyObject *items[9] = {
             PyLong_FromLong(info->attempt),
             PyUnicode_FromString(llmio_status_name(info->status)),
             info->http_status > 0 ? PyLong_FromLong(info->http_status)
@@ -46,9 +49,13 @@ static void attempt_cb(llmio_future *f, const llmio_attempt_info *info,
                 : Py_NewRef(Py_None),
             PyUnicode_FromString(info->why ? info->why : ""),
             Py_NewRef(owner ? owner : Py_None),
+            info->model ? PyUnicode_FromString(info->model)
+                        : Py_NewRef(Py_None),
+            PyLong_FromLong(info->fallback),
+            PyBool_FromLong(info->hedge),
         };
         int ok = o != NULL;
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 9; i++) {
             ok = ok && items[i];
             if (o && items[i]) {
                 PyStructSequence_SET_ITEM(o, i, items[i]);
@@ -173,6 +180,28 @@ int llmiopy_client_stream_restart(PyLlmioClient *c, PyObject *on)
         return -1;
     }
     llmio_client_set_stream_restart(c->c, v != 0);
+    return 0;
+}
+
+int llmiopy_client_hedge(PyLlmioClient *c, PyObject *v)
+{
+    if (!v || v == Py_None) {
+        return 0;
+    }
+    int mode;
+    long long ms;
+    if (llmiopy_hedge_arg(v, &mode, &ms)) {
+        return -1;
+    }
+    if (!c->c) {
+        llmiopy_raise_status(LLMIO_E_STATE, "the client is closed");
+        return -1;
+    }
+    if (llmio_client_set_hedge(c->c, (llmio_hedge_mode)mode, ms) != LLMIO_OK) {
+        llmiopy_raise_status(LLMIO_E_INVALID,
+                             "hedge: a delay > 0 is needed with hedging on");
+        return -1;
+    }
     return 0;
 }
 

@@ -145,3 +145,61 @@ def test_stream_restart_delta(client):
     with pytest.raises(llmio.Error):
         for _ in client.stream(MODEL, "one two three four five", headers=hdr):
             pass
+
+
+def test_fallback_on_outage_and_attempt_hook(mock):
+    seen = []
+    c = llmio.Client(api_key=SECRET, base_url=mock, on_attempt=seen.append,
+                     max_attempts=1)
+    # "mock-503" as a model name makes the mock answer 503
+    r = c.chat("openai/mock-503", "hello", fallbacks=["openai/gpt-4o-mini"])
+    assert r.text == "hello"
+    assert r.served_by == "openai/gpt-4o-mini" and r.fallback_index == 1
+    assert [(a.model, a.fallback, a.http_status) for a in seen] == \
+        [("openai/mock-503", 0, 503), ("openai/gpt-4o-mini", 1, 200)]
+    plain = c.chat(MODEL, "x")
+    assert plain.served_by == MODEL and plain.fallback_index == 0
+    # a class not listed does not fall back
+    with pytest.raises(llmio.OverloadedError):
+        c.chat("openai/mock-503", "x",
+               fallbacks=[("openai/gpt-4o-mini", "context_length")])
+    c.close()
+
+
+def test_fallback_classes_pick_the_right_model(client):
+    """A context-length failure skips an outage-only fallback and moves to
+    the bigger model."""
+    small = "openai/gpt-4o-mini@max-context=3"
+    r = client.chat(small, "far too many words for this model",
+                    fallbacks=[("anthropic/claude-3-5-haiku-latest", "outage"),
+                               {"model": "openai/gpt-4o",
+                                "on": ["context_length"]}])
+    assert r.served_by == "openai/gpt-4o" and r.fallback_index == 2
+    with pytest.raises(llmio.ContextLengthError):
+        client.chat(small, "far too many words for this model")
+    with pytest.raises(llmio.InvalidError, match=r"fallbacks\[0\]\.on"):
+        client.chat(MODEL, "x", fallbacks=[("openai/gpt-4o", "sometimes")])
+    with pytest.raises(llmio.InvalidError, match=r"fallbacks\[1\]"):
+        client.chat(MODEL, "x", fallbacks=["openai/gpt-4o", 42])
+
+
+def test_hedged_request_wins_over_a_slow_first(mock):
+    seen = []
+    c = llmio.Client(api_key=SECRET, base_url=mock, on_attempt=seen.append)
+    hdr = {"X-Mock-Scenario": "fail-first=1;ttft=3000",
+           "X-Mock-Key": key("hedge")}
+    t0 = time.monotonic()
+    r = c.chat(MODEL, "hedged", headers=hdr, hedge=0.2)
+    took = time.monotonic() - t0
+    assert r.text == "hedged" and r.hedges == 1
+    assert 0.2 <= took < 2.5
+    assert any(a.hedge for a in seen)
+    # client default, overridden per request with hedge=False
+    c2 = llmio.Client(api_key=SECRET, base_url=mock, hedge=("p95", 0.2))
+    assert c2.chat(MODEL, "x", hedge=False).hedges == 0
+    with pytest.raises(llmio.InvalidError, match="hedge"):
+        c2.chat(MODEL, "x", hedge=("sometimes", 1))
+    with pytest.raises(llmio.InvalidError, match="hedge"):
+        llmio.Client(hedge=-1)
+    c.close()
+    c2.close()
