@@ -22,7 +22,7 @@ TEST(retry_stress_faults)
         /* Binding: ~12,100 attempts at 300 a second after a burst of
          * 2,000 take ~35 s. */
         .rpm = vg ? 3000 : 20000,
-        .stall_ms = engine_slack_ms(1000),
+        .stall_ms = engine_slack_ms(2000),
         .timeout_ms = engine_slack_ms(120000),
     };
     struct stress_result r;
@@ -57,14 +57,18 @@ TEST(retry_stress_faults)
         faulty += r.injected[k];
     }
     ASSERT_EQ(faulty, cfg.requests / 5);
-    /* The statuses were all seen as injected. A reset on a reused
-     * connection may be re-sent by libcurl itself (no attempt of ours);
-     * a stall may also be a healthy attempt slowed past the timeout. */
+    /* The statuses were seen as injected. A reset on a reused connection
+     * may be re-sent by libcurl itself (no attempt of ours). On a loaded
+     * machine an attempt may also time out (seen as a stall) before its
+     * injected status or reset arrives: the fault is spent all the same,
+     * so what a kind misses shows up as extra timeouts. */
+    long missed = 0;
     for (int k = STRESS_429; k <= STRESS_529; k++) {
-        ASSERT_EQ(r.seen[k], r.expected[k]);
+        ASSERT_CMP(r.seen[k], <=, r.expected[k]);
+        missed += r.expected[k] - r.seen[k];
     }
     ASSERT_CMP(r.seen[STRESS_RESET], <=, r.expected[STRESS_RESET]);
-    ASSERT_CMP(r.seen[STRESS_STALL], >=, r.expected[STRESS_STALL]);
+    ASSERT_CMP(r.seen[STRESS_STALL] - r.expected[STRESS_STALL], >=, missed);
     /* Streamed stalls were restarted after two words reached the user. */
     ASSERT_CMP(r.restarts, >=, r.injected[STRESS_STALL] / 2);
     /* Every attempt reached the mock; the extra ones are libcurl's own
