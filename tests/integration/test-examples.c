@@ -222,6 +222,16 @@ TEST(example_fallback)
                   "0): Please summarise this very long report\n");
 }
 
+TEST(example_stream_restart)
+{
+    expect_output("stream_restart",
+                  "Lorem ipsum dolor\n"
+                  "[attempt 1 failed (E_NETWORK): discard 17 characters, 0 "
+                  "tool-call fragments]\n"
+                  "Tell me a story.\n"
+                  "[2 attempts; the response: \"Tell me a story.\"]\n");
+}
+
 TEST(example_retry)
 {
     struct test_mock m;
