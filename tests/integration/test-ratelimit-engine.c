@@ -396,6 +396,45 @@ TEST(ratelimit_engine_wait_past_deadline_fails_fast)
     test_mock_stop(&m);
 }
 
+/* Rate and concurrency together: at most 2 on the wire, 600 a minute.
+ * A lane head that finds no free slot waits in the FIFO (keeping its
+ * place in the lane); every request still ends once, in order per key,
+ * and the pace holds. A second key is not held up by the first one's
+ * lane beyond the shared slots. */
+TEST(ratelimit_engine_with_concurrency_cap)
+{
+    enum { N = 81 };
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_max_concurrency(c, 2));
+    ASSERT_OK(llmio_client_set_rate_limit(c, "openai/gpt-4o-mini", 600, 0));
+    llmio_future *fs[N];
+    struct engine_rec recs[N];
+    memset(recs, 0, sizeof recs);
+    int64_t t0 = test_now_ms();
+    for (int i = 0; i < N; i++) {
+        /* Every ninth goes to another (unlimited) model. */
+        fs[i] = submit(c, i % 9 == 8 ? "openai/gpt-4o" : "openai/gpt-4o-mini",
+                       "key=cc;ttft=5", &recs[i]);
+    }
+    wait_all(fs, N, 30000);
+    int64_t took = test_now_ms() - t0;
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(recs[i].ndone, 1);
+        ASSERT_OK(recs[i].status);
+        llmio_future_free(fs[i]);
+    }
+    /* 72 on the limited model: 12 past its burst of 60, at 9 a second. */
+    ASSERT_CMP(took, >=, 12 * 111 - 20);
+    int64_t ts[N];
+    ASSERT_EQ(log_times(&m, "key=cc", ts, N), N);
+    ASSERT_EQ(llmio_client_pending(c), 0);
+    ASSERT_EQ(engine_mock_connections(&m), 2);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
 /* One worker process: joins the shared budget NAME and sends N requests
  * at once. Exit 0 when all succeeded. */
 static int share_worker(const struct test_mock *m, const char *name, int n)
