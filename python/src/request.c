@@ -278,8 +278,17 @@ static int add_message(llmio_request *r, PyObject *m, Py_ssize_t i)
                     args = argo ? PyUnicode_AsUTF8(argo) : NULL;
                 }
             }
+            const char *sig = NULL;
+            if (ok) {
+                /* Gemini's thoughtSignature, as ToolCall.to_dict() gave it */
+                snprintf(fx, sizeof fx, "%s.signature", ft);
+                sig = opt_str(get(tc, "signature"), fx, &ok);
+            }
             if (ok) {
                 llmio_request_add_tool_call(r, id, fname, args);
+                if (sig) {
+                    llmio_request_set_tool_call_signature(r, sig);
+                }
             }
             Py_XDECREF(argo);
             if (!ok) {

@@ -108,7 +108,7 @@ static PyTypeObject PyLlmioChoice_Type;
 /* ---- ToolCall ---- */
 
 typedef struct {
-    PyObject_HEAD PyObject *index, *id, *name, *arguments;
+    PyObject_HEAD PyObject *index, *id, *name, *arguments, *signature;
 } PyLlmioToolCall;
 
 static PyMemberDef toolcall_members[] = {
@@ -117,6 +117,9 @@ static PyMemberDef toolcall_members[] = {
     {"name", T_OBJECT, offsetof(PyLlmioToolCall, name), READONLY, NULL},
     {"arguments", T_OBJECT, offsetof(PyLlmioToolCall, arguments), READONLY,
      "JSON text as the model produced it"},
+    {"signature", T_OBJECT, offsetof(PyLlmioToolCall, signature), READONLY,
+     "the provider's opaque signature of the call (Gemini "
+     "thoughtSignature) or None; to_dict() carries it back"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -126,6 +129,7 @@ static void toolcall_dealloc(PyLlmioToolCall *self)
     Py_XDECREF(self->id);
     Py_XDECREF(self->name);
     Py_XDECREF(self->arguments);
+    Py_XDECREF(self->signature);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -138,9 +142,14 @@ static PyObject *toolcall_json(PyLlmioToolCall *self, PyObject *unused)
 static PyObject *toolcall_to_dict(PyLlmioToolCall *self, PyObject *unused)
 {
     (void)unused;
-    return Py_BuildValue("{s:O,s:s,s:{s:O,s:O}}", "id", self->id, "type",
-                         "function", "function", "name", self->name,
-                         "arguments", self->arguments);
+    PyObject *d = Py_BuildValue("{s:O,s:s,s:{s:O,s:O}}", "id", self->id, "type",
+                                "function", "function", "name", self->name,
+                                "arguments", self->arguments);
+    if (d && self->signature != Py_None &&
+        PyDict_SetItemString(d, "signature", self->signature)) {
+        Py_CLEAR(d);
+    }
+    return d;
 }
 
 static PyObject *toolcall_repr(PyLlmioToolCall *self)
@@ -180,7 +189,8 @@ static PyObject *toolcall_new(const llmio_tool_call *tc, size_t i)
     o->arguments = tc->arguments ? str_or_none(tc->arguments,
                                                (Py_ssize_t)tc->arguments_len)
                                  : PyUnicode_FromString("{}");
-    if (!o->index || !o->id || !o->name || !o->arguments) {
+    o->signature = str_or_none(tc->signature, -1);
+    if (!o->index || !o->id || !o->name || !o->arguments || !o->signature) {
         Py_DECREF(o);
         return NULL;
     }
@@ -192,11 +202,11 @@ static PyObject *toolcall_new(const llmio_tool_call *tc, size_t i)
 typedef struct {
     PyObject_HEAD PyObject *kind, *choice, *text, *tool_index, *tool_id,
         *tool_name, *finish_reason, *finish_raw, *usage, *logprob, *id, *model,
-        *created, *error_type, *restart;
+        *created, *error_type, *restart, *signature;
 } PyLlmioDelta;
 
-/* Number of PyObject fields of a Delta, from kind to restart. */
-#define DELTA_FIELDS 15
+/* Number of PyObject fields of a Delta, from kind to signature. */
+#define DELTA_FIELDS 16
 
 #define DM(n, doc)                                                             \
     {                                                                          \
@@ -221,6 +231,8 @@ static PyMemberDef delta_members[] = {
     DM(restart, "'restarted': {'attempt', 'status', 'delay', 'deltas', "
                 "'text_bytes', 'text_chars', 'tool_fragments'}: what the "
                 "failed attempt had delivered (all void now)"),
+    DM(signature, "tool_call: the call's opaque signature (Gemini), on one "
+                  "of its fragments"),
     {NULL, 0, 0, 0, NULL},
 };
 #undef DM
@@ -296,6 +308,7 @@ PyObject *llmiopy_delta_new(const llmio_delta *d)
                            (Py_ssize_t)rs->text_chars, "tool_fragments",
                            (Py_ssize_t)rs->tool_fragments)
            : Py_NewRef(Py_None);
+    o->signature = str_or_none(d->signature, -1);
     for (int i = 0; i < DELTA_FIELDS; i++) {
         if (!p[i]) {
             Py_DECREF(o);
