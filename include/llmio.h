@@ -1277,9 +1277,10 @@ typedef struct llmio_batch llmio_batch;
 /* Flags of llmio_batch_new(). */
 enum {
     /* Report items in input order: item I's callback runs only after
-     * items 0..I-1's. Results that finish early wait (at most 16 times
-     * the cap of them: past that no new request starts until the oldest
-     * finishes). Without it items are reported as they complete. */
+     * items 0..I-1's. Results that finish early wait, within a window of
+     * 16 times the cap (at most the cap + 100000) items from the oldest
+     * unreported one: past it no new request starts until the oldest
+     * finishes. Without it items are reported as they complete. */
     LLMIO_BATCH_ORDERED = 1,
     /* Keep every item's future until llmio_batch_free(), readable with
      * llmio_batch_future(): the gather(return_exceptions=True) result

@@ -154,3 +154,54 @@ int engine_log_lines(struct test_mock *m, const char *needle, char **bodies,
     free(log);
     return n;
 }
+
+static bool chaos_should_fail(struct engine_chaos *ch)
+{
+    ch->n++;
+    if (ch->fail_at != 0 && ch->n == ch->fail_at) {
+        return true;
+    }
+    return false;
+}
+
+static void *chaos_malloc(size_t size, void *user)
+{
+    struct engine_chaos *ch = user;
+    if (chaos_should_fail(ch)) {
+        return NULL;
+    }
+    void *p = malloc(size);
+    if (p != NULL) {
+        ch->live++;
+    }
+    return p;
+}
+
+static void *chaos_realloc(void *ptr, size_t size, void *user)
+{
+    struct engine_chaos *ch = user;
+    if (chaos_should_fail(ch)) {
+        return NULL;
+    }
+    void *p = realloc(ptr, size);
+    if (p != NULL && ptr == NULL) {
+        ch->live++;
+    }
+    return p;
+}
+
+static void chaos_free(void *ptr, void *user)
+{
+    struct engine_chaos *ch = user;
+    ch->live--;
+    free(ptr);
+}
+
+llmio_allocator engine_chaos_init(struct engine_chaos *ch, long fail_at)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->fail_at = fail_at;
+    llmio_allocator a = {
+        chaos_malloc, chaos_realloc, chaos_free, ch, {NULL, NULL, NULL, NULL}};
+    return a;
+}

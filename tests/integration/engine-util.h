@@ -58,4 +58,13 @@ int engine_log_lines(struct test_mock *m, const char *needle, char **bodies,
 /* Asserts that no error text of F holds the API key. */
 void engine_assert_no_key(const llmio_error *e);
 
+/* An allocator whose FAIL_AT-th allocation (1-based; 0: none) fails, and
+ * which counts live blocks, for allocation torture. */
+struct engine_chaos {
+    long n;       /* allocations so far */
+    long fail_at; /* this one fails */
+    long live;    /* blocks currently allocated */
+};
+llmio_allocator engine_chaos_init(struct engine_chaos *ch, long fail_at);
+
 #endif

@@ -668,7 +668,13 @@ TEST(batch_million_items_small_memory)
 {
     llmio_client *c = NULL;
     ASSERT_OK(llmio_client_new(NULL, &c));
-    struct million s = {test_is_valgrind() ? 20000 : 1000000, 0, 0};
+    /* A million plain; fewer where each allocation is instrumented. */
+#ifdef __SANITIZE_ADDRESS__
+    size_t n = 200000;
+#else
+    size_t n = test_is_valgrind() ? 20000 : 1000000;
+#endif
+    struct million s = {n, 0, 0};
     llmio_batch *b = NULL;
     ASSERT_OK(llmio_batch_new(c, 64, LLMIO_BATCH_ORDERED, &b));
     ASSERT_OK(llmio_batch_set_callbacks(b, million_item, NULL, &s));
@@ -692,4 +698,89 @@ TEST(batch_million_items_small_memory)
 #endif
     llmio_batch_free(b);
     llmio_client_free(c);
+}
+
+/* Allocation torture: the client's Nth allocation fails, for N from 1
+ * until a whole batch (4 requests, cap 2, in order, kept) runs without an
+ * injected failure. Every run ends: each item taken is reported exactly
+ * once with LLMIO_OK or LLMIO_E_NOMEM, the done callback runs once, and
+ * nothing leaks. */
+static bool batch_torture_run(const struct test_mock *m, long fail_at)
+{
+    struct engine_chaos ch;
+    llmio_allocator a = engine_chaos_init(&ch, fail_at);
+    llmio_client *c = NULL;
+    llmio_status st = llmio_client_new(&a, &c);
+    if (st != LLMIO_OK) {
+        ASSERT_EQ(st, LLMIO_E_NOMEM);
+        ASSERT_EQ(ch.live, 0);
+        return false;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m->url);
+    st = llmio_client_set_base_url(c, NULL, url);
+    if (st == LLMIO_OK) {
+        st = llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY);
+    }
+    enum { N = 4 };
+    llmio_request *reqs[N];
+    for (size_t i = 0; i < N; i++) {
+        reqs[i] = item_request(i * 5, 0); /* 0, 5, 10, 15: all succeed */
+    }
+    struct rec r;
+    rec_init(&r, c, N, 2);
+    llmio_batch *b = NULL;
+    if (st == LLMIO_OK) {
+        st = llmio_batch_new(c, 2, LLMIO_BATCH_ORDERED | LLMIO_BATCH_KEEP, &b);
+    }
+    if (st == LLMIO_OK) {
+        ASSERT_OK(llmio_batch_set_callbacks(b, on_item, on_done, &r));
+        st = llmio_batch_start_array(b, (const llmio_request *const *)reqs, N);
+    }
+    bool all_ok = false;
+    if (st == LLMIO_OK) {
+        ASSERT_OK(llmio_batch_wait(b, 10000));
+        ASSERT_EQ(r.ndone, 1);
+        llmio_batch_stats s;
+        llmio_batch_progress(b, &s);
+        ASSERT_EQ(s.reported, s.taken);
+        ASSERT_EQ(r.nreported, s.taken);
+        all_ok = s.ok == N;
+        for (size_t i = 0; i < s.taken; i++) {
+            ASSERT_EQ(r.order[i], i);
+            if (r.status[i] != LLMIO_OK && r.status[i] != LLMIO_E_NOMEM) {
+                test_fail_(__FILE__, __LINE__, "allocation %ld: item %zu: %s",
+                           fail_at, i, llmio_status_name(r.status[i]));
+            }
+        }
+    } else {
+        ASSERT_EQ(st, LLMIO_E_NOMEM);
+        ASSERT_EQ(r.nreported, 0);
+    }
+    llmio_batch_free(b);
+    llmio_client_free(c);
+    for (size_t i = 0; i < N; i++) {
+        llmio_request_free(reqs[i]);
+    }
+    rec_free(&r);
+    ASSERT_EQ(ch.live, 0);
+    bool reached = ch.fail_at != 0 && ch.n >= ch.fail_at;
+    if (!reached) {
+        ASSERT(all_ok);
+    }
+    return !reached;
+}
+
+TEST(batch_alloc_torture)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    long n = 1;
+    while (!batch_torture_run(&m, n)) {
+        n++;
+        ASSERT_CMP(n, <, 20000);
+    }
+    ASSERT(batch_torture_run(&m, 0));
+    ASSERT_CMP(n, >, 50);
+    test_mock_stop(&m);
 }

@@ -5,62 +5,13 @@
  * valgrind check the rest). */
 #include "engine-util.h"
 
-struct chaos {
-    long n;       /* allocations so far */
-    long fail_at; /* this one fails (1-based); 0 never */
-    long live;    /* blocks currently allocated */
-};
-
-static bool chaos_should_fail(struct chaos *ch)
-{
-    ch->n++;
-    if (ch->fail_at != 0 && ch->n == ch->fail_at) {
-        return true;
-    }
-    return false;
-}
-
-static void *chaos_malloc(size_t size, void *user)
-{
-    struct chaos *ch = user;
-    if (chaos_should_fail(ch)) {
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p != NULL) {
-        ch->live++;
-    }
-    return p;
-}
-
-static void *chaos_realloc(void *ptr, size_t size, void *user)
-{
-    struct chaos *ch = user;
-    if (chaos_should_fail(ch)) {
-        return NULL;
-    }
-    void *p = realloc(ptr, size);
-    if (p != NULL && ptr == NULL) {
-        ch->live++;
-    }
-    return p;
-}
-
-static void chaos_free(void *ptr, void *user)
-{
-    struct chaos *ch = user;
-    ch->live--;
-    free(ptr);
-}
-
 /* One full request with the Nth allocation failing. Returns true when the
  * request made fewer than FAIL_AT allocations (so every allocation site
  * has had its turn); it must then have succeeded. */
 static bool one_run(const struct test_mock *m, long fail_at, int stream)
 {
-    struct chaos ch = {.fail_at = fail_at};
-    llmio_allocator a = {
-        chaos_malloc, chaos_realloc, chaos_free, &ch, {NULL, NULL, NULL, NULL}};
+    struct engine_chaos ch;
+    llmio_allocator a = engine_chaos_init(&ch, fail_at);
     llmio_client *c = NULL;
     llmio_status st = llmio_client_new(&a, &c);
     if (st != LLMIO_OK) {
