@@ -456,3 +456,31 @@ TEST(engine_connection_reuse)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* The pooled easy handle keeps its parsed URL while requests reuse it
+ * (engine.c set_url); a request to another base URL must re-parse, not
+ * go to the previous server. Sequential requests reuse one handle. (Both
+ * mocks share one request log, so their stats tell them apart.) */
+TEST(engine_url_change_reparses)
+{
+    struct test_mock a, b;
+    test_mock_start(&a, NULL);
+    test_mock_start(&b, NULL);
+    llmio_client *c = engine_client(&a);
+    for (int i = 0; i < 6; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "%s/v1", i % 3 == 2 ? b.url : a.url);
+        ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
+        llmio_request *r = engine_request(NULL, 0);
+        llmio_future *f = NULL;
+        ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_OK);
+        llmio_future_free(f);
+        llmio_request_free(r);
+    }
+    /* "requests" counts chat requests (the stats read is not one). */
+    ASSERT_EQ(engine_mock_stat(&a, "requests"), 4);
+    ASSERT_EQ(engine_mock_stat(&b, "requests"), 2);
+    llmio_client_free(c);
+    test_mock_stop(&a);
+    test_mock_stop(&b);
+}
