@@ -1204,15 +1204,18 @@ static void announce_restart(struct llmio_client *c, struct llmio__xfer *t,
                              llmio_status st, int64_t delay_ms)
 {
     struct llmio_future *f = t->f;
-    llmio_restart info = f->shown;
+    /* What was shown is counted on the future the user reads: the
+     * caller's, when F is a routed request's child (route.c). */
+    struct llmio_future *uf = f->parent != NULL ? f->parent : f;
+    llmio_restart info = uf->shown;
     info.attempt = f->attempts;
     info.status = st;
     info.delay_ms = delay_ms;
     llmio_delta d = {.kind = LLMIO_DELTA_RESTARTED, .restart = &info};
     llmio_status rc = llmio__future_sink(f, &d);
     /* The next attempt starts with nothing shown. */
-    f->delivered = false;
-    memset(&f->shown, 0, sizeof f->shown);
+    f->delivered = uf->delivered = false;
+    memset(&uf->shown, 0, sizeof uf->shown);
     if (rc != LLMIO_OK && f->state == LLMIO__F_RUNNING) {
         stop_now(c, t, rc, NULL);
     }
