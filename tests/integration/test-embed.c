@@ -272,3 +272,59 @@ TEST(embed_submit_refusals)
     ASSERT_EQ(llmio_client_pending(c), 0);
     llmio_client_free(c);
 }
+
+TEST(embed_mock_fallback_and_hedge)
+{
+    /* An embedding request runs through the routing layer like a chat:
+     * a failing model falls back to another provider's embeddings, a slow
+     * one is hedged, and freeing it mid-flight cancels cleanly. */
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(NULL, &c));
+    char url[160];
+    snprintf(url, sizeof url, "%s/v1", m.url);
+    ASSERT_OK(llmio_client_set_base_url(c, "openai", url));
+    ASSERT_OK(llmio_client_set_base_url(c, "ollama", m.url));
+    ASSERT_OK(llmio_client_set_api_key(c, "openai", NATIVE_KEY));
+    ASSERT_OK(llmio_client_set_retry(c, 1, 0, 0, 0));
+
+    llmio_request *r = llmio_request_new("openai/mock-500");
+    ASSERT_OK(llmio_request_add_input(r, "hello world"));
+    ASSERT_OK(llmio_request_set_dimensions(r, DIM));
+    ASSERT_OK(llmio_request_add_fallback(r, "ollama/nomic-embed-text",
+                                         LLMIO_FALLBACK_OUTAGE));
+    llmio_future *f = NULL;
+    ASSERT_OK(llmio_chat(c, r, &f, NULL));
+    const llmio_response *resp = llmio_future_response(f);
+    ASSERT_STR_EQ(llmio_response_provider(resp), "ollama");
+    ASSERT_EQ(llmio_response_embeddings(resp), 1);
+    ASSERT_EQ(llmio_response_embedding_dim(resp), DIM);
+    llmio_future_free(f);
+    llmio_request_free(r);
+
+    /* Hedged: the first request stalls, the hedge answers. */
+    r = llmio_request_new("openai/text-embedding-3-small");
+    ASSERT_OK(llmio_request_add_input(r, "hello world"));
+    ASSERT_OK(llmio_request_set_dimensions(r, DIM));
+    ASSERT_OK(llmio_request_add_header(
+        r, "X-Mock-Scenario: fail-first=1;ttft=5000;key=embed-hedge"));
+    ASSERT_OK(llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED, 100));
+    int64_t t0 = test_now_ms();
+    ASSERT_OK(llmio_chat(c, r, &f, NULL));
+    ASSERT_CMP(test_now_ms() - t0, <, test_is_valgrind() ? 4500 : 2500);
+    resp = llmio_future_response(f);
+    ASSERT_EQ(llmio_response_embeddings(resp), 1);
+    ASSERT_EQ(llmio_response_hedges(resp), 1);
+    llmio_future_free(f);
+
+    /* Freed while both requests are in flight: cancelled, no leak, no
+     * use after free (the ASan and valgrind runs check). */
+    ASSERT_OK(llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED, 10));
+    ASSERT_OK(llmio_submit(c, r, NULL, NULL, &f, NULL));
+    llmio_future_wait(f, 200);
+    llmio_future_free(f);
+    llmio_request_free(r);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
