@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """py_llmio.py - llmio's own CPython binding (python/), asyncio on the
 running loop: Client.achat / Client.astream, one client for all requests,
-concurrency from common.py's semaphore. The binding does not expose the C
-retry setting (llmio_client_set_retry), so the client keeps its default of
-3 attempts; nothing fails in these workloads, so no request is retried.
+concurrency from common.py's semaphore. Retries are off (max_attempts=1,
+i.e. llmio_client_set_retry), as openai-py's max_retries=0.
 The harness builds the extension for the bench venv's interpreter into
 build/bench/python and puts it on PYTHONPATH. Protocol: common.py."""
 import time
@@ -14,7 +13,8 @@ import common
 
 
 async def make(args):
-    client = llmio.Client(api_key="sk-bench", base_url=args.base_url, timeout=120)
+    client = llmio.Client(api_key="sk-bench", base_url=args.base_url,
+                          timeout=120, max_attempts=1)
     model = "openai/" + args.model
     msgs = common.messages()
 
