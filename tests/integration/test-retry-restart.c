@@ -332,7 +332,7 @@ TEST(retry_restart_close_after_events)
     test_mock_start(&m, NULL);
     llmio_client *c = restart_client(&m);
     for (int pull = 0; pull <= 1; pull++) {
-        char scn[128], key[16];
+        char scn[128], key[32];
         snprintf(key, sizeof key, "key=rc%d", pull);
         snprintf(scn, sizeof scn,
                  "fail-first=1;close-after-events=3;lorem=10;%s", key);
@@ -495,7 +495,7 @@ TEST(retry_restart_stopped_by_callback)
     test_mock_start(&m, NULL);
     llmio_client *c = restart_client(&m);
     for (int how = 1; how <= 2; how++) {
-        char scn[128], key[16];
+        char scn[128], key[32];
         snprintf(key, sizeof key, "key=sb%d", how);
         snprintf(scn, sizeof scn,
                  "fail-first=1;close-after-events=2;lorem=10;%s", key);
