@@ -500,7 +500,11 @@ LLMIO_API llmio_status llmio_client_set_rate_limit(llmio_client *c,
     if (c == NULL || !scope_ok(scope)) {
         return LLMIO_E_INVALID;
     }
-    return llmio__limiter_set(&c->limiter, scope, NULL, rpm, tpm);
+    llmio_status st = llmio__limiter_set(&c->limiter, scope, NULL, rpm, tpm);
+    if (st == LLMIO_OK) {
+        llmio__engine_rate_changed(c); /* a raised limit helps at once */
+    }
+    return st;
 }
 
 LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
@@ -512,7 +516,11 @@ LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
     if (c == NULL || name == NULL || !scope_ok(scope)) {
         return LLMIO_E_INVALID;
     }
-    return llmio__limiter_set(&c->limiter, scope, name, rpm, tpm);
+    llmio_status st = llmio__limiter_set(&c->limiter, scope, name, rpm, tpm);
+    if (st == LLMIO_OK) {
+        llmio__engine_rate_changed(c);
+    }
+    return st;
 }
 
 LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name)

@@ -282,6 +282,8 @@ int64_t llmio__engine_next_due(struct llmio_client *c);
 bool llmio__engine_queue_full(struct llmio_client *c);
 /* Whether work is queued that needs a step without waiting. */
 bool llmio__engine_has_deferred(struct llmio_client *c);
+/* The rate limits changed: requests waiting for them ask again now. */
+void llmio__engine_rate_changed(struct llmio_client *c);
 
 /* ---- embed.c ----------------------------------------------------------- */
 

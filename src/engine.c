@@ -1697,6 +1697,12 @@ bool llmio__engine_has_deferred(struct llmio_client *c)
            (e->q_head != NULL && slot_free(c) && !c->freeing);
 }
 
+void llmio__engine_rate_changed(struct llmio_client *c)
+{
+    rate_wake_heads(c);
+    llmio__loop_kick(c);
+}
+
 /* ---- global init ------------------------------------------------------------
  */
 

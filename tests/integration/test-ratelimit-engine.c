@@ -344,6 +344,35 @@ TEST(ratelimit_engine_cancel_while_waiting)
     test_mock_stop(&m);
 }
 
+/* Raising the limit helps the requests already waiting at once: they
+ * do not sleep out the wait computed under the old limit. */
+TEST(ratelimit_engine_raised_limit_wakes_waiters)
+{
+    enum { N = 8 };
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_rate_limit(c, NULL, 60, 0));
+    llmio_future *fs[N];
+    struct engine_rec recs[N];
+    memset(recs, 0, sizeof recs);
+    int64_t t0 = test_now_ms();
+    for (int i = 0; i < N; i++) {
+        fs[i] = submit(c, "openai/gpt-4o-mini", "key=raise", &recs[i]);
+    }
+    /* The last two wait 1.1 and 2.2 s at 60 a minute; 6000 a minute
+     * refills one every 11 ms. */
+    ASSERT_OK(llmio_client_set_rate_limit(c, NULL, 6000, 0));
+    wait_all(fs, N, 10000);
+    for (int i = 0; i < N; i++) {
+        ASSERT_OK(recs[i].status);
+        ASSERT_CMP(recs[i].done_ms - t0, <, slack_ms(700));
+        llmio_future_free(fs[i]);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
 /* A wait that would end past the TOTAL timeout is not started: the head
  * of the lane and the request behind it fail at once with
  * LLMIO_E_RATE_LIMIT and the wait in retry_after_ms. */
