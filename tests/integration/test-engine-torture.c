@@ -8,7 +8,8 @@
 /* One full request with the Nth allocation failing. Returns true when the
  * request made fewer than FAIL_AT allocations (so every allocation site
  * has had its turn); it must then have succeeded. */
-static bool one_run(const struct test_mock *m, long fail_at, int stream)
+static bool one_run(const struct test_mock *m, long fail_at, int stream,
+                    bool routed)
 {
     struct engine_chaos ch;
     llmio_allocator a = engine_chaos_init(&ch, fail_at);
@@ -34,6 +35,14 @@ static bool one_run(const struct test_mock *m, long fail_at, int stream)
     struct engine_rec rec = {0};
     if (st == LLMIO_OK) {
         llmio_request *r = engine_request("text=torture test reply", stream);
+        if (routed) {
+            /* A routed request (route.c): the first model's window is
+             * too small, the fallback answers; a hedge timer is armed. */
+            ASSERT_OK(llmio_request_set_model(r, "openai/s@max-context=0"));
+            ASSERT_OK(llmio_request_add_fallback(
+                r, "openai/gpt-4o-mini", LLMIO_FALLBACK_CONTEXT_LENGTH));
+            ASSERT_OK(llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED, 10000));
+        }
         llmio_error err;
         st = llmio_submit(c, r, engine_done_cb, &rec, &f, &err);
         llmio_request_free(r);
@@ -75,14 +84,32 @@ TEST(engine_alloc_torture)
     test_mock_start(&m, NULL);
     for (int stream = 0; stream <= 2; stream++) {
         long n = 1;
-        while (!one_run(&m, n, stream)) {
+        while (!one_run(&m, n, stream, false)) {
             n++;
             ASSERT_CMP(n, <, 5000);
         }
         /* And without any failure it works, too. */
-        ASSERT(one_run(&m, 0, stream));
+        ASSERT(one_run(&m, 0, stream, false));
         /* The loop did cover the allocation sites. */
         ASSERT_CMP(n, >, 20);
+    }
+    test_mock_stop(&m);
+}
+
+/* The same for a request with a fallback and a hedge: every allocation of
+ * the route, its snapshots and its children fails once. */
+TEST(engine_alloc_torture_routed)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    for (int stream = 0; stream <= 1; stream++) {
+        long n = 1;
+        while (!one_run(&m, n, stream, true)) {
+            n++;
+            ASSERT_CMP(n, <, 5000);
+        }
+        ASSERT(one_run(&m, 0, stream, true));
+        ASSERT_CMP(n, >, 30);
     }
     test_mock_stop(&m);
 }

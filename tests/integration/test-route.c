@@ -581,3 +581,162 @@ TEST(route_hedge_cancel_cancels_both)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* ---- combinations ----------------------------------------------------- */
+
+TEST(route_fallback_rate_limit_and_gemini_context)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = route_client(&m);
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1beta", m.url);
+    ASSERT_OK(llmio_client_set_base_url(c, "gemini", url));
+    ASSERT_OK(llmio_client_set_api_key(c, "gemini", ENGINE_TEST_KEY));
+    /* A key out of requests (429, retries spent) moves on... */
+    llmio_request *r =
+        route_request("openai/gpt-4o-mini@status=429", 0, "one two three");
+    ASSERT_OK(llmio_request_add_fallback(r,
+                                         "gemini/gemini-2.5-flash@max-"
+                                         "context=2",
+                                         LLMIO_FALLBACK_RATE_LIMIT));
+    /* ...and Gemini's context-window error, said only in words, moves on
+     * to a bigger model. */
+    ASSERT_OK(llmio_request_add_fallback(r, "anthropic/claude-sonnet-4-5",
+                                         LLMIO_FALLBACK_CONTEXT_LENGTH));
+    struct hook_rec h = {0};
+    llmio_client_set_attempt_cb(c, hook_cb, &h);
+    struct engine_rec rec = {0};
+    llmio_future *f = run(c, r, &rec);
+    llmio_request_free(r);
+    ASSERT_OK(llmio_future_status(f));
+    int idx = -1;
+    ASSERT_STR_EQ(llmio_response_served_by(llmio_future_response(f), &idx),
+                  "anthropic/claude-sonnet-4-5");
+    ASSERT_EQ(idx, 2);
+    ASSERT_EQ(h.n, 3);
+    ASSERT_EQ(h.status[0], LLMIO_E_RATE_LIMIT);
+    ASSERT_EQ(h.status[1], LLMIO_E_CONTEXT_LENGTH);
+    ASSERT_EQ(h.fallback[1], 1);
+    ASSERT_EQ(h.status[2], LLMIO_OK);
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* A fallback model hedges too: the first model fails at once, the second
+ * is slow on its first copy, and its hedge answers. */
+TEST(route_fallback_then_hedge)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = route_client(&m);
+    struct hook_rec h = {0};
+    llmio_client_set_attempt_cb(c, hook_cb, &h);
+    llmio_request *r = route_request("openai/a@max-context=1", 1, "a b c");
+    ASSERT_OK(llmio_request_add_fallback(
+        r, "openai/b@fail-first=1;ttft=10000;key=fh", LLMIO_FALLBACK_DEFAULT));
+    /* Long enough that the first model's quick failure is never hedged. */
+    ASSERT_OK(llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED,
+                                      test_is_valgrind() ? 3000 : 100));
+    struct engine_rec rec = {0};
+    llmio_future *f = run(c, r, &rec);
+    llmio_request_free(r);
+    ASSERT_OK(llmio_future_status(f));
+    const llmio_response *resp = llmio_future_response(f);
+    int idx = -1;
+    ASSERT_STR_EQ(llmio_response_served_by(resp, &idx),
+                  "openai/b@fail-first=1;ttft=10000;key=fh");
+    ASSERT_EQ(idx, 1);
+    ASSERT_EQ(llmio_response_hedges(resp), 1);
+    ASSERT_STR_EQ(rec.text, "a b c");
+    ASSERT_EQ(h.n, 2);
+    ASSERT_EQ(h.status[0], LLMIO_E_CONTEXT_LENGTH);
+    ASSERT(!h.hedge[0]);
+    ASSERT_EQ(h.status[1], LLMIO_OK);
+    ASSERT(h.hedge[1]);
+    ASSERT_EQ(h.fallback[1], 1);
+    ASSERT_EQ(wait_connections(&m, 1), 1); /* the slow copy is gone */
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* Pull mode: the caller's queue gets the winner's deltas only. */
+TEST(route_hedge_pull_mode)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = route_client(&m);
+    llmio_request *r = slow_first("pull", 0);
+    ASSERT_OK(llmio_request_set_stream(r, NULL, true));
+    ASSERT_OK(llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED, 100));
+    llmio_future *f = NULL;
+    ASSERT_OK(llmio_submit(c, r, NULL, NULL, &f, NULL));
+    llmio_request_free(r);
+    char text[256] = "";
+    int starts = 0, finishes = 0;
+    const llmio_delta *d;
+    llmio_status st;
+    while ((st = llmio_future_next(f, &d, (int)slack_ms(5000))) == LLMIO_OK) {
+        if (d->kind == LLMIO_DELTA_START) {
+            starts++;
+        } else if (d->kind == LLMIO_DELTA_FINISH) {
+            finishes++;
+        } else if (d->kind == LLMIO_DELTA_TEXT) {
+            strncat(text, d->text, d->text_len);
+        }
+    }
+    ASSERT_EQ(st, LLMIO_E_STATE); /* the stream is over, normally */
+    ASSERT_OK(llmio_future_status(f));
+    ASSERT_STR_EQ(text, "quick answer");
+    ASSERT_EQ(starts, 1);
+    ASSERT_EQ(finishes, 1);
+    ASSERT_EQ(llmio_response_hedges(llmio_future_response(f)), 1);
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+static bool restarted;
+static size_t restart_bytes;
+
+static int restart_cb(llmio_future *f, const llmio_delta *d, void *user)
+{
+    if (d->kind == LLMIO_DELTA_RESTARTED && d->restart != NULL) {
+        restarted = true;
+        restart_bytes = d->restart->text_bytes;
+    }
+    return engine_stream_cb(f, d, user);
+}
+
+/* A routed stream restarted by the retry policy reports what the caller
+ * had seen of the failed attempt. */
+TEST(route_stream_restart_counts)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = route_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 2, 10, 20, 1000));
+    llmio_request *r = route_request(
+        "openai/gpt-4o-mini@fail-first=1;error-after-events=2;key=rs", 0,
+        "alpha beta gamma");
+    ASSERT_OK(llmio_request_set_stream(r, restart_cb, true));
+    ASSERT_OK(llmio_request_set_stream_restart(r, true));
+    ASSERT_OK(
+        llmio_request_add_fallback(r, "openai/other", LLMIO_FALLBACK_ANY));
+    struct engine_rec rec = {0};
+    llmio_future *f = run(c, r, &rec);
+    llmio_request_free(r);
+    ASSERT_OK(llmio_future_status(f));
+    ASSERT(restarted);
+    ASSERT_EQ(restart_bytes, strlen("alpha beta"));
+    ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
+                  "alpha beta gamma");
+    ASSERT_STR_EQ(llmio_response_served_by(llmio_future_response(f), NULL),
+                  "openai/gpt-4o-mini@fail-first=1;error-after-events=2;"
+                  "key=rs");
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
