@@ -54,10 +54,15 @@ replay_fuzz() {
     # $1: bin dir. One test per target; prints its own result line.
     p=0
     f=0
-    for bin in "$1"/fuzz-*; do
-        [ -x "$bin" ] || continue
-        n=$(basename "$bin" | sed 's/^fuzz-//')
-        if [ ! -d "tests/fuzz-corpus/$n" ]; then
+    # The targets are the sources: a binary left from a removed target
+    # (an old build directory) is not replayed.
+    for src in fuzz/fuzz_*.c; do
+        n=$(basename "$src" .c | sed 's/^fuzz_//')
+        bin="$1/fuzz-$n"
+        if [ ! -x "$bin" ]; then
+            echo "FAIL   fuzz-$n: not built ($bin)"
+            f=$((f + 1))
+        elif [ ! -d "tests/fuzz-corpus/$n" ]; then
             echo "FAIL   fuzz-$n: no corpus tests/fuzz-corpus/$n"
             f=$((f + 1))
         elif "$bin" "tests/fuzz-corpus/$n"; then

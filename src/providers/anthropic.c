@@ -72,9 +72,6 @@ _Static_assert(offsetof(struct anth_state, scratch) == 0,
 
 static void write_text_block(struct llmio__jw *w, const char *text)
 {
-    if (text == NULL || text[0] == '\0') {
-        return; /* the API rejects empty text blocks */
-    }
     llmio__jw_obj_begin(w);
     llmio__jw_keys(w, "type");
     llmio__jw_strs(w, "text");
@@ -109,131 +106,61 @@ static void write_image_block(struct llmio__jw *w, const char *url)
     llmio__jw_obj_end(w);
 }
 
-/* Writes the content blocks of message MI. SCRATCH holds parsed tool-call
- * arguments; TMP is a reusable text buffer. */
-static llmio_status write_blocks(const struct llmio_request *req, size_t mi,
-                                 struct llmio__jw *w,
-                                 struct llmio__arena *scratch,
-                                 struct llmio__buf *tmp, llmio_error *err)
+static void write_tool_use(struct llmio__jw *w,
+                           const struct llmio__tool_call_in *tc,
+                           const struct llmio__json *args)
 {
-    const struct llmio__message *m = &req->messages[mi];
-    if (m->role == LLMIO_ROLE_TOOL) {
-        if (m->tool_call_id == NULL) {
-            llmio__prov_errf(err, LLMIO_E_INVALID,
-                             "messages[%zu].tool_call_id: required for a "
-                             "tool result",
-                             mi);
-            return LLMIO_E_INVALID;
-        }
-        llmio__buf_reset(tmp);
-        llmio_status st = llmio__prov_append_text(tmp, m);
-        if (st != LLMIO_OK) {
-            return st;
-        }
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "type");
-        llmio__jw_strs(w, "tool_result");
-        llmio__jw_keys(w, "tool_use_id");
-        llmio__jw_strs(w, m->tool_call_id);
-        llmio__jw_keys(w, "content");
-        llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
-        llmio__jw_obj_end(w);
-        return LLMIO_OK;
-    }
-    write_text_block(w, m->content);
-    for (size_t i = 0; i < m->nparts; i++) {
-        const struct llmio__part *p = &m->parts[i];
-        if (p->type == LLMIO__PART_TEXT) {
-            write_text_block(w, p->text);
-        } else if (p->type == LLMIO__PART_IMAGE_URL && p->url != NULL) {
-            write_image_block(w, p->url);
-        }
-    }
-    for (size_t i = 0; i < m->ntool_calls; i++) {
-        const struct llmio__tool_call_in *tc = &m->tool_calls[i];
-        const struct llmio__json *args = NULL;
-        llmio_status st = llmio__prov_try_json(scratch, tc->arguments, &args);
-        if (st != LLMIO_OK) {
-            return st;
-        }
-        bool empty = tc->arguments == NULL || tc->arguments[0] == '\0';
-        if (!empty && llmio__json_type(args) != LLMIO__JSON_OBJECT) {
-            llmio__prov_errf(err, LLMIO_E_INVALID,
-                             "messages[%zu].tool_calls[%zu].arguments: not "
-                             "a JSON object",
-                             mi, i);
-            return LLMIO_E_INVALID;
-        }
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "type");
-        llmio__jw_strs(w, "tool_use");
-        llmio__jw_keys(w, "id");
-        llmio__jw_strs(w, tc->id != NULL ? tc->id : "");
-        llmio__jw_keys(w, "name");
-        llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
-        llmio__jw_keys(w, "input");
-        if (empty) {
-            llmio__jw_raw(w, "{}", 2);
-        } else {
-            llmio__json_write(w, args);
-        }
-        llmio__jw_obj_end(w);
-    }
-    return LLMIO_OK;
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "type");
+    llmio__jw_strs(w, "tool_use");
+    llmio__jw_keys(w, "id");
+    llmio__jw_strs(w, tc->id != NULL ? tc->id : "");
+    llmio__jw_keys(w, "name");
+    llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
+    llmio__jw_keys(w, "input");
+    llmio__prov_write_args(w, args);
+    llmio__jw_obj_end(w);
 }
 
-/* Writes "messages": runs of non-system messages with the same Anthropic
- * role (system messages between them are lifted, so they do not break a
- * run) become one turn. A run of one plain-text message keeps the string
- * shorthand; anything else is written as content blocks. */
-static llmio_status write_messages(const struct llmio_request *req,
-                                   struct llmio__jw *w,
-                                   struct llmio__arena *scratch,
-                                   struct llmio__buf *tmp, llmio_error *err)
+/* Writes the content blocks of message MI: a tool result as one
+ * tool_result block, anything else as text, image and tool_use blocks. */
+static llmio_status write_blocks(const struct llmio__prov_writer *pw, size_t mi,
+                                 llmio_error *err)
 {
-    llmio__jw_keys(w, "messages");
-    llmio__jw_arr_begin(w);
-    size_t i = 0;
-    while (i < req->nmessages) {
-        const struct llmio__message *m = &req->messages[i];
-        if (llmio__prov_is_system(m)) {
-            i++;
-            continue;
-        }
-        bool user = llmio__prov_is_user_turn(m);
-        size_t count;
-        size_t end = llmio__prov_turn_end(req, i, &count);
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "role");
-        llmio__jw_strs(w, user ? "user" : "assistant");
-        llmio__jw_keys(w, "content");
-        if (count == 1 && m->role != LLMIO_ROLE_TOOL && m->nparts == 0 &&
-            m->ntool_calls == 0) {
-            llmio__jw_strs(w, m->content != NULL ? m->content : "");
-        } else {
-            llmio__jw_arr_begin(w);
-            for (size_t k = i; k < end; k++) {
-                if (llmio__prov_is_system(&req->messages[k])) {
-                    continue;
-                }
-                llmio_status st = write_blocks(req, k, w, scratch, tmp, err);
-                if (st != LLMIO_OK) {
-                    return st;
-                }
-            }
-            llmio__jw_arr_end(w);
-        }
-        llmio__jw_obj_end(w);
-        i = end;
+    static const struct llmio__prov_items items = {.text = write_text_block,
+                                                   .image = write_image_block,
+                                                   .call = write_tool_use};
+    const struct llmio__message *m = &pw->req->messages[mi];
+    if (m->role != LLMIO_ROLE_TOOL) {
+        return llmio__prov_write_items(pw, mi, &items, err);
     }
-    llmio__jw_arr_end(w);
+    if (m->tool_call_id == NULL) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "messages[%zu].tool_call_id: required for a tool "
+                         "result",
+                         mi);
+        return LLMIO_E_INVALID;
+    }
+    llmio__buf_reset(pw->tmp);
+    llmio_status st = llmio__prov_append_text(pw->tmp, m);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    struct llmio__jw *w = pw->w;
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "type");
+    llmio__jw_strs(w, "tool_result");
+    llmio__jw_keys(w, "tool_use_id");
+    llmio__jw_strs(w, m->tool_call_id);
+    llmio__jw_keys(w, "content");
+    llmio__jw_str(w, llmio__buf_cstr(pw->tmp), pw->tmp->len);
+    llmio__jw_obj_end(w);
     return LLMIO_OK;
 }
 
 static llmio_status write_tools(const struct llmio_request *req,
                                 struct llmio__jw *w,
-                                struct llmio__arena *scratch,
-                                llmio_error *err)
+                                struct llmio__arena *scratch, llmio_error *err)
 {
     if (req->ntools > 0 && !llmio__request_has_raw(req, "tools")) {
         llmio__jw_keys(w, "tools");
@@ -281,19 +208,9 @@ static llmio_status write_tools(const struct llmio_request *req,
 static llmio_status check_params(const struct llmio_request *req,
                                  const char *model, llmio_error *err)
 {
-    llmio_status st = llmio__prov_check_request(req, model, err);
+    llmio_status st = llmio__prov_check_native(req, model, "anthropic", 1, err);
     if (st != LLMIO_OK) {
         return st;
-    }
-    if (req->has_n && req->n > 1) {
-        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
-                         "n: anthropic returns one choice per request");
-        return LLMIO_E_UNSUPPORTED;
-    }
-    if (req->has_logprobs && req->logprobs) {
-        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
-                         "logprobs: not available from anthropic");
-        return LLMIO_E_UNSUPPORTED;
     }
     if (req->has_temperature &&
         (req->temperature < 0.0 || req->temperature > 1.0)) {
@@ -310,11 +227,11 @@ static llmio_status check_params(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static llmio_status write_body(const struct llmio_request *req,
-                               const char *model, struct llmio__jw *w,
-                               struct llmio__arena *scratch,
-                               struct llmio__buf *tmp, llmio_error *err)
+static llmio_status write_body(const struct llmio__prov_writer *pw,
+                               const char *model, llmio_error *err)
 {
+    const struct llmio_request *req = pw->req;
+    struct llmio__jw *w = pw->w;
     llmio__jw_obj_begin(w);
     if (!llmio__request_has_raw(req, "model")) {
         llmio__jw_keys(w, "model");
@@ -330,7 +247,7 @@ static llmio_status write_body(const struct llmio_request *req,
         llmio__jw_keys(w, "max_tokens");
         llmio__jw_int(w, max);
     }
-    llmio__buf_reset(tmp);
+    llmio__buf_reset(pw->tmp);
     bool has_system = false;
     for (size_t i = 0; i < req->nmessages; i++) {
         const struct llmio__message *m = &req->messages[i];
@@ -339,10 +256,10 @@ static llmio_status write_body(const struct llmio_request *req,
         }
         llmio_status st = LLMIO_OK;
         if (has_system) {
-            st = llmio__buf_append(tmp, "\n\n", 2);
+            st = llmio__buf_append(pw->tmp, "\n\n", 2);
         }
         if (st == LLMIO_OK) {
-            st = llmio__prov_append_text(tmp, m);
+            st = llmio__prov_append_text(pw->tmp, m);
         }
         if (st != LLMIO_OK) {
             return st;
@@ -351,14 +268,23 @@ static llmio_status write_body(const struct llmio_request *req,
     }
     if (has_system && !llmio__request_has_raw(req, "system")) {
         llmio__jw_keys(w, "system");
-        llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
+        llmio__jw_str(w, llmio__buf_cstr(pw->tmp), pw->tmp->len);
     }
+    /* Runs of one side become one turn (the API wants user and assistant
+     * to alternate); a turn of one plain-text message keeps the string
+     * shorthand. */
+    static const struct llmio__prov_turns turns = {.list_key = "messages",
+                                                   .user = "user",
+                                                   .assistant = "assistant",
+                                                   .items_key = "content",
+                                                   .shorthand = true,
+                                                   .message = write_blocks};
     llmio_status st = LLMIO_OK;
     if (!llmio__request_has_raw(req, "messages")) {
-        st = write_messages(req, w, scratch, tmp, err);
+        st = llmio__prov_write_turns(pw, &turns, err);
     }
     if (st == LLMIO_OK) {
-        st = write_tools(req, w, scratch, err);
+        st = write_tools(req, w, pw->scratch, err);
     }
     if (st != LLMIO_OK) {
         return st;
@@ -396,15 +322,9 @@ static llmio_status anth_build_request(const struct llmio_request *req,
     if (st != LLMIO_OK) {
         return st;
     }
-    struct llmio__arena scratch;
-    struct llmio__buf tmp;
-    llmio__arena_init(&scratch, req->alloc, 0);
-    llmio__buf_init(&tmp, req->alloc, 0);
-
-    st = llmio__prov_url(out, cfg->base_url, "/v1/messages", NULL, NULL,
-                         err);
+    st = llmio__prov_url(out, cfg->base_url, "/v1/messages", NULL, NULL, err);
     if (st != LLMIO_OK) {
-        goto fail;
+        return st;
     }
     if (cfg->api_key != NULL && cfg->api_key[0] != '\0') {
         st = llmio__prov_header(out, "x-api-key", cfg->api_key);
@@ -429,27 +349,9 @@ static llmio_status anth_build_request(const struct llmio_request *req,
                              ? "api_key or api_version: contains a line "
                                "break"
                              : "building the request headers");
-        goto fail;
+        return st;
     }
-    struct llmio__jw w;
-    llmio__jw_init(&w, &out->body);
-    st = write_body(req, model, &w, &scratch, &tmp, err);
-    if (st == LLMIO_OK) {
-        st = llmio__jw_finish(&w);
-        if (st != LLMIO_OK) {
-            llmio__prov_errf(err, st,
-                             st == LLMIO_E_INVALID
-                                 ? "request holds invalid UTF-8 or a "
-                                   "non-finite number"
-                                 : "building the request body");
-        }
-    } else if (st == LLMIO_E_NOMEM) {
-        llmio__prov_errf(err, st, "building the request body");
-    }
-fail:
-    llmio__buf_cleanup(&tmp);
-    llmio__arena_cleanup(&scratch);
-    return st;
+    return llmio__prov_build_body(req, model, out, write_body, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,8 +416,7 @@ static bool fill_error(const struct llmio__json *root, llmio_status fallback,
     }
     size_t len = 0;
     const char *type = llmio__prov_gets(e, "type", &len);
-    llmio__prov_copy(err->provider_type, sizeof(err->provider_type), type,
-                     len);
+    llmio__prov_copy(err->provider_type, sizeof(err->provider_type), type, len);
     const char *msg = llmio__prov_gets(e, "message", &len);
     if (msg != NULL) {
         llmio__prov_copy(err->message, sizeof(err->message), msg, len);
@@ -555,8 +456,8 @@ static llmio_status emit_usage(struct llmio__stream_ctx *ctx,
     llmio_usage u;
     llmio__prov_usage_init(&u);
     if (s->has_input) {
-        u.prompt_tokens = s->input + (s->has_cache_create ? s->cache_create
-                                                          : 0) +
+        u.prompt_tokens = s->input +
+                          (s->has_cache_create ? s->cache_create : 0) +
                           (s->has_cache_read ? s->cache_read : 0);
     }
     if (s->has_cache_read) {
@@ -610,27 +511,18 @@ static llmio_status emit_finish(struct llmio__stream_ctx *ctx,
     return llmio__prov_emit(ctx, &d);
 }
 
-static llmio_status anth_parse_body(struct llmio__stream_ctx *ctx,
-                                    const char *body, size_t len,
-                                    llmio_error *err)
+/* Translates a whole Messages response ROOT with the fresh state S. */
+static llmio_status on_body(struct llmio__stream_ctx *ctx, void *state,
+                            const struct llmio__json *root, llmio_error *err)
 {
-    struct anth_state s;
-    memset(&s, 0, sizeof(s));
-    struct llmio__arena a;
-    llmio__arena_init(&a, ctx->arena->alloc, 0);
-    const struct llmio__json *root = NULL;
-    llmio_status st =
-        llmio__prov_parse(&a, body, len, "response body", &root, err);
-    if (st != LLMIO_OK) {
-        goto done;
-    }
+    struct anth_state *s = state;
     const struct llmio__json *content = llmio__json_get(root, "content");
     if (llmio__json_type(content) != LLMIO__JSON_ARRAY) {
-        st = LLMIO_E_PROTOCOL;
-        llmio__prov_errf(err, st, "response body: no content array");
-        goto done;
+        llmio__prov_errf(err, LLMIO_E_PROTOCOL,
+                         "response body: no content array");
+        return LLMIO_E_PROTOCOL;
     }
-    st = emit_start(ctx, &s, root);
+    llmio_status st = emit_start(ctx, s, root);
     for (size_t i = 0; st == LLMIO_OK && i < llmio__json_len(content); i++) {
         const struct llmio__json *b = llmio__json_at(content, i);
         const char *type = llmio__prov_gets(b, "type", NULL);
@@ -647,11 +539,10 @@ static llmio_status anth_parse_body(struct llmio__stream_ctx *ctx,
             st = emit_text(ctx, LLMIO_DELTA_REASONING, t, n);
         } else if (strcmp(type, "tool_use") == 0) {
             llmio_delta d = {.kind = LLMIO_DELTA_TOOL_CALL};
-            d.tool_index = s.ntools++;
+            d.tool_index = s->ntools++;
             d.tool_id = llmio__prov_gets(b, "id", NULL);
             d.tool_name = llmio__prov_gets(b, "name", NULL);
-            d.text = llmio__json_raw(llmio__json_get(b, "input"),
-                                     &d.text_len);
+            d.text = llmio__json_raw(llmio__json_get(b, "input"), &d.text_len);
             if (d.text == NULL) {
                 d.text = "{}";
                 d.text_len = 2;
@@ -660,17 +551,23 @@ static llmio_status anth_parse_body(struct llmio__stream_ctx *ctx,
         }
     }
     if (st == LLMIO_OK) {
-        st = emit_finish(ctx, &s,
-                         llmio__prov_gets(root, "stop_reason", NULL));
+        st = emit_finish(ctx, s, llmio__prov_gets(root, "stop_reason", NULL));
     }
     const struct llmio__json *u = llmio__json_get(root, "usage");
     if (st == LLMIO_OK && u != NULL) {
-        usage_from(&s, u);
-        st = emit_usage(ctx, &s);
+        usage_from(s, u);
+        st = emit_usage(ctx, s);
     }
-done:
-    llmio__arena_cleanup(&a);
     return st;
+}
+
+static llmio_status anth_parse_body(struct llmio__stream_ctx *ctx,
+                                    const char *body, size_t len,
+                                    llmio_error *err)
+{
+    struct anth_state s;
+    memset(&s, 0, sizeof(s));
+    return llmio__prov_doc_body(ctx, body, len, &s, on_body, err);
 }
 
 /* The state slot of content block INDEX, or -1 when INDEX is absent or out

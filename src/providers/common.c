@@ -187,8 +187,7 @@ llmio_allocator llmio__prov_stack_alloc(struct llmio__prov_stack_heap *h,
 }
 
 const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
-                                                  const char *body,
-                                                  size_t len)
+                                                  const char *body, size_t len)
 {
     const struct llmio__json *v = NULL;
     if (body == NULL || len == 0 ||
@@ -241,6 +240,37 @@ void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx)
         llmio__arena_cleanup(&sc->arena);
         sc->ready = false;
     }
+}
+
+llmio_status llmio__prov_doc_body(struct llmio__stream_ctx *ctx,
+                                  const char *body, size_t len, void *state,
+                                  llmio__prov_doc_fn *fn, llmio_error *err)
+{
+    struct llmio__arena a;
+    llmio__arena_init(&a, ctx->arena->alloc, 0);
+    const struct llmio__json *root = NULL;
+    llmio_status st =
+        llmio__prov_parse(&a, body, len, "response body", &root, err);
+    if (st == LLMIO_OK) {
+        st = fn(ctx, state, root, err);
+    }
+    llmio__arena_cleanup(&a);
+    return st;
+}
+
+llmio_status llmio__prov_doc_event(struct llmio__stream_ctx *ctx,
+                                   const char *data, size_t len,
+                                   const char *what, llmio__prov_doc_fn *fn,
+                                   llmio_error *err)
+{
+    /* The scratch arena is the state's first member (see common.h). */
+    struct llmio__arena *scratch = llmio__prov_scratch_next(ctx->state, ctx);
+    const struct llmio__json *root = NULL;
+    llmio_status st = llmio__prov_parse(scratch, data, len, what, &root, err);
+    if (st == LLMIO_OK) {
+        st = fn(ctx, ctx->state, root, err);
+    }
+    return st;
 }
 
 /* Whether K names a key for a parameter REQ sets (and no raw field
@@ -390,33 +420,38 @@ llmio_status llmio__prov_check_request(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
+llmio_status llmio__prov_check_native(const struct llmio_request *req,
+                                      const char *model, const char *name,
+                                      int max_n, llmio_error *err)
+{
+    llmio_status st = llmio__prov_check_request(req, model, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (req->has_n && max_n == 1 && req->n > 1) {
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "n: %s returns one choice per request", name);
+        return LLMIO_E_UNSUPPORTED;
+    }
+    if (req->has_n && (req->n < 1 || req->n > max_n)) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "n: %s accepts 1 to %d candidates", name, max_n);
+        return LLMIO_E_INVALID;
+    }
+    if (req->has_logprobs && req->logprobs) {
+        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
+                         "logprobs: not translated for %s", name);
+        return LLMIO_E_UNSUPPORTED;
+    }
+    return LLMIO_OK;
+}
+
 void llmio__prov_write_raw(struct llmio__jw *w, const struct llmio_request *req)
 {
     for (size_t i = 0; i < req->nraw; i++) {
         llmio__jw_keys(w, req->raw[i].key);
         llmio__jw_raw(w, req->raw[i].json, strlen(req->raw[i].json));
     }
-}
-
-size_t llmio__prov_turn_end(const struct llmio_request *req, size_t i,
-                            size_t *count)
-{
-    bool user = llmio__prov_is_user_turn(&req->messages[i]);
-    size_t end = i + 1, n = 1;
-    while (end < req->nmessages) {
-        const struct llmio__message *m = &req->messages[end];
-        if (!llmio__prov_is_system(m)) {
-            if (llmio__prov_is_user_turn(m) != user) {
-                break;
-            }
-            n++;
-        }
-        end++;
-    }
-    if (count != NULL) {
-        *count = n;
-    }
-    return end;
 }
 
 llmio_status llmio__prov_append_text(struct llmio__buf *b,
@@ -434,8 +469,7 @@ llmio_status llmio__prov_append_text(struct llmio__buf *b,
     return st;
 }
 
-void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
-                      ...)
+void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt, ...)
 {
     if (err == NULL) {
         return;
@@ -498,9 +532,8 @@ llmio_status llmio__prov_header_pre(struct llmio__http_req *out,
     return LLMIO_OK;
 }
 
-bool llmio__prov_data_url(const char *url, const char **mime,
-                          size_t *mime_len, const char **data,
-                          size_t *data_len)
+bool llmio__prov_data_url(const char *url, const char **mime, size_t *mime_len,
+                          const char **data, size_t *data_len)
 {
     if (url == NULL || strncmp(url, "data:", 5) != 0) {
         return false;
@@ -519,8 +552,7 @@ bool llmio__prov_data_url(const char *url, const char **mime,
     }
     static const char b64[] = ";base64";
     size_t blen = sizeof(b64) - 1;
-    if ((size_t)(comma - m) < blen ||
-        memcmp(comma - blen, b64, blen) != 0) {
+    if ((size_t)(comma - m) < blen || memcmp(comma - blen, b64, blen) != 0) {
         return false;
     }
     *mime = m;
@@ -532,8 +564,7 @@ bool llmio__prov_data_url(const char *url, const char **mime,
 
 llmio_status llmio__prov_parse(struct llmio__arena *a, const char *p,
                                size_t len, const char *what,
-                               const struct llmio__json **out,
-                               llmio_error *err)
+                               const struct llmio__json **out, llmio_error *err)
 {
     struct llmio__json_error je;
     llmio_status st = llmio__json_parse(a, p, len, NULL, out, &je);

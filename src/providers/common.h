@@ -26,8 +26,8 @@ void llmio__prov_copy(char *dst, size_t cap, const char *s, size_t len);
 
 /* Sets ERR->code = CODE and formats ERR->message (truncated). ERR may be
  * NULL. Callers never pass secrets in the arguments. */
-void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
+void llmio__prov_errf(llmio_error *err, llmio_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Appends the header line "NAME: VALUE" ('\0'-terminated) to OUT and
  * counts it. LLMIO_OK, LLMIO_E_NOMEM or LLMIO_E_TOO_BIG; LLMIO_E_INVALID
@@ -44,9 +44,8 @@ llmio_status llmio__prov_header_pre(struct llmio__http_req *out,
 /* Splits a "data:<mime>;base64,<payload>" URL. True and the four outputs
  * (pointing into URL) when URL has that shape with a non-empty mime type;
  * false otherwise (an http(s) URL, or a non-base64 data URL). */
-bool llmio__prov_data_url(const char *url, const char **mime,
-                          size_t *mime_len, const char **data,
-                          size_t *data_len);
+bool llmio__prov_data_url(const char *url, const char **mime, size_t *mime_len,
+                          const char **data, size_t *data_len);
 
 /* Parses one JSON document from P[0..LEN) into A. A malformed or
  * oversized document is LLMIO_E_PROTOCOL / LLMIO_E_TOO_BIG with ERR
@@ -122,8 +121,7 @@ llmio_allocator llmio__prov_stack_alloc(struct llmio__prov_stack_heap *h,
 /* Parses an error BODY into A (see llmio__prov_stack_alloc); NULL when it
  * is empty, not JSON or too big for the arena. */
 const struct llmio__json *llmio__prov_parse_quiet(struct llmio__arena *a,
-                                                  const char *body,
-                                                  size_t len);
+                                                  const char *body, size_t len);
 
 /* Fills ERR's provider fields from a parsed error body ROOT (nullable);
  * true when ROOT had the provider's error shape. FALLBACK is the code for
@@ -155,6 +153,29 @@ struct llmio__arena *llmio__prov_scratch_next(struct llmio__prov_scratch *sc,
 
 /* stream_cleanup for a state whose first member is a llmio__prov_scratch. */
 void llmio__prov_stream_cleanup(struct llmio__stream_ctx *ctx);
+
+/* Translates one parsed JSON document ROOT (a body, a stream event or
+ * line) into deltas, with the provider's stream STATE. */
+typedef llmio_status llmio__prov_doc_fn(struct llmio__stream_ctx *ctx,
+                                        void *state,
+                                        const struct llmio__json *root,
+                                        llmio_error *err);
+
+/* parse_body as a document: BODY parsed ("response body" in errors) into
+ * an arena of its own, then FN with STATE (the caller's fresh, zeroed
+ * state: a body is translated like a one-event stream). */
+llmio_status llmio__prov_doc_body(struct llmio__stream_ctx *ctx,
+                                  const char *body, size_t len, void *state,
+                                  llmio__prov_doc_fn *fn, llmio_error *err);
+
+/* parse_event as a document: DATA parsed (WHAT names it in errors) into
+ * the scratch arena at the start of CTX->state, then FN with that state.
+ * For APIs whose stream chunks have the shape of a body (Gemini, Ollama)
+ * the two share FN. */
+llmio_status llmio__prov_doc_event(struct llmio__stream_ctx *ctx,
+                                   const char *data, size_t len,
+                                   const char *what, llmio__prov_doc_fn *fn,
+                                   llmio_error *err);
 
 /* The sampling parameters' key names in one API; a NULL key is a
  * parameter that API does not take here (not written, not counted).
@@ -208,6 +229,16 @@ llmio_status llmio__prov_format_schema(struct llmio__arena *scratch,
 llmio_status llmio__prov_check_request(const struct llmio_request *req,
                                        const char *model, llmio_error *err);
 
+/* The checks of a native API after llmio__prov_check_request: NAME
+ * returns at most MAX_N choices (n > 1 where MAX_N is 1 is
+ * LLMIO_E_UNSUPPORTED, "n: NAME returns one choice per request"; n outside
+ * 1..MAX_N otherwise LLMIO_E_INVALID) and logprobs are not translated
+ * (LLMIO_E_UNSUPPORTED): failing beats a request that silently means
+ * something else. */
+llmio_status llmio__prov_check_native(const struct llmio_request *req,
+                                      const char *model, const char *name,
+                                      int max_n, llmio_error *err);
+
 /* Writes REQ's raw fields (caller JSON, key by key) into the open object
  * W: last, so they sit beside the modelled keys they replace. */
 void llmio__prov_write_raw(struct llmio__jw *w,
@@ -227,12 +258,79 @@ static inline bool llmio__prov_is_user_turn(const struct llmio__message *m)
     return m->role == LLMIO_ROLE_USER || m->role == LLMIO_ROLE_TOOL;
 }
 
-/* The end (exclusive) of the turn starting at the non-system message I
- * of REQ: the run of messages on the same side, system messages inside it
- * skipped rather than ending it. *COUNT (nullable) gets the number of
- * non-system messages in the run. */
-size_t llmio__prov_turn_end(const struct llmio_request *req, size_t i,
-                            size_t *count);
+/* What the request writers of one build share (turns.c): the request,
+ * the body writer, a scratch arena for parsed JSON (tool arguments and
+ * results) and a reusable text buffer. */
+struct llmio__prov_writer {
+    const struct llmio_request *req;
+    struct llmio__jw *w;
+    struct llmio__arena *scratch;
+    struct llmio__buf *tmp;
+};
+
+/* Writes the items of message MI into the open array of its turn. */
+typedef llmio_status llmio__prov_message_fn(const struct llmio__prov_writer *pw,
+                                            size_t mi, llmio_error *err);
+
+/* How an API names its turns: LIST_KEY ("messages", "contents") holds
+ * objects {"role": USER or ASSISTANT, ITEMS_KEY: [...]}; with SHORTHAND a
+ * turn of one plain-text message is written as its string (Anthropic). */
+struct llmio__prov_turns {
+    const char *list_key, *user, *assistant, *items_key;
+    bool shorthand;
+    llmio__prov_message_fn *message;
+};
+
+/* Writes LIST_KEY and the turns of PW->req: each run of non-system
+ * messages on one side (user and tool results, or assistant) is one turn,
+ * system and developer messages skipped without ending a run (the APIs
+ * lift them out). The first failure of T->message is returned. */
+llmio_status llmio__prov_write_turns(const struct llmio__prov_writer *pw,
+                                     const struct llmio__prov_turns *t,
+                                     llmio_error *err);
+
+/* Writes the body of REQ for MODEL into OUT->body with FN (a provider's
+ * body writer), giving it a scratch arena and a text buffer on REQ's
+ * allocator, released before returning. Finishing the JSON fails on
+ * invalid UTF-8 or a non-finite number (LLMIO_E_INVALID); ERR names the
+ * body on NOMEM; FN's own errors pass through as it set them. */
+typedef llmio_status llmio__prov_body_fn(const struct llmio__prov_writer *pw,
+                                         const char *model, llmio_error *err);
+llmio_status llmio__prov_build_body(const struct llmio_request *req,
+                                    const char *model,
+                                    struct llmio__http_req *out,
+                                    llmio__prov_body_fn *fn, llmio_error *err);
+
+/* Tool call TI of message MI parsed for an API that sends arguments as an
+ * object: *ARGS is the object (in PW->scratch), or NULL for empty
+ * arguments (write "{}"). LLMIO_E_INVALID naming
+ * "messages[MI].tool_calls[TI].arguments" when they are not an object;
+ * NOMEM passes through. */
+llmio_status llmio__prov_call_args(const struct llmio__prov_writer *pw,
+                                   size_t mi, size_t ti,
+                                   const struct llmio__json **args,
+                                   llmio_error *err);
+
+/* Writes ARGS from llmio__prov_call_args ("{}" when NULL). */
+void llmio__prov_write_args(struct llmio__jw *w,
+                            const struct llmio__json *args);
+
+/* A provider's writers for the items of a message: non-empty TEXT, an
+ * image URL (data: or http), and a tool call with its parsed ARGS
+ * (nullable: empty). */
+struct llmio__prov_items {
+    void (*text)(struct llmio__jw *w, const char *text);
+    void (*image)(struct llmio__jw *w, const char *url);
+    void (*call)(struct llmio__jw *w, const struct llmio__tool_call_in *tc,
+                 const struct llmio__json *args);
+};
+
+/* Writes message MI's content, then its parts in order, then its tool
+ * calls through IT (empty text skipped: the APIs reject it). */
+llmio_status llmio__prov_write_items(const struct llmio__prov_writer *pw,
+                                     size_t mi,
+                                     const struct llmio__prov_items *it,
+                                     llmio_error *err);
 
 /* Appends the text of M (its content, then its text parts, nothing
  * between them) to B. */

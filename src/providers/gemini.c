@@ -18,11 +18,11 @@
  * REASONING), functionCall parts -> one whole TOOL_CALL each (id from the
  * part, else synthesized as call_<choice>_<index>, so a stream and a body
  * give the same ids; the part's thoughtSignature rides along, and a
- * signed call in the history is written back with it), finishReason -> FINISH (STOP with a function call is
- * TOOL_CALLS; safety-type reasons are CONTENT_FILTER), usageMetadata ->
- * USAGE, a blocked prompt -> FINISH CONTENT_FILTER with the block reason.
- * The stream has no end marker: ctx->done is set once every started
- * candidate has a finishReason.
+ * signed call in the history is written back with it), finishReason -> FINISH
+ * (STOP with a function call is TOOL_CALLS; safety-type reasons are
+ * CONTENT_FILTER), usageMetadata -> USAGE, a blocked prompt -> FINISH
+ * CONTENT_FILTER with the block reason. The stream has no end marker: ctx->done
+ * is set once every started candidate has a finishReason.
  *
  * Invariants: no I/O; events parse into a scratch arena reset per event;
  * candidates beyond GEM_MAX_CHOICES are a protocol error, not growth.
@@ -60,9 +60,6 @@ _Static_assert(offsetof(struct gem_state, scratch) == 0,
 
 static void write_text_part(struct llmio__jw *w, const char *text)
 {
-    if (text == NULL || text[0] == '\0') {
-        return;
-    }
     llmio__jw_obj_begin(w);
     llmio__jw_keys(w, "text");
     llmio__jw_strs(w, text);
@@ -117,11 +114,12 @@ static void write_image_part(struct llmio__jw *w, const char *url)
     llmio__jw_obj_end(w);
 }
 
-static llmio_status write_tool_result(const struct llmio_request *req,
-                                      size_t mi, struct llmio__jw *w,
-                                      struct llmio__arena *scratch,
-                                      struct llmio__buf *tmp, llmio_error *err)
+static llmio_status write_tool_result(const struct llmio__prov_writer *pw,
+                                      size_t mi, llmio_error *err)
 {
+    const struct llmio_request *req = pw->req;
+    struct llmio__jw *w = pw->w;
+    struct llmio__buf *tmp = pw->tmp;
     const struct llmio__message *m = &req->messages[mi];
     const char *name = llmio__prov_tool_name(req, mi, m->tool_call_id);
     if (name == NULL) {
@@ -139,7 +137,7 @@ static llmio_status write_tool_result(const struct llmio_request *req,
     llmio_status st = llmio__prov_append_text(tmp, m);
     const struct llmio__json *v = NULL;
     if (st == LLMIO_OK) {
-        st = llmio__prov_try_json(scratch, llmio__buf_cstr(tmp), &v);
+        st = llmio__prov_try_json(pw->scratch, llmio__buf_cstr(tmp), &v);
     }
     if (st != LLMIO_OK) {
         return st;
@@ -169,99 +167,39 @@ static llmio_status write_tool_result(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static llmio_status write_parts(const struct llmio_request *req, size_t mi,
-                                struct llmio__jw *w,
-                                struct llmio__arena *scratch,
-                                struct llmio__buf *tmp, llmio_error *err)
+static void write_call_part(struct llmio__jw *w,
+                            const struct llmio__tool_call_in *tc,
+                            const struct llmio__json *args)
 {
-    const struct llmio__message *m = &req->messages[mi];
-    if (m->role == LLMIO_ROLE_TOOL) {
-        return write_tool_result(req, mi, w, scratch, tmp, err);
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "functionCall");
+    llmio__jw_obj_begin(w);
+    llmio__jw_keys(w, "name");
+    llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
+    llmio__jw_keys(w, "args");
+    llmio__prov_write_args(w, args);
+    llmio__jw_obj_end(w);
+    if (tc->signature != NULL) {
+        /* Thinking models sign their calls and want the signature back
+         * unchanged on the same part (reference gemini.md 2). */
+        llmio__jw_keys(w, "thoughtSignature");
+        llmio__jw_strs(w, tc->signature);
     }
-    write_text_part(w, m->content);
-    for (size_t i = 0; i < m->nparts; i++) {
-        const struct llmio__part *p = &m->parts[i];
-        if (p->type == LLMIO__PART_TEXT) {
-            write_text_part(w, p->text);
-        } else if (p->type == LLMIO__PART_IMAGE_URL && p->url != NULL) {
-            write_image_part(w, p->url);
-        }
-    }
-    for (size_t i = 0; i < m->ntool_calls; i++) {
-        const struct llmio__tool_call_in *tc = &m->tool_calls[i];
-        const struct llmio__json *args = NULL;
-        llmio_status st = llmio__prov_try_json(scratch, tc->arguments, &args);
-        if (st != LLMIO_OK) {
-            return st;
-        }
-        bool empty = tc->arguments == NULL || tc->arguments[0] == '\0';
-        if (!empty && llmio__json_type(args) != LLMIO__JSON_OBJECT) {
-            llmio__prov_errf(err, LLMIO_E_INVALID,
-                             "messages[%zu].tool_calls[%zu].arguments: not "
-                             "a JSON object",
-                             mi, i);
-            return LLMIO_E_INVALID;
-        }
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "functionCall");
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "name");
-        llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
-        llmio__jw_keys(w, "args");
-        if (empty) {
-            llmio__jw_raw(w, "{}", 2);
-        } else {
-            llmio__json_write(w, args);
-        }
-        llmio__jw_obj_end(w);
-        if (tc->signature != NULL) {
-            /* Thinking models sign their calls and want the signature
-             * back unchanged on the same part (reference gemini.md 2). */
-            llmio__jw_keys(w, "thoughtSignature");
-            llmio__jw_strs(w, tc->signature);
-        }
-        llmio__jw_obj_end(w);
-    }
-    return LLMIO_OK;
+    llmio__jw_obj_end(w);
 }
 
-/* Writes "contents": runs of same-role messages (system ones skipped) as
- * one Content each. */
-static llmio_status write_contents(const struct llmio_request *req,
-                                   struct llmio__jw *w,
-                                   struct llmio__arena *scratch,
-                                   struct llmio__buf *tmp, llmio_error *err)
+/* Writes the parts of message MI: a tool result as a functionResponse,
+ * anything else as text, inlineData/fileData and functionCall parts. */
+static llmio_status write_parts(const struct llmio__prov_writer *pw, size_t mi,
+                                llmio_error *err)
 {
-    llmio__jw_keys(w, "contents");
-    llmio__jw_arr_begin(w);
-    size_t i = 0;
-    while (i < req->nmessages) {
-        if (llmio__prov_is_system(&req->messages[i])) {
-            i++;
-            continue;
-        }
-        bool user = llmio__prov_is_user_turn(&req->messages[i]);
-        size_t end = llmio__prov_turn_end(req, i, NULL);
-        llmio__jw_obj_begin(w);
-        llmio__jw_keys(w, "role");
-        llmio__jw_strs(w, user ? "user" : "model");
-        llmio__jw_keys(w, "parts");
-        llmio__jw_arr_begin(w);
-        for (size_t k = i; k < end; k++) {
-            if (llmio__prov_is_system(&req->messages[k])) {
-                continue;
-            }
-            llmio_status st = write_parts(req, k, w, scratch, tmp, err);
-            if (st != LLMIO_OK) {
-                return st;
-            }
-        }
-        llmio__jw_arr_end(w);
-        llmio__jw_obj_end(w);
-        i = end;
+    static const struct llmio__prov_items items = {.text = write_text_part,
+                                                   .image = write_image_part,
+                                                   .call = write_call_part};
+    if (pw->req->messages[mi].role == LLMIO_ROLE_TOOL) {
+        return write_tool_result(pw, mi, err);
     }
-    llmio__jw_arr_end(w);
-    return LLMIO_OK;
+    return llmio__prov_write_items(pw, mi, &items, err);
 }
 
 static llmio_status write_tools(const struct llmio_request *req,
@@ -362,11 +300,12 @@ static llmio_status write_generation_config(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static llmio_status write_body(const struct llmio_request *req,
-                               struct llmio__jw *w,
-                               struct llmio__arena *scratch,
-                               struct llmio__buf *tmp, llmio_error *err)
+static llmio_status write_body(const struct llmio__prov_writer *pw,
+                               const char *model, llmio_error *err)
 {
+    const struct llmio_request *req = pw->req;
+    struct llmio__jw *w = pw->w;
+    (void)model; /* the model is in the URL */
     llmio__jw_obj_begin(w);
     bool has_system = false;
     for (size_t i = 0; i < req->nmessages; i++) {
@@ -382,28 +321,35 @@ static llmio_status write_body(const struct llmio_request *req,
             if (!llmio__prov_is_system(m)) {
                 continue;
             }
-            llmio__buf_reset(tmp);
-            llmio_status st = llmio__prov_append_text(tmp, m);
+            llmio__buf_reset(pw->tmp);
+            llmio_status st = llmio__prov_append_text(pw->tmp, m);
             if (st != LLMIO_OK) {
                 return st;
             }
             llmio__jw_obj_begin(w);
             llmio__jw_keys(w, "text");
-            llmio__jw_str(w, llmio__buf_cstr(tmp), tmp->len);
+            llmio__jw_str(w, llmio__buf_cstr(pw->tmp), pw->tmp->len);
             llmio__jw_obj_end(w);
         }
         llmio__jw_arr_end(w);
         llmio__jw_obj_end(w);
     }
+    /* The assistant is "model"; runs of one side become one Content (the
+     * API wants alternation). */
+    static const struct llmio__prov_turns turns = {.list_key = "contents",
+                                                   .user = "user",
+                                                   .assistant = "model",
+                                                   .items_key = "parts",
+                                                   .message = write_parts};
     llmio_status st = LLMIO_OK;
     if (!llmio__request_has_raw(req, "contents")) {
-        st = write_contents(req, w, scratch, tmp, err);
+        st = llmio__prov_write_turns(pw, &turns, err);
     }
     if (st == LLMIO_OK) {
-        st = write_tools(req, w, scratch, err);
+        st = write_tools(req, w, pw->scratch, err);
     }
     if (st == LLMIO_OK) {
-        st = write_generation_config(req, w, scratch, err);
+        st = write_generation_config(req, w, pw->scratch, err);
     }
     if (st != LLMIO_OK) {
         return st;
@@ -413,32 +359,10 @@ static llmio_status write_body(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static llmio_status check_params(const struct llmio_request *req,
-                                 const char *model, llmio_error *err)
-{
-    llmio_status st = llmio__prov_check_request(req, model, err);
-    if (st != LLMIO_OK) {
-        return st;
-    }
-    if (req->has_n && (req->n < 1 || req->n > GEM_MAX_CHOICES)) {
-        llmio__prov_errf(err, LLMIO_E_INVALID,
-                         "n: gemini accepts 1 to %d candidates",
-                         GEM_MAX_CHOICES);
-        return LLMIO_E_INVALID;
-    }
-    if (req->has_logprobs && req->logprobs) {
-        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
-                         "logprobs: not translated for gemini");
-        return LLMIO_E_UNSUPPORTED;
-    }
-    return LLMIO_OK;
-}
-
 llmio_status llmio__gemini_target(const struct llmio_request *req,
                                   const char *model, const char *suffix,
                                   const struct llmio__provider_cfg *cfg,
-                                  struct llmio__http_req *out,
-                                  llmio_error *err)
+                                  struct llmio__http_req *out, llmio_error *err)
 {
     /* "gemini-2.5-flash" is a model id; "models/..." and "tunedModels/..."
      * are already resource names. */
@@ -475,41 +399,19 @@ static llmio_status gem_build_request(const struct llmio_request *req,
                                       struct llmio__http_req *out,
                                       llmio_error *err)
 {
-    llmio_status st = check_params(req, model, err);
+    llmio_status st =
+        llmio__prov_check_native(req, model, "gemini", GEM_MAX_CHOICES, err);
     if (st != LLMIO_OK) {
         return st;
     }
-    struct llmio__arena scratch;
-    struct llmio__buf tmp;
-    llmio__arena_init(&scratch, req->alloc, 0);
-    llmio__buf_init(&tmp, req->alloc, 0);
-
     st = llmio__gemini_target(req, model,
                               req->stream ? ":streamGenerateContent?alt=sse"
                                           : ":generateContent",
                               cfg, out, err);
     if (st != LLMIO_OK) {
-        goto fail;
+        return st;
     }
-    struct llmio__jw w;
-    llmio__jw_init(&w, &out->body);
-    st = write_body(req, &w, &scratch, &tmp, err);
-    if (st == LLMIO_OK) {
-        st = llmio__jw_finish(&w);
-        if (st != LLMIO_OK) {
-            llmio__prov_errf(err, st,
-                             st == LLMIO_E_INVALID
-                                 ? "request holds invalid UTF-8 or a "
-                                   "non-finite number"
-                                 : "building the request body");
-        }
-    } else if (st == LLMIO_E_NOMEM) {
-        llmio__prov_errf(err, st, "building the request body");
-    }
-fail:
-    llmio__buf_cleanup(&tmp);
-    llmio__arena_cleanup(&scratch);
-    return st;
+    return llmio__prov_build_body(req, model, out, write_body, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -749,9 +651,10 @@ static llmio_status on_candidate(struct llmio__stream_ctx *ctx,
 }
 
 /* Translates one GenerateContentResponse (a body or a stream chunk). */
-static llmio_status on_chunk(struct llmio__stream_ctx *ctx, struct gem_state *s,
+static llmio_status on_chunk(struct llmio__stream_ctx *ctx, void *state,
                              const struct llmio__json *root, llmio_error *err)
 {
+    struct gem_state *s = state;
     if (llmio__json_get(root, "error") != NULL) {
         err->provider_type[0] = '\0';
         err->provider_code[0] = '\0';
@@ -815,16 +718,7 @@ static llmio_status gem_parse_body(struct llmio__stream_ctx *ctx,
 {
     struct gem_state s;
     memset(&s, 0, sizeof(s));
-    struct llmio__arena a;
-    llmio__arena_init(&a, ctx->arena->alloc, 0);
-    const struct llmio__json *root = NULL;
-    llmio_status st =
-        llmio__prov_parse(&a, body, len, "response body", &root, err);
-    if (st == LLMIO_OK) {
-        st = on_chunk(ctx, &s, root, err);
-    }
-    llmio__arena_cleanup(&a);
-    return st;
+    return llmio__prov_doc_body(ctx, body, len, &s, on_chunk, err);
 }
 
 static llmio_status gem_parse_event(struct llmio__stream_ctx *ctx,
@@ -832,20 +726,14 @@ static llmio_status gem_parse_event(struct llmio__stream_ctx *ctx,
                                     const char *data, size_t data_len,
                                     llmio_error *err)
 {
-    struct gem_state *s = ctx->state;
     if (data_len == 6 && memcmp(data, "[DONE]", 6) == 0) {
         /* Gemini sends no sentinel, but proxies in front of it may. */
         ctx->done = true;
         return LLMIO_OK;
     }
-    struct llmio__arena *scratch = llmio__prov_scratch_next(&s->scratch, ctx);
-    const struct llmio__json *root = NULL;
-    llmio_status st =
-        llmio__prov_parse(scratch, data, data_len, "stream event", &root, err);
-    if (st == LLMIO_OK) {
-        st = on_chunk(ctx, s, root, err);
-    }
-    if (st == LLMIO_OK && all_finished(s)) {
+    llmio_status st = llmio__prov_doc_event(ctx, data, data_len, "stream event",
+                                            on_chunk, err);
+    if (st == LLMIO_OK && all_finished(ctx->state)) {
         ctx->done = true;
     }
     return st;

@@ -61,11 +61,12 @@ static const char *role_name(llmio_role r)
     return NULL;
 }
 
-static llmio_status write_message(const struct llmio_request *req, size_t mi,
-                                  struct llmio__jw *w,
-                                  struct llmio__arena *scratch,
-                                  struct llmio__buf *tmp, llmio_error *err)
+static llmio_status write_message(const struct llmio__prov_writer *pw,
+                                  size_t mi, llmio_error *err)
 {
+    const struct llmio_request *req = pw->req;
+    struct llmio__jw *w = pw->w;
+    struct llmio__buf *tmp = pw->tmp;
     const struct llmio__message *m = &req->messages[mi];
     const char *role = role_name(m->role);
     if (role == NULL) {
@@ -127,18 +128,10 @@ static llmio_status write_message(const struct llmio_request *req, size_t mi,
         llmio__jw_arr_begin(w);
         for (size_t i = 0; i < m->ntool_calls; i++) {
             const struct llmio__tool_call_in *tc = &m->tool_calls[i];
-            const struct llmio__json *args = NULL;
-            st = llmio__prov_try_json(scratch, tc->arguments, &args);
+            const struct llmio__json *args;
+            st = llmio__prov_call_args(pw, mi, i, &args, err);
             if (st != LLMIO_OK) {
                 return st;
-            }
-            bool empty = tc->arguments == NULL || tc->arguments[0] == '\0';
-            if (!empty && llmio__json_type(args) != LLMIO__JSON_OBJECT) {
-                llmio__prov_errf(err, LLMIO_E_INVALID,
-                                 "messages[%zu].tool_calls[%zu].arguments: "
-                                 "not a JSON object",
-                                 mi, i);
-                return LLMIO_E_INVALID;
             }
             llmio__jw_obj_begin(w);
             llmio__jw_keys(w, "function");
@@ -146,11 +139,7 @@ static llmio_status write_message(const struct llmio_request *req, size_t mi,
             llmio__jw_keys(w, "name");
             llmio__jw_strs(w, tc->name != NULL ? tc->name : "");
             llmio__jw_keys(w, "arguments");
-            if (empty) {
-                llmio__jw_raw(w, "{}", 2);
-            } else {
-                llmio__json_write(w, args);
-            }
+            llmio__prov_write_args(w, args);
             llmio__jw_obj_end(w);
             llmio__jw_obj_end(w);
         }
@@ -174,11 +163,10 @@ static llmio_status write_message(const struct llmio_request *req, size_t mi,
 
 static llmio_status write_tools(const struct llmio_request *req,
                                 struct llmio__jw *w,
-                                struct llmio__arena *scratch,
-                                llmio_error *err)
+                                struct llmio__arena *scratch, llmio_error *err)
 {
-    bool none = req->tool_choice != NULL &&
-                strcmp(req->tool_choice, "none") == 0;
+    bool none =
+        req->tool_choice != NULL && strcmp(req->tool_choice, "none") == 0;
     /* Ollama has no tool_choice: "none" is honoured by not offering the
      * tools at all. */
     if (req->ntools == 0 || none || llmio__request_has_raw(req, "tools")) {
@@ -211,8 +199,7 @@ static llmio_status write_tools(const struct llmio_request *req,
 
 static llmio_status write_format(const struct llmio_request *req,
                                  struct llmio__jw *w,
-                                 struct llmio__arena *scratch,
-                                 llmio_error *err)
+                                 struct llmio__arena *scratch, llmio_error *err)
 {
     const char *rf = req->response_format_type;
     if (rf == NULL || strcmp(rf, "text") == 0 ||
@@ -234,8 +221,7 @@ static llmio_status write_format(const struct llmio_request *req,
     return LLMIO_OK;
 }
 
-static void write_options(const struct llmio_request *req,
-                          struct llmio__jw *w)
+static void write_options(const struct llmio_request *req, struct llmio__jw *w)
 {
     /* Ollama has no candidate count (n > 1 is rejected earlier). */
     static const struct llmio__prov_sampling_keys keys = {
@@ -254,11 +240,11 @@ static void write_options(const struct llmio_request *req,
     llmio__jw_obj_end(w);
 }
 
-static llmio_status write_body(const struct llmio_request *req,
-                               const char *model, struct llmio__jw *w,
-                               struct llmio__arena *scratch,
-                               struct llmio__buf *tmp, llmio_error *err)
+static llmio_status write_body(const struct llmio__prov_writer *pw,
+                               const char *model, llmio_error *err)
 {
+    const struct llmio_request *req = pw->req;
+    struct llmio__jw *w = pw->w;
     llmio__jw_obj_begin(w);
     if (!llmio__request_has_raw(req, "model")) {
         llmio__jw_keys(w, "model");
@@ -269,15 +255,15 @@ static llmio_status write_body(const struct llmio_request *req,
         llmio__jw_keys(w, "messages");
         llmio__jw_arr_begin(w);
         for (size_t i = 0; st == LLMIO_OK && i < req->nmessages; i++) {
-            st = write_message(req, i, w, scratch, tmp, err);
+            st = write_message(pw, i, err);
         }
         llmio__jw_arr_end(w);
     }
     if (st == LLMIO_OK) {
-        st = write_tools(req, w, scratch, err);
+        st = write_tools(req, w, pw->scratch, err);
     }
     if (st == LLMIO_OK) {
-        st = write_format(req, w, scratch, err);
+        st = write_format(req, w, pw->scratch, err);
     }
     if (st != LLMIO_OK) {
         return st;
@@ -295,19 +281,9 @@ static llmio_status write_body(const struct llmio_request *req,
 static llmio_status check_params(const struct llmio_request *req,
                                  const char *model, llmio_error *err)
 {
-    llmio_status st = llmio__prov_check_request(req, model, err);
+    llmio_status st = llmio__prov_check_native(req, model, "ollama", 1, err);
     if (st != LLMIO_OK) {
         return st;
-    }
-    if (req->has_n && req->n > 1) {
-        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
-                         "n: ollama returns one choice per request");
-        return LLMIO_E_UNSUPPORTED;
-    }
-    if (req->has_logprobs && req->logprobs) {
-        llmio__prov_errf(err, LLMIO_E_UNSUPPORTED,
-                         "logprobs: not translated for ollama");
-        return LLMIO_E_UNSUPPORTED;
     }
     const char *c = req->tool_choice;
     if (c != NULL && strcmp(c, "auto") != 0 && strcmp(c, "none") != 0) {
@@ -323,8 +299,7 @@ static llmio_status check_params(const struct llmio_request *req,
 llmio_status llmio__ollama_target(const struct llmio_request *req,
                                   const char *path,
                                   const struct llmio__provider_cfg *cfg,
-                                  struct llmio__http_req *out,
-                                  llmio_error *err)
+                                  struct llmio__http_req *out, llmio_error *err)
 {
     /* OLLAMA_HOST is often a bare "host:port" (Ollama's own default is
      * 127.0.0.1:11434); a URL needs the scheme. */
@@ -377,37 +352,11 @@ static llmio_status oll_build_request(const struct llmio_request *req,
     if (st != LLMIO_OK) {
         return st;
     }
-    struct llmio__arena scratch;
-    struct llmio__buf tmp;
-    llmio__arena_init(&scratch, req->alloc, 0);
-    llmio__buf_init(&tmp, req->alloc, 0);
-
     st = llmio__ollama_target(req, "/api/chat", cfg, out, err);
     if (st != LLMIO_OK) {
-        goto fail;
+        return st;
     }
-    struct llmio__jw w;
-    llmio__jw_init(&w, &out->body);
-    st = write_body(req, model, &w, &scratch, &tmp, err);
-    if (st == LLMIO_OK) {
-        st = llmio__jw_finish(&w);
-        if (st != LLMIO_OK) {
-            llmio__prov_errf(err, st,
-                             st == LLMIO_E_INVALID
-                                 ? "request holds invalid UTF-8 or a "
-                                   "non-finite number"
-                                 : "building the request body");
-        }
-    } else if (st == LLMIO_E_NOMEM) {
-        llmio__prov_errf(err, st, "building the request body");
-    }
-fail:
-    if (tmp.data != NULL) {
-        llmio__secure_zero(tmp.data, tmp.cap);
-    }
-    llmio__buf_cleanup(&tmp);
-    llmio__arena_cleanup(&scratch);
-    return st;
+    return llmio__prov_build_body(req, model, out, write_body, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -494,8 +443,8 @@ static bool fill_error(const struct llmio__json *root, llmio_status fallback,
         msg = llmio__prov_gets(e, "message", &len);
         size_t tl = 0;
         const char *type = llmio__prov_gets(e, "type", &tl);
-        llmio__prov_copy(err->provider_type, sizeof(err->provider_type),
-                         type, tl);
+        llmio__prov_copy(err->provider_type, sizeof(err->provider_type), type,
+                         tl);
     }
     if (e == NULL) {
         return false;
@@ -504,11 +453,10 @@ static bool fill_error(const struct llmio__json *root, llmio_status fallback,
     return true;
 }
 
-static llmio_status on_object(struct llmio__stream_ctx *ctx,
-                              struct oll_state *s,
-                              const struct llmio__json *root,
-                              llmio_error *err)
+static llmio_status on_object(struct llmio__stream_ctx *ctx, void *state,
+                              const struct llmio__json *root, llmio_error *err)
 {
+    struct oll_state *s = state;
     if (llmio__json_get(root, "error") != NULL) {
         err->provider_type[0] = '\0';
         err->provider_code[0] = '\0';
@@ -572,16 +520,7 @@ static llmio_status oll_parse_body(struct llmio__stream_ctx *ctx,
 {
     struct oll_state s;
     memset(&s, 0, sizeof(s));
-    struct llmio__arena a;
-    llmio__arena_init(&a, ctx->arena->alloc, 0);
-    const struct llmio__json *root = NULL;
-    llmio_status st =
-        llmio__prov_parse(&a, body, len, "response body", &root, err);
-    if (st == LLMIO_OK) {
-        st = on_object(ctx, &s, root, err);
-    }
-    llmio__arena_cleanup(&a);
-    return st;
+    return llmio__prov_doc_body(ctx, body, len, &s, on_object, err);
 }
 
 static llmio_status oll_parse_event(struct llmio__stream_ctx *ctx,
@@ -589,14 +528,9 @@ static llmio_status oll_parse_event(struct llmio__stream_ctx *ctx,
                                     const char *data, size_t data_len,
                                     llmio_error *err)
 {
-    struct oll_state *s = ctx->state;
-    struct llmio__arena *scratch = llmio__prov_scratch_next(&s->scratch, ctx);
-    const struct llmio__json *root = NULL;
-    llmio_status st =
-        llmio__prov_parse(scratch, data, data_len, "stream line", &root, err);
-    if (st == LLMIO_OK) {
-        st = on_object(ctx, s, root, err);
-    }
+    llmio_status st = llmio__prov_doc_event(ctx, data, data_len, "stream line",
+                                            on_object, err);
+    const struct oll_state *s = ctx->state;
     if (st == LLMIO_OK && s->finished) {
         ctx->done = true;
     }
