@@ -1270,7 +1270,7 @@ LLMIO_API llmio_status llmio_chat(llmio_client *c, const llmio_request *r,
  * llmio_batch_wait(), the descriptor + step, or a foreign loop's hooks.
  * Item futures belong to the batch: do not free them, and read them only
  * as documented below. Their user pointer (llmio_future_user, stream
- * callbacks) is the batch's USER.
+ * callbacks) is the batch's USER; llmio_batch_index() gives the item.
  */
 typedef struct llmio_batch llmio_batch;
 
@@ -1425,6 +1425,15 @@ LLMIO_API bool llmio_batch_done(const llmio_batch *b);
  * Since:    0.2
  */
 LLMIO_API llmio_future *llmio_batch_future(const llmio_batch *b, size_t index);
+
+/*
+ * llmio_batch_index - whether F is a batch item's future and, if so, its
+ * index: what a stream callback of a batch item (whose USER is the
+ * batch's) uses to tell the items apart.
+ * Params:   index  [out] nullable; set when F is a batch item.
+ * Since:    0.2
+ */
+LLMIO_API bool llmio_batch_index(const llmio_future *f, size_t *index);
 
 /* Counters of a batch, as filled by llmio_batch_progress(). */
 typedef struct llmio_batch_stats {

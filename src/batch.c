@@ -275,6 +275,8 @@ static void feed(struct llmio_batch *b)
         struct slot *s = take_slot(b, index);
         s->f = f;
         f->batch_item = s;
+        f->batch_index = index;
+        f->in_batch = true;
         b->taken++;
         b->in_flight++;
         b->live++;
@@ -523,6 +525,17 @@ LLMIO_API llmio_future *llmio_batch_future(const llmio_batch *b, size_t index)
         return NULL;
     }
     return b->kept[index];
+}
+
+LLMIO_API bool llmio_batch_index(const llmio_future *f, size_t *index)
+{
+    if (f == NULL || !f->in_batch) {
+        return false;
+    }
+    if (index != NULL) {
+        *index = f->batch_index;
+    }
+    return true;
 }
 
 LLMIO_API void llmio_batch_progress(const llmio_batch *b,

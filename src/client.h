@@ -106,7 +106,9 @@ struct llmio_future {
     struct llmio_future *ready_next;
     bool in_ready;
 
-    void *batch_item; /* batch.c: the batch slot this future fills */
+    void *batch_item;   /* batch.c: its slot, until the item is reported */
+    size_t batch_index; /* batch.c: the item's index */
+    bool in_batch;      /* this future is a batch item */
 };
 
 /* Per-provider settings. Explicit values win; environment values are read

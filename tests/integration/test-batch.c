@@ -784,3 +784,88 @@ TEST(batch_alloc_torture)
     ASSERT_CMP(n, >, 50);
     test_mock_stop(&m);
 }
+
+/* Streamed items: their stream callbacks get the batch's user pointer and
+ * tell the items apart with llmio_batch_index(). */
+struct streamed {
+    char text[12][64];
+    int ndeltas[12];
+    int nitems;
+};
+
+static int streamed_delta(llmio_future *f, const llmio_delta *d, void *user)
+{
+    struct streamed *s = user;
+    size_t i = 99;
+    ASSERT(llmio_batch_index(f, &i));
+    ASSERT_CMP(i, <, 12);
+    if (d->kind == LLMIO_DELTA_TEXT) {
+        size_t len = strlen(s->text[i]);
+        ASSERT_CMP(len + d->text_len, <, sizeof s->text[i]);
+        memcpy(s->text[i] + len, d->text, d->text_len);
+        s->ndeltas[i]++;
+    }
+    return 0;
+}
+
+static void streamed_item(llmio_batch *b, size_t index, llmio_future *f,
+                          void *user)
+{
+    struct streamed *s = user;
+    size_t i = 99;
+    (void)b;
+    ASSERT(llmio_batch_index(f, &i));
+    ASSERT_EQ(i, index);
+    ASSERT_OK(llmio_future_status(f));
+    char want[32];
+    snprintf(want, sizeof want, "Question %zu", index);
+    ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL), want);
+    if (index % 2 == 0) {
+        ASSERT_STR_EQ(s->text[index], want);
+        ASSERT_CMP(s->ndeltas[index], >=, 1);
+    } else {
+        ASSERT_EQ(s->ndeltas[index], 0);
+    }
+    s->nitems++;
+}
+
+TEST(batch_streamed_items)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    enum { N = 12 };
+    llmio_request *reqs[N];
+    for (size_t i = 0; i < N; i++) {
+        char prompt[32];
+        snprintf(prompt, sizeof prompt, "Question %zu", i);
+        reqs[i] = llmio_request_new("openai/gpt-4o-mini");
+        ASSERT_OK(llmio_request_add_message(reqs[i], LLMIO_ROLE_USER, prompt));
+        if (i % 2 == 0) {
+            ASSERT_OK(llmio_request_set_stream(reqs[i], streamed_delta, true));
+        }
+    }
+    struct streamed s;
+    memset(&s, 0, sizeof s);
+    llmio_batch *b = NULL;
+    ASSERT_OK(llmio_batch_new(c, 3, 0, &b));
+    ASSERT_OK(llmio_batch_set_callbacks(b, streamed_item, NULL, &s));
+    ASSERT_OK(
+        llmio_batch_start_array(b, (const llmio_request *const *)reqs, N));
+    ASSERT_OK(llmio_batch_wait(b, 20000));
+    ASSERT_EQ(s.nitems, N);
+    llmio_batch_free(b);
+    /* A future outside any batch is not an item. */
+    llmio_future *f = NULL;
+    ASSERT_OK(llmio_submit(c, reqs[1], NULL, NULL, &f, NULL));
+    size_t i = 7;
+    ASSERT(!llmio_batch_index(f, &i));
+    ASSERT_EQ(i, 7);
+    ASSERT(!llmio_batch_index(NULL, NULL));
+    llmio_future_free(f);
+    for (size_t k = 0; k < N; k++) {
+        llmio_request_free(reqs[k]);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
