@@ -1164,7 +1164,11 @@ static void fill_http(struct llmio__xfer *t, int status)
     llmio_error *err = &t->f->err;
     err->http_status = status;
     err->retry_after_ms = llmio__http_retry_after(&t->hdrs);
-    snprintf(err->request_id, sizeof err->request_id, "%s", t->hdrs.request_id);
+    /* A plain bounded copy: snprintf("%s") costs ~500 instructions on
+     * every request that reaches here. */
+    size_t n = strnlen(t->hdrs.request_id, sizeof err->request_id - 1);
+    memcpy(err->request_id, t->hdrs.request_id, n);
+    err->request_id[n] = '\0';
 }
 
 /* Tells the attempt hook how T's attempt ended. */
