@@ -236,6 +236,7 @@ struct llmio__qdelta *llmio__delta_copy(struct llmio__arena *a,
     COPY_(id)
     COPY_(model)
     COPY_(error_type)
+    COPY_(signature)
 #undef COPY_
     if (d->text != NULL) {
         q->d.text = llmio__arena_strndup(a, d->text, d->text_len);

@@ -1265,6 +1265,20 @@ TEST(matrix_gemini_thought_signature_round_trip)
         const llmio_tool_call *t1 = llmio_response_tool_call(resp, 0, 1);
         ASSERT_STR_EQ(t0->signature, "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ==");
         ASSERT_NULL(t1->signature);
+        if (stream) {
+            /* Pull-mode deltas are read after the transfer (and its
+             * parse arena) is gone: the queued copy owns its signature. */
+            const llmio_delta *d = NULL;
+            int signed_deltas = 0;
+            while (llmio_future_next(f, &d, 0) == LLMIO_OK) {
+                if (d->kind == LLMIO_DELTA_TOOL_CALL && d->signature != NULL) {
+                    ASSERT_STR_EQ(d->signature,
+                                  "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ==");
+                    signed_deltas++;
+                }
+            }
+            ASSERT_EQ(signed_deltas, 1);
+        }
 
         /* The next turn, without the signature, then with it. */
         for (int signed_ = 0; signed_ < 2; signed_++) {
