@@ -230,9 +230,6 @@ llmio_status llmio__future_sink(void *ctx, const llmio_delta *d);
  * response is not touched). Returns what the sink returns. */
 llmio_status llmio__future_deliver(struct llmio_future *f,
                                    const llmio_delta *d);
-/* Adds D to S, what the user has seen of the current attempt (reported
- * by a RESTARTED delta if the attempt restarts). */
-void llmio__restart_count(llmio_restart *s, const llmio_delta *d);
 /* A deep copy of D in A, or NULL (allocation failed). */
 struct llmio__qdelta *llmio__delta_copy(struct llmio__arena *a,
                                         const llmio_delta *d);

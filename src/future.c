@@ -277,7 +277,8 @@ fail:
                                                      : LLMIO_E_NOMEM;
 }
 
-void llmio__restart_count(llmio_restart *s, const llmio_delta *d)
+/* Adds D to what the user has seen of the current attempt. */
+static void count_shown(llmio_restart *s, const llmio_delta *d)
 {
     s->deltas++;
     switch (d->kind) {
@@ -325,7 +326,7 @@ llmio_status llmio__future_deliver(struct llmio_future *f, const llmio_delta *d)
      * attempt must not be retried, or the text would appear twice, unless
      * the caller opted in to a restart, which reports these counts. */
     f->delivered = true;
-    llmio__restart_count(&f->shown, d);
+    count_shown(&f->shown, d);
     if (f->stream_cb == NULL) {
         return queue_push(f, d);
     }

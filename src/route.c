@@ -337,7 +337,6 @@ llmio_status llmio__route_deliver(struct llmio_future *k, const llmio_delta *d)
     if (h->head != NULL && h->attempt == k->attempts) {
         for (struct llmio__qdelta *q = h->head; q != NULL && st == LLMIO_OK;
              q = q->next) {
-            llmio__restart_count(&k->shown, &q->d);
             st = llmio__future_deliver(pf, &q->d);
         }
     }
@@ -345,8 +344,6 @@ llmio_status llmio__route_deliver(struct llmio_future *k, const llmio_delta *d)
         held_reset(rt, k->route_slot);
     }
     if (st == LLMIO_OK) {
-        /* The child's count: a restart of it reports what was shown. */
-        llmio__restart_count(&k->shown, d);
         st = llmio__future_deliver(pf, d);
     }
     return st;
