@@ -271,58 +271,77 @@ static llmio_status shape(llmio_error *err, const char *path_fmt, size_t i,
     return LLMIO_E_PROTOCOL;
 }
 
-static int b64_value(unsigned char c)
+/* The value of each base64 character, or -1: a table, since the decode
+ * loop runs once per character of every vector (about 8 KiB per 1536
+ * dimensions). */
+#define B64_ROW(c0)                                                            \
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+static const signed char b64_table[256] = {
+    B64_ROW(0), B64_ROW(16),
+    /* 32: ' ' .. '/': '+' is 62, '/' is 63 */
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    /* 48: '0' .. '?' */
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    /* 64: '@' 'A' .. 'O' */
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    /* 80: 'P' .. '_' */
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    /* 96: '`' 'a' .. 'o' */
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    /* 112: 'p' .. DEL */
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    B64_ROW(128), B64_ROW(144), B64_ROW(160), B64_ROW(176), B64_ROW(192),
+    B64_ROW(208), B64_ROW(224), B64_ROW(240)};
+#undef B64_ROW
+
+/* S[0..LEN) without its '=' padding: the length to decode. */
+static size_t b64_unpadded(const char *s, size_t len)
 {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
+    size_t n = len;
+    while (n > 0 && len - n < 2 && s[n - 1] == '=') {
+        n--;
     }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
+    return n;
 }
 
 /*
- * Decodes standard base64 S[0..LEN) (padding optional) into OUT (NULL:
- * count only). Returns the number of bytes, or -1 for a character outside
- * the alphabet, a misplaced '=' or an impossible length.
+ * Decodes standard base64 S[0..LEN) (padding optional) into OUT, which
+ * holds b64_unpadded(S, LEN) * 3 / 4 bytes. Returns false for a
+ * character outside the alphabet (a misplaced '=' included).
  */
-static long b64_decode(const char *s, size_t len, unsigned char *out)
+static bool b64_decode(const char *s, size_t len, unsigned char *out)
 {
-    while (len > 0 && s[len - 1] == '=') {
-        len--;
+    len = b64_unpadded(s, len);
+    const unsigned char *in = (const unsigned char *)s;
+    int bad = 0;
+    size_t i = 0;
+    /* Four characters, three bytes at a time; BAD collects the sign bits
+     * of the lookups, so the loop has no branch but its own. */
+    for (; i + 4 <= len; i += 4) {
+        int a = b64_table[in[i]], b = b64_table[in[i + 1]];
+        int c = b64_table[in[i + 2]], d = b64_table[in[i + 3]];
+        bad |= a | b | c | d;
+        uint32_t w = (uint32_t)(a & 63) << 18 | (uint32_t)(b & 63) << 12 |
+                     (uint32_t)(c & 63) << 6 | (uint32_t)(d & 63);
+        *out++ = (unsigned char)(w >> 16);
+        *out++ = (unsigned char)(w >> 8);
+        *out++ = (unsigned char)w;
     }
-    if (len % 4 == 1) {
-        return -1;
+    /* The last 2 or 3 characters carry 1 or 2 bytes. */
+    uint32_t w = 0;
+    size_t rest = len - i;
+    for (size_t k = 0; k < rest; k++) {
+        int v = b64_table[in[i + k]];
+        bad |= v;
+        w |= (uint32_t)(v & 63) << (18 - 6 * k);
     }
-    size_t n = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0) {
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (out != NULL) {
-                out[n] = (unsigned char)(acc >> bits);
-            }
-            n++;
-        }
+    if (rest >= 2) {
+        *out++ = (unsigned char)(w >> 16);
     }
-    return (long)n;
+    if (rest == 3) {
+        *out++ = (unsigned char)(w >> 8);
+    }
+    return bad >= 0;
 }
 
 /* The dimension of vector V (an array of numbers, or base64 of float32),
@@ -336,17 +355,20 @@ static llmio_status vec_dim(const struct llmio__json *v, const char *path_fmt,
         return LLMIO_OK;
     }
     if (t == LLMIO__JSON_STRING) {
+        /* From the length alone (the characters are checked while
+         * decoding): 4 characters carry 3 bytes, and a float is 4 bytes. */
         size_t len;
         const char *s = llmio__json_str(v, &len);
-        long n = b64_decode(s, len, NULL);
-        if (n < 0) {
+        size_t chars = b64_unpadded(s, len);
+        if (chars % 4 == 1) {
             return shape(err, path_fmt, i, "not valid base64");
         }
-        if (n % 4 != 0) {
+        size_t bytes = chars / 4 * 3 + (chars % 4 == 0 ? 0 : chars % 4 - 1);
+        if (bytes % 4 != 0) {
             return shape(err, path_fmt, i,
                          "base64 length is not a multiple of 4 bytes");
         }
-        *dim = (size_t)n / 4;
+        *dim = bytes / 4;
         return LLMIO_OK;
     }
     return shape(err, path_fmt, i,
@@ -366,7 +388,9 @@ static llmio_status vec_fill(const struct llmio__json *v, float *dst,
         /* Little-endian float32 (reference/openai-embeddings.md), read
          * byte by byte so the host's byte order does not matter. */
         unsigned char *bytes = (unsigned char *)dst;
-        b64_decode(s, len, bytes);
+        if (!b64_decode(s, len, bytes)) {
+            return shape(err, path_fmt, i, "not valid base64");
+        }
         for (size_t k = 0; k < dim; k++) {
             const unsigned char *b = bytes + 4 * k;
             uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 |

@@ -327,7 +327,7 @@ TEST(embed_parse_errors)
          "data[index 0].embedding: expected numbers only"},
         {&llmio__provider_openai, "{\"data\":[{\"embedding\":[1e999]}]}",
          "out of float range"},
-        {&llmio__provider_openai, "{\"data\":[{\"embedding\":\"AAA*\"}]}",
+        {&llmio__provider_openai, "{\"data\":[{\"embedding\":\"AAAA*A==\"}]}",
          "not valid base64"},
         {&llmio__provider_openai, "{\"data\":[{\"embedding\":\"AAAA\"}]}",
          "not a multiple of 4 bytes"},
