@@ -526,8 +526,8 @@ TEST(retry_restart_routed_request)
     struct restart_rec rec = {0};
     llmio_request *r =
         scn_request("fail-first=1;close-after-events=3;lorem=10;key=rt");
-    ASSERT_OK(llmio_request_add_fallback(r, "openai/gpt-4.1",
-                                         LLMIO_FALLBACK_OUTAGE));
+    ASSERT_OK(
+        llmio_request_add_fallback(r, "openai/gpt-4.1", LLMIO_FALLBACK_OUTAGE));
     llmio_future *f = run_stream(c, r, &rec, false);
     llmio_request_free(r);
     ASSERT_OK(llmio_future_status(f));
@@ -535,8 +535,7 @@ TEST(retry_restart_routed_request)
     ASSERT_EQ(rec.last.attempt, 1);
     ASSERT_EQ(rec.last.text_bytes, strlen("Lorem ipsum dolor"));
     ASSERT_STR_EQ(rec.text, echo);
-    ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
-                  echo);
+    ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL), echo);
     ASSERT_STR_EQ(llmio_response_served_by(llmio_future_response(f), NULL),
                   "openai/gpt-4o-mini");
     llmio_future_free(f);
