@@ -1010,7 +1010,8 @@ typedef enum llmio_delta_kind {
     LLMIO_DELTA_USAGE = 6,     /* usage totals */
     LLMIO_DELTA_LOGPROB = 7,   /* one token's logprob: text, logprob */
     LLMIO_DELTA_ERROR = 8,     /* in-band error: text = message; the future
-                                  then completes with the error */
+                                  then completes with the error, unless
+                                  a RESTARTED delta follows (opt-in) */
     LLMIO_DELTA_RESTARTED = 9  /* the stream failed and is re-sent (opt-in,
                                   llmio_client_set_stream_restart): every
                                   delta before this one is void; RESTART
