@@ -74,6 +74,7 @@ struct stress_req {
 struct stress_result {
     int requests, done_once, done_twice, not_done, failed, wrong_text;
     long attempts, restarts;
+    long stream_stalls; /* streamed requests given a stall: each restarts */
     long injected[STRESS_NKINDS]; /* requests given each fault kind */
     long expected[STRESS_NKINDS]; /* failing attempts injected (sum of K) */
     long seen[STRESS_NKINDS];     /* failed attempts the hook saw */
@@ -423,6 +424,7 @@ static int stress_run(const struct stress_cfg *cfg, struct stress_result *r)
                         : q->kind == STRESS_STALL ? 1
                                                   : 1 + i % 3 / 2;
         r->injected[q->kind]++;
+        r->stream_stalls += q->kind == STRESS_STALL && i % 2 == 1;
         r->expected[q->kind] += q->fail_first;
         llmio_request *req = stress_request(cfg, q);
         llmio_error err;

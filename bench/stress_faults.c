@@ -110,6 +110,7 @@ int main(int argc, char **argv)
         }
     }
     printf("stress_restarts %ld restarts\n", r.restarts);
+    printf("stress_streamed_stalls %ld req\n", r.stream_stalls);
     for (int k = 1; k < STRESS_NKINDS; k++) {
         printf("stress_fault_%s_requests %ld req\n", stress_kind_name[k],
                r.injected[k]);

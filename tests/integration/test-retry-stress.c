@@ -70,7 +70,8 @@ TEST(retry_stress_faults)
     ASSERT_CMP(r.seen[STRESS_RESET], <=, r.expected[STRESS_RESET]);
     ASSERT_CMP(r.seen[STRESS_STALL] - r.expected[STRESS_STALL], >=, missed);
     /* Streamed stalls were restarted after two words reached the user. */
-    ASSERT_CMP(r.restarts, >=, r.injected[STRESS_STALL] / 2);
+    ASSERT_CMP(r.stream_stalls, >, 0);
+    ASSERT_CMP(r.restarts, >=, r.stream_stalls);
     /* Every attempt reached the mock; the extra ones are libcurl's own
      * re-sends of reset requests. */
     long resends = r.mock_requests - r.attempts;
