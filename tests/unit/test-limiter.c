@@ -210,3 +210,92 @@ TEST(limiter_headers_mapping)
     h.retry_after_ms = 3000;
     ASSERT_EQ(llmio__limiter_pause_ms(&h), 3000);
 }
+
+/* Random admits and leaves over a few keys against a model of FIFO
+ * lanes: after every step each key with waiters has exactly one head,
+ * in the list of heads, whose lane holds the key's waiters in arrival
+ * order, with the right tail; a promoted ticket is the one returned. */
+TEST(limiter_lanes_model)
+{
+    enum { NT = 24, NK = 3, STEPS = 20000 };
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    /* 2 a minute, burst 1: almost every admit waits. */
+    ASSERT_OK(llmio__limiter_set(&l, NULL, NULL, 2, 0));
+    static const char *const keys[NK] = {"k0", "k1", "k2"};
+    struct llmio__rl_ticket t[NT];
+    int key_of[NT];
+    /* The model: per key, the waiting tickets in order. */
+    int lane[NK][NT], nlane[NK] = {0, 0, 0};
+    uint64_t rng = 12345;
+    for (int i = 0; i < NT; i++) {
+        key_of[i] = i % NK;
+        ticket(&l, &t[i], "openai", "m", keys[key_of[i]]);
+    }
+    int64_t now = 0;
+    for (int step = 0; step < STEPS; step++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        int i = (int)((rng >> 33) % NT);
+        int k = key_of[i];
+        now += (int64_t)((rng >> 20) % 200);
+        if (!t[i].in_lane || t[i].is_head) {
+            int64_t w = llmio__limiter_admit(&l, &t[i], now);
+            bool was_in = nlane[k] > 0 && lane[k][0] == i;
+            if (w == 0) {
+                /* Only a ticket first in its key's line is granted. */
+                ASSERT(nlane[k] == 0 || was_in);
+                void *next = llmio__limiter_leave(&l, &t[i]);
+                if (was_in) {
+                    memmove(lane[k], lane[k] + 1,
+                            (size_t)(--nlane[k]) * sizeof lane[k][0]);
+                }
+                ASSERT(next == (nlane[k] > 0 ? (void *)&t[lane[k][0]] : NULL));
+            } else if (w > 0) {
+                ASSERT(nlane[k] == 0 || was_in);
+                if (!was_in) {
+                    lane[k][nlane[k]++] = i;
+                }
+            } else {
+                ASSERT(nlane[k] > 0 && !was_in);
+                lane[k][nlane[k]++] = i;
+            }
+        } else {
+            /* A cancel from the middle or the end of a lane. */
+            int pos = 0;
+            while (lane[k][pos] != i) {
+                pos++;
+            }
+            ASSERT(llmio__limiter_leave(&l, &t[i]) == NULL);
+            memmove(lane[k] + pos, lane[k] + pos + 1,
+                    (size_t)(nlane[k] - pos - 1) * sizeof lane[k][0]);
+            nlane[k]--;
+        }
+        /* Check the lanes against the model. */
+        int nheads = 0;
+        for (struct llmio__rl_ticket *h = l.heads; h != NULL; h = h->hnext) {
+            ASSERT(h->is_head && h->in_lane);
+            ASSERT(h->hnext == NULL || h->hnext->hprev == h);
+            nheads++;
+        }
+        for (int kk = 0; kk < NK; kk++) {
+            nheads -= nlane[kk] > 0;
+            if (nlane[kk] == 0) {
+                continue;
+            }
+            struct llmio__rl_ticket *p = &t[lane[kk][0]];
+            ASSERT(p->is_head && p->prev == NULL);
+            ASSERT(p->tail == &t[lane[kk][nlane[kk] - 1]]);
+            for (int j = 0; j < nlane[kk]; j++, p = p->next) {
+                ASSERT(p == &t[lane[kk][j]]);
+                ASSERT(p->in_lane && p->is_head == (j == 0));
+            }
+            ASSERT_NULL(p);
+        }
+        ASSERT_EQ(nheads, 0);
+    }
+    for (int i = 0; i < NT; i++) {
+        llmio__limiter_leave(&l, &t[i]);
+    }
+    ASSERT_NULL(l.heads);
+    llmio__limiter_cleanup(&l);
+}
