@@ -40,6 +40,21 @@ struct mx_row {
     const char *inband_type;     /* its error type ("" : none) */
 };
 
+/* What every row speaking OpenAI's wire protocol shares: its error
+ * types, the 400 for max_tokens 0, the 401 of a wrong key, and the
+ * in-band server_error. */
+#define MX_OPENAI_WIRE                                                         \
+    .bad_key = "max_tokens", .bad_json = "0", .bad_field = "max_tokens",       \
+    .errors = {{400, "invalid_request_error"},                                 \
+               {401, "invalid_request_error"},                                 \
+               {403, "invalid_request_error"},                                 \
+               {404, "invalid_request_error"},                                 \
+               {429, "requests"},                                              \
+               {500, "server_error"},                                          \
+               {503, "service_unavailable_error"}},                            \
+    .bad_key_status = 401, .inband = LLMIO_E_SERVER,                           \
+    .inband_type = "server_error"
+
 static const struct mx_row OPENAI = {
     .provider = "openai",
     .base_path = "/v1",
@@ -47,19 +62,7 @@ static const struct mx_row OPENAI = {
     .path = "\"path\":\"/v1/chat/completions\"",
     .stream_path = "\"path\":\"/v1/chat/completions\"",
     .auth_log = "\"authorization\":\"Bearer ***\"",
-    .bad_key = "max_tokens",
-    .bad_json = "0",
-    .bad_field = "max_tokens",
-    .errors = {{400, "invalid_request_error"},
-               {401, "invalid_request_error"},
-               {403, "invalid_request_error"},
-               {404, "invalid_request_error"},
-               {429, "requests"},
-               {500, "server_error"},
-               {503, "service_unavailable_error"}},
-    .bad_key_status = 401,
-    .inband = LLMIO_E_SERVER,
-    .inband_type = "server_error",
+    MX_OPENAI_WIRE,
 };
 
 /* An OpenAI-compatible service: OpenAI's wire protocol under its own
@@ -71,18 +74,7 @@ static const struct mx_row GROQ = {
     .path = "\"path\":\"/v1/chat/completions\"",
     .stream_path = "\"path\":\"/v1/chat/completions\"",
     .auth_log = "\"authorization\":\"Bearer ***\"",
-    .bad_key = "max_tokens",
-    .bad_json = "0",
-    .bad_field = "max_tokens",
-    .errors = {{400, "invalid_request_error"},
-               {401, "invalid_request_error"},
-               {404, "invalid_request_error"},
-               {429, "requests"},
-               {500, "server_error"},
-               {503, "service_unavailable_error"}},
-    .bad_key_status = 401,
-    .inband = LLMIO_E_SERVER,
-    .inband_type = "server_error",
+    MX_OPENAI_WIRE,
 };
 
 /* Azure OpenAI, deployment form: OpenAI's body under another URL and
@@ -95,18 +87,7 @@ static const struct mx_row AZURE = {
     .stream_path =
         "\"path\":\"/openai/deployments/gpt4o-prod/chat/completions\"",
     .auth_log = "\"api-key\":\"***\"",
-    .bad_key = "max_tokens",
-    .bad_json = "0",
-    .bad_field = "max_tokens",
-    .errors = {{400, "invalid_request_error"},
-               {401, "invalid_request_error"},
-               {404, "invalid_request_error"},
-               {429, "requests"},
-               {500, "server_error"},
-               {503, "service_unavailable_error"}},
-    .bad_key_status = 401,
-    .inband = LLMIO_E_SERVER,
-    .inband_type = "server_error",
+    MX_OPENAI_WIRE,
 };
 
 static const struct mx_row ANTHROPIC = {

@@ -305,3 +305,12 @@ TEST(anthropic_registry_row)
     ASSERT(llmio__provider_find("anthropic", strlen("anthropic")) == P);
     ASSERT_STR_EQ(P->name, "anthropic");
 }
+
+TEST(anthropic_response_recorded_mock)
+{
+    /* Bytes recorded from llmio-mock (text, then two parallel calls; the
+     * stream's ids set to the body's, as if one response):
+     * the body and the stream, whole, byte by byte and split at every
+     * offset, assemble to the same response. */
+    ph_check_body_and_stream(P, "mock-tools");
+}

@@ -367,3 +367,12 @@ TEST(gemini_registry_row)
     ASSERT(llmio__provider_find("gemini", strlen("gemini")) == P);
     ASSERT_STR_EQ(P->name, "gemini");
 }
+
+TEST(gemini_response_recorded_mock)
+{
+    /* Bytes recorded from llmio-mock (text, then two parallel calls; the
+     * stream's ids set to the body's, as if one response):
+     * the body and the stream, whole, byte by byte and split at every
+     * offset, assemble to the same response. */
+    ph_check_body_and_stream(P, "mock-tools");
+}

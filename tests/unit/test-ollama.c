@@ -174,3 +174,12 @@ TEST(ollama_registry_row)
     ASSERT(llmio__provider_find("ollama", strlen("ollama")) == P);
     ASSERT_STR_EQ(P->name, "ollama");
 }
+
+TEST(ollama_response_recorded_mock)
+{
+    /* Bytes recorded from llmio-mock (text, then two parallel calls; the
+     * stream's ids set to the body's, as if one response):
+     * the body and the stream, whole, byte by byte and split at every
+     * offset, assemble to the same response. */
+    ph_check_body_and_stream(P, "mock-tools");
+}
