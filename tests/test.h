@@ -140,5 +140,9 @@ char *test_mock_log(struct test_mock *m, size_t *len);
  * status (or 128+signal). */
 int test_run_cmd(const char *const *argv, const char *stdin_text, char **out,
                  char **err);
+/* Runs this build's llmio CLI as "llmio [CMD] ARGS..." (CMD nullable; ARGS
+ * NULL-terminated, at most 60) through test_run_cmd. */
+int test_run_llmio(const char *cmd, const char *const *args,
+                   const char *stdin_text, char **out, char **err);
 
 #endif

@@ -11,9 +11,8 @@ output included: the honest cost of the runner), rss_peak_kb its max RSS.
 The CLI reports no per-request times, so p50/p99 print as 0. This wrapper
 only feeds and checks; it does not parse while the CLI runs, so it takes
 little of the client core. Streaming workloads are not this client's
-(harness BATCH_CLIENTS). Standard library only. Protocol:
+(harness BATCH_CLIENTS). Arguments: common.parse_args. Protocol:
 bench/README.md, "Client protocol"."""
-import argparse
 import json
 import os
 import subprocess
@@ -22,22 +21,9 @@ import tempfile
 import threading
 import time
 
+import common
+
 LINE = b'{"messages":[{"role":"user","content":"Say hello."}]}\n'
-
-
-def parse_args():
-    p = argparse.ArgumentParser()
-    p.add_argument("--base-url", required=True)
-    p.add_argument("--concurrency", type=int, default=1)
-    p.add_argument("--duration", type=float, default=3.0)
-    p.add_argument("--requests", type=int, default=0)
-    p.add_argument("--warmup", type=float, default=1.0)
-    p.add_argument("--stream", action="store_true")
-    p.add_argument("--expect-len", type=int, default=-1)
-    p.add_argument("--expect-chunks", type=int, default=-1)
-    p.add_argument("--expect-bytes", type=int, default=-1)
-    p.add_argument("--model", default="gpt-4o-mini")
-    return p.parse_args()
 
 
 def llmio_bin():
@@ -113,7 +99,7 @@ def check(path, expect_len):
 
 
 def main():
-    args = parse_args()
+    args = common.parse_args()
     if args.stream:
         print("RESULT ok=0 failed=1 wall_s=1 cpu_s=0 p50_ms=0 p99_ms=0 "
               "ttft_p50_ms=0 chunks=0 rss0_kb=0 rss_peak_kb=0 "

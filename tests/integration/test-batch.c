@@ -282,6 +282,26 @@ TEST(batch_source_cap_one)
     run_source_batch(LLMIO_BATCH_ORDERED, 30, 1);
 }
 
+/* Starts a batch of N copies of one request with SCENARIO (*Q, freed by
+ * the caller; REQS holds N pointers), recording into R. */
+static llmio_batch *start_copies(llmio_client *c, const char *scenario,
+                                 llmio_request **q, const llmio_request **reqs,
+                                 size_t n, size_t cap, unsigned flags,
+                                 struct rec *r)
+{
+    *q = engine_request(scenario, 0);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = *q;
+    }
+    rec_init(r, c, n, cap);
+    llmio_batch *b = NULL;
+    ASSERT_OK(llmio_batch_new(c, cap, flags, &b));
+    r->b = b;
+    ASSERT_OK(llmio_batch_set_callbacks(b, on_item, on_done, r));
+    ASSERT_OK(llmio_batch_start_array(b, reqs, n));
+    return b;
+}
+
 TEST(batch_cancel_all_at_once)
 {
     struct test_mock m;
@@ -291,17 +311,11 @@ TEST(batch_cancel_all_at_once)
      * requests wait in the client's queue and must never be sent. */
     ASSERT_OK(llmio_client_set_max_concurrency(c, 2));
     enum { N = 100, CAP = 5 };
-    llmio_request *slow = engine_request("ttft=5000", 0);
+    llmio_request *slow;
     const llmio_request *reqs[N];
-    for (size_t i = 0; i < N; i++) {
-        reqs[i] = slow;
-    }
     struct rec r;
-    rec_init(&r, c, N, CAP);
-    llmio_batch *b = NULL;
-    ASSERT_OK(llmio_batch_new(c, CAP, LLMIO_BATCH_ORDERED, &b));
-    ASSERT_OK(llmio_batch_set_callbacks(b, on_item, on_done, &r));
-    ASSERT_OK(llmio_batch_start_array(b, reqs, N));
+    llmio_batch *b = start_copies(c, "ttft=5000", &slow, reqs, N, CAP,
+                                  LLMIO_BATCH_ORDERED, &r);
     ASSERT_EQ(llmio_batch_wait(b, 300), LLMIO_E_TIMEOUT);
     llmio_batch_stats s;
     llmio_batch_progress(b, &s);
@@ -380,18 +394,11 @@ TEST(batch_free_inside_item_cb)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_client(&m);
     enum { N = 30, CAP = 3 };
-    llmio_request *q = engine_request("ttft=100", 0);
+    llmio_request *q;
     const llmio_request *reqs[N];
-    for (size_t i = 0; i < N; i++) {
-        reqs[i] = q;
-    }
     struct rec r;
-    rec_init(&r, c, N, CAP);
-    r.free_after = 4;
-    llmio_batch *b = NULL;
-    ASSERT_OK(llmio_batch_new(c, CAP, LLMIO_BATCH_KEEP, &b));
-    ASSERT_OK(llmio_batch_set_callbacks(b, on_item, on_done, &r));
-    ASSERT_OK(llmio_batch_start_array(b, reqs, N));
+    start_copies(c, "ttft=100", &q, reqs, N, CAP, LLMIO_BATCH_KEEP, &r);
+    r.free_after = 4; /* no callback has run yet: none runs inside start */
     ASSERT_OK(llmio_client_run(c, 20000));
     ASSERT_EQ(r.ndone, 1);
     ASSERT_EQ(r.nreported, N);
@@ -416,17 +423,11 @@ TEST(batch_client_free_reports_all)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_client(&m);
     enum { N = 50, CAP = 5 };
-    llmio_request *q = engine_request("ttft=5000", 0);
+    llmio_request *q;
     const llmio_request *reqs[N];
-    for (size_t i = 0; i < N; i++) {
-        reqs[i] = q;
-    }
     struct rec r;
-    rec_init(&r, c, N, CAP);
-    llmio_batch *b = NULL;
-    ASSERT_OK(llmio_batch_new(c, CAP, LLMIO_BATCH_KEEP, &b));
-    ASSERT_OK(llmio_batch_set_callbacks(b, on_item, on_done, &r));
-    ASSERT_OK(llmio_batch_start_array(b, reqs, N));
+    llmio_batch *b =
+        start_copies(c, "ttft=5000", &q, reqs, N, CAP, LLMIO_BATCH_KEEP, &r);
     ASSERT_EQ(llmio_batch_wait(b, 200), LLMIO_E_TIMEOUT);
     llmio_client_free(c);
     ASSERT(llmio_batch_done(b));

@@ -16,15 +16,7 @@
 static int batch(const char *const *args, const char *stdin_text, char **out,
                  char **err)
 {
-    static char bin[1024];
-    snprintf(bin, sizeof bin, "%s/llmio", test_bindir());
-    const char *argv[32] = {bin, "batch"};
-    int n = 2;
-    for (int i = 0; args[i] != NULL && n < 31; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return test_run_cmd(argv, stdin_text, out, err);
+    return test_run_llmio("batch", args, stdin_text, out, err);
 }
 
 static void start(struct test_mock *m)

@@ -16,16 +16,7 @@
 static int cli(const char *const *args, const char *stdin_text, char **out,
                char **err)
 {
-    static char bin[1024];
-    snprintf(bin, sizeof bin, "%s/llmio", test_bindir());
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
-    for (int i = 0; args[i] != NULL && n < 63; i++) {
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    return test_run_cmd(argv, stdin_text, out, err);
+    return test_run_llmio(NULL, args, stdin_text, out, err);
 }
 
 /* Starts the mock and points the CLI at it through the environment, as a

@@ -197,3 +197,21 @@ int test_run_cmd(const char *const *argv, const char *stdin_text, char **out,
     }
     return WEXITSTATUS(status);
 }
+
+int test_run_llmio(const char *cmd, const char *const *args,
+                   const char *stdin_text, char **out, char **err)
+{
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/llmio", test_bindir());
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    if (cmd != NULL) {
+        argv[n++] = cmd;
+    }
+    for (int i = 0; args[i] != NULL && n < 63; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return test_run_cmd(argv, stdin_text, out, err);
+}
