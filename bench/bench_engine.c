@@ -317,8 +317,7 @@ int main(int argc, char **argv)
            "rss_peak_kb=%ld first_error=%s\n",
            b.ok, b.failed, wall, cpu, pct(b.lat, b.nlat, 0.5),
            pct(b.lat, b.nlat, 0.99), pct(b.ttft, b.nttft, 0.5), b.chunks, rss0,
-           proc_kb("VmHWM"),
-           b.first_error[0] ? b.first_error : "none");
+           proc_kb("VmHWM"), b.first_error[0] ? b.first_error : "none");
     long done = b.ok + b.failed;
     if (done > 0) {
         printf("llmio_c%ld%s_us_per_req %.2f us\n", b.o.concurrency,

@@ -97,9 +97,9 @@ struct llmio__xfer {
 
     struct curl_slist *slist; /* nodes point into the future's headers */
     size_t slist_cap;
-    CURLU *uh;               /* parsed URL, kept while requests reuse it */
+    CURLU *uh;                /* parsed URL, kept while requests reuse it */
     struct llmio__buf uh_url; /* the URL UH holds */
-    bool uh_set;             /* CURLOPT_CURLU points at UH */
+    bool uh_set;              /* CURLOPT_CURLU points at UH */
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -334,8 +334,8 @@ static void anthropic_ratelimit(struct llmio__http_hdrs *h, const char *name,
                                 size_t nlen, const char *v, size_t vlen,
                                 int64_t now_unix_ms)
 {
-    static const char *const kinds[] = {"requests-", "tokens-",
-                                        "input-tokens-", "output-tokens-"};
+    static const char *const kinds[] = {"requests-", "tokens-", "input-tokens-",
+                                        "output-tokens-"};
     int64_t *fields[4][3] = {
         {&h->rl_limit_requests, &h->rl_remaining_requests,
          &h->rl_reset_requests_ms},

@@ -155,8 +155,7 @@ TEST(http_headers_anthropic_ratelimit)
     feed(&h, "anthropic-ratelimit-requests-reset: 2026-11-22T03:00:01Z\r\n");
     feed(&h, "Anthropic-RateLimit-Tokens-Limit: 90000\r\n");
     feed(&h, "anthropic-ratelimit-tokens-remaining: 89000\r\n");
-    feed(&h,
-         "anthropic-ratelimit-tokens-reset: 2026-11-22T03:00:14.0001Z\r\n");
+    feed(&h, "anthropic-ratelimit-tokens-reset: 2026-11-22T03:00:14.0001Z\r\n");
     feed(&h, "anthropic-ratelimit-input-tokens-limit: 80000\r\n");
     feed(&h, "anthropic-ratelimit-input-tokens-remaining: 79500\r\n");
     feed(&h, "anthropic-ratelimit-input-tokens-reset: "
