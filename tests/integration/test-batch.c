@@ -554,7 +554,8 @@ TEST(batch_empty_and_misuse)
 }
 
 /* Faults: 10,000 requests (scaled down under valgrind) at cap 256, a
- * fifth of them failing in assorted ways, retries on: every item ends
+ * fifth of them failing in assorted ways (429 with retry-after-ms, 503,
+ * a reset before headers, 400, 529, a stall), retries on: every item ends
  * exactly once, the transient faults end in success. */
 static void fault_item(size_t i, llmio_request *q)
 {
@@ -564,12 +565,13 @@ static void fault_item(size_t i, llmio_request *q)
         "fail-first=1;reset",
         "status=400",
         "fail-first=1;status=529",
+        "fail-first=1;stall-after-events=0", /* ended by the idle timeout */
     };
     char h[160];
     if (i % 5 == 0) {
         /* Distinct keys, so each item's fail-first counts its own. */
         snprintf(h, sizeof h, "X-Mock-Scenario: %s;key=k%zu",
-                 faults[(i / 5) % 5], i);
+                 faults[(i / 5) % 6], i);
         ASSERT_OK(llmio_request_add_header(q, h));
     }
 }
@@ -601,6 +603,9 @@ TEST(batch_faults_exactly_once)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_client(&m);
     ASSERT_OK(llmio_client_set_retry(c, 3, 1, 5, 1000));
+    /* A stalled reply is cut after this much silence, then retried. */
+    ASSERT_OK(llmio_client_set_timeout(c, LLMIO_TIMEOUT_IDLE,
+                                       test_is_valgrind() ? 3000 : 500));
     size_t n = test_is_valgrind() ? 300 : 10000;
     struct rec r;
     rec_init(&r, c, n, 256);
@@ -614,7 +619,7 @@ TEST(batch_faults_exactly_once)
     ASSERT_EQ(r.nreported, n);
     for (size_t i = 0; i < n; i++) {
         ASSERT_EQ(r.order[i], i);
-        bool hard = i % 5 == 0 && (i / 5) % 5 == 3;
+        bool hard = i % 5 == 0 && (i / 5) % 6 == 3;
         if (r.status[i] != (hard ? LLMIO_E_BAD_REQUEST : LLMIO_OK)) {
             test_fail_(__FILE__, __LINE__, "item %zu: %s: %s", i,
                        llmio_status_name(r.status[i]), r.text[i]);
