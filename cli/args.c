@@ -27,6 +27,8 @@ enum opt_id {
     OPT_BASE_URL,
     OPT_API_KEY_ENV,
     OPT_HEADER,
+    OPT_FALLBACK,
+    OPT_HEDGE,
     OPT_HELP,
     /* batch */
     OPT_CONCURRENCY,
@@ -60,6 +62,8 @@ static const struct opt_spec run_opts[] = {
     {"base-url", 0, true, OPT_BASE_URL},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
+    {"fallback", 0, true, OPT_FALLBACK},
+    {"hedge", 0, true, OPT_HEDGE},
     {"help", 'h', false, OPT_HELP},
 };
 
@@ -220,6 +224,21 @@ static bool apply(const char *cmd, struct cli_opts *o,
             return false;
         }
         o->headers[o->nheaders++] = val;
+        break;
+    case OPT_FALLBACK:
+        if (o->nfallbacks == CLI_MAX_FALLBACKS) {
+            cli_usage_error(cmd, "at most %d --fallback options",
+                            CLI_MAX_FALLBACKS);
+            return false;
+        }
+        o->fallbacks[o->nfallbacks++] = val;
+        break;
+    case OPT_HEDGE:
+        if (!parse_int64(val, &o->hedge_ms) || o->hedge_ms < 1) {
+            cli_usage_error(cmd, "%s wants milliseconds > 0, not '%s'", arg,
+                            val);
+            return false;
+        }
         break;
     case OPT_CONCURRENCY:
         if (!parse_int64(val, &n) || n < 1 || n > 100000) {

@@ -28,6 +28,8 @@ enum {
 
 /* The most -H options one command accepts. */
 #define CLI_MAX_HEADERS 32
+/* --fallback options: the library takes at most 8 fallback models. */
+#define CLI_MAX_FALLBACKS 8
 
 /* How long one wait slice lasts: the worst-case delay between SIGINT and
  * the cancel. */
@@ -53,6 +55,10 @@ struct cli_opts {
     bool has_temperature;
     double temperature;
     int64_t timeout_ms; /* 0: library default */
+    /* run: --fallback MODEL (repeatable), --hedge MS (0: none) */
+    const char *fallbacks[CLI_MAX_FALLBACKS];
+    size_t nfallbacks;
+    int64_t hedge_ms;
     /* batch */
     size_t concurrency;
     bool as_completed;

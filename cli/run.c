@@ -64,6 +64,14 @@ static llmio_request *build_request(const struct cli_opts *o,
         llmio_request_set_temperature(r, o->temperature);
     }
     cli_request_common(r, o);
+    /* Tried in order when the model fails for good with what another
+     * model can fix: a context window too small, an outage, a rate limit. */
+    for (size_t i = 0; i < o->nfallbacks; i++) {
+        llmio_request_add_fallback(r, o->fallbacks[i], LLMIO_FALLBACK_DEFAULT);
+    }
+    if (o->hedge_ms > 0) {
+        llmio_request_set_hedge(r, LLMIO_HEDGE_FIXED, o->hedge_ms);
+    }
     if (o->stream) {
         llmio_request_set_stream(r, on_delta, true);
     }
@@ -111,6 +119,12 @@ static int report(llmio_future *f, struct run_state *s, bool streamed)
         return cli_failure(f);
     }
     const llmio_response *resp = llmio_future_response(f);
+    int index = 0;
+    const char *by = llmio_response_served_by(resp, &index);
+    if (index > 0) {
+        /* stdout stays the reply; which model gave it is a note. */
+        fprintf(stderr, "llmio: served by %s (fallback %d)\n", by, index);
+    }
     if (s->json) {
         size_t len = 0;
         const char *json = llmio_response_json(resp, &len);

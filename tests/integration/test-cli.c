@@ -337,6 +337,40 @@ TEST(cli_run_http_errors)
 
 /* A stalled stream ends with E_TIMEOUT (exit 13) within --timeout, with
  * the text received so far on stdout, ended by a newline. */
+TEST(cli_run_fallback_and_hedge)
+{
+    struct test_mock m;
+    start(&m);
+    char *out, *err;
+    /* The first model's window is too small: the fallback answers, and
+     * stderr names it. */
+    int rc = cli((const char *[]){"run", "-m", "openai/small@max-context=0",
+                                  "--fallback", "openai/big", "--hedge",
+                                  "5000", "one", "two", NULL},
+                 NULL, &out, &err);
+    ASSERT_STR_EQ(out, "one two\n");
+    ASSERT_STR_EQ(err, "llmio: served by openai/big (fallback 1)\n");
+    ASSERT_EQ(rc, 0);
+    free(out);
+    free(err);
+    /* No usable fallback: the error lists both models. */
+    rc = cli((const char *[]){"run", "-m", "openai/a@max-context=0",
+                              "--fallback", "openai/b@status=401", "hi", NULL},
+             NULL, &out, &err);
+    ASSERT_STR_EQ(out, "");
+    ASSERT_CONTAINS(err, "llmio: E_AUTH: all 2 models failed: "
+                         "openai/a@max-context=0: E_CONTEXT_LENGTH (HTTP 400)"
+                         "; openai/b@status=401: E_AUTH (HTTP 401)");
+    ASSERT_EQ(rc, llmio_status_exit_code(LLMIO_E_AUTH));
+    free(out);
+    free(err);
+    expect_usage((const char *[]){"run", "-m", MODEL, "--hedge", "0", "hi",
+                                  NULL},
+                 "llmio: --hedge wants milliseconds > 0, not '0' (try "
+                 "'llmio help run')\n");
+    test_mock_stop(&m);
+}
+
 TEST(cli_run_timeout)
 {
     struct test_mock m;
