@@ -551,6 +551,13 @@ void mock_gemini_embed(struct mock_call *c, const char *model, size_t model_len,
                    "specified\n");
         return;
     }
+    if (reqs->count > 100) {
+        /* The real API's cap and message. */
+        mock_error(c, 400, "INVALID_ARGUMENT", NULL, NULL,
+                   "* BatchEmbedContentsRequest.requests: at most 100 "
+                   "requests can be in one batch\n");
+        return;
+    }
     /* Validate everything before writing into the shared scratch buffer,
      * which mock_error also uses. */
     int i = 0;

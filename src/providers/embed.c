@@ -27,6 +27,9 @@
 /* Requests                                                             */
 /* ------------------------------------------------------------------ */
 
+/* batchEmbedContents' bound on requests per call. */
+#define GEM_MAX_BATCH 100
+
 /* What every embedding builder checks first; names the field. */
 static llmio_status check_embed(const struct llmio_request *req,
                                 const char *model, llmio_error *err)
@@ -192,7 +195,16 @@ llmio_status llmio__gemini_build_embed(const struct llmio_request *req,
     }
     /* One input: embedContent; several: batchEmbedContents, one request
      * each (encoding_format and user have no Gemini field: vectors come
-     * as numbers). */
+     * as numbers), at most GEM_MAX_BATCH of them: the API answers 400 "at
+     * most 100 requests can be in one batch" past that, so say it here,
+     * before anything is sent. */
+    if (req->ninputs > GEM_MAX_BATCH) {
+        llmio__prov_errf(err, LLMIO_E_INVALID,
+                         "input: gemini embeds at most %d inputs per request "
+                         "(got %zu); split them",
+                         GEM_MAX_BATCH, req->ninputs);
+        return LLMIO_E_INVALID;
+    }
     bool batch = req->ninputs > 1;
     st = llmio__gemini_target(req, model,
                               batch ? ":batchEmbedContents" : ":embedContent",

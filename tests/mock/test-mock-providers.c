@@ -318,6 +318,21 @@ TEST(mock_gemini_generate_and_stream)
     ASSERT_EQ(r.status, 200);
     ASSERT_EQ(test_count(r.body, "{\"values\":["), 2);
     test_http_resp_free(&r);
+    /* More than 100 requests in one batch: the real API's 400. */
+    char big[8192];
+    size_t n = (size_t)snprintf(big, sizeof big, "{\"requests\":[");
+    for (int i = 0; i < 101; i++) {
+        n += (size_t)snprintf(big + n, sizeof big - n,
+                              "%s{\"content\":{\"parts\":[{\"text\":\"x\"}]}}",
+                              i ? "," : "");
+    }
+    ASSERT_CMP(n + 3, <, sizeof big);
+    snprintf(big + n, sizeof big - n, "]}");
+    post1(&m, "/v1beta/models/gemini-embedding-001:batchEmbedContents", GEM,
+          big, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "at most 100 requests can be in one batch");
+    test_http_resp_free(&r);
     test_mock_stop(&m);
 }
 

@@ -112,6 +112,18 @@ TEST(embed_build_errors)
                               "stream: embeddings are not streamed");
     r->stream = false;
     struct ph_build g = {.build = llmio__gemini_build_embed};
+    static char *many[101];
+    for (size_t i = 0; i < 101; i++) {
+        many[i] = (char *)"x";
+    }
+    r->inputs = many;
+    r->ninputs = 101;
+    r->model = (char *)"gemini/gemini-embedding-001";
+    ph_check_build_error_with(&llmio__provider_gemini, r, &g, LLMIO_E_INVALID,
+                              "input: gemini embeds at most 100 inputs per "
+                              "request (got 101)");
+    r->inputs = two_inputs;
+    r->ninputs = 1;
     r->model = (char *)"gemini/bad?model";
     ph_check_build_error_with(&llmio__provider_gemini, r, &g, LLMIO_E_INVALID,
                               "model");
