@@ -9,6 +9,9 @@
  */
 #include "mock.h"
 
+/* The signature the mock gives its thinking blocks. */
+#define MOCK_THINKING_SIG "bW9jay10aGlua2luZw=="
+
 #include <string.h>
 
 #define BAD(c, ...)                                                            \
@@ -364,11 +367,36 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
     sse(c, "message_start", &d, false);
     int index = 0;
     bool pinged = false;
-    if (r->len > 0 || r->ntools == 0) {
+    if (r->reasoning) {
         mock_buf_reset(&d);
         mock_buf_puts(&d, "{\"type\":\"content_block_start\",\"index\":0,"
-                          "\"content_block\":{\"type\":\"text\",\"text\":"
-                          "\"\"}}");
+                          "\"content_block\":{\"type\":\"thinking\","
+                          "\"thinking\":\"\",\"signature\":\"\"}}");
+        sse(c, "content_block_start", &d, false);
+        mock_buf_reset(&d);
+        mock_buf_puts(&d, "{\"type\":\"content_block_delta\",\"index\":0,"
+                          "\"delta\":{\"type\":\"thinking_delta\","
+                          "\"thinking\":");
+        mock_buf_json_str(&d, r->reasoning, r->reasoning_len);
+        mock_buf_puts(&d, "}}");
+        sse(c, "content_block_delta", &d, true);
+        mock_buf_reset(&d);
+        mock_buf_puts(&d, "{\"type\":\"content_block_delta\",\"index\":0,"
+                          "\"delta\":{\"type\":\"signature_delta\","
+                          "\"signature\":\"" MOCK_THINKING_SIG "\"}}");
+        sse(c, "content_block_delta", &d, false);
+        mock_buf_reset(&d);
+        mock_buf_puts(&d, "{\"type\":\"content_block_stop\",\"index\":0}");
+        sse(c, "content_block_stop", &d, false);
+        index = 1;
+    }
+    if (r->len > 0 || r->ntools == 0) {
+        mock_buf_reset(&d);
+        mock_buf_printf(&d,
+                        "{\"type\":\"content_block_start\",\"index\":%d,"
+                        "\"content_block\":{\"type\":\"text\",\"text\":"
+                        "\"\"}}",
+                        index);
         sse(c, "content_block_start", &d, false);
         mock_buf_reset(&d);
         mock_buf_puts(&d, "{\"type\":\"ping\"}");
@@ -379,16 +407,19 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
         size_t plen;
         while (mock_next_piece(r->text, r->len, &pos, &piece, &plen)) {
             mock_buf_reset(&d);
-            mock_buf_puts(&d, "{\"type\":\"content_block_delta\",\"index\":0,"
-                              "\"delta\":{\"type\":\"text_delta\",\"text\":");
+            mock_buf_printf(&d,
+                            "{\"type\":\"content_block_delta\",\"index\":%d,"
+                            "\"delta\":{\"type\":\"text_delta\",\"text\":",
+                            index);
             mock_buf_json_str(&d, piece, plen);
             mock_buf_puts(&d, "}}");
             sse(c, "content_block_delta", &d, true);
         }
         mock_buf_reset(&d);
-        mock_buf_puts(&d, "{\"type\":\"content_block_stop\",\"index\":0}");
+        mock_buf_printf(&d, "{\"type\":\"content_block_stop\",\"index\":%d}",
+                        index);
         sse(c, "content_block_stop", &d, false);
-        index = 1;
+        index++;
     }
     struct mock_buf args;
     mock_buf_init(&args);
@@ -469,7 +500,16 @@ void mock_anthropic_messages(struct mock_call *c)
     mock_buf_json_str(b, conv.model, conv.model_len);
     mock_buf_puts(b, ",\"content\":[");
     bool any = false;
+    if (r.reasoning) {
+        mock_buf_puts(b, "{\"type\":\"thinking\",\"thinking\":");
+        mock_buf_json_str(b, r.reasoning, r.reasoning_len);
+        mock_buf_puts(b, ",\"signature\":\"" MOCK_THINKING_SIG "\"}");
+        any = true;
+    }
     if (r.len > 0 || r.ntools == 0) {
+        if (any) {
+            mock_buf_putc(b, ',');
+        }
         mock_buf_puts(b, "{\"type\":\"text\",\"text\":");
         mock_buf_json_str(b, r.text, r.len);
         mock_buf_putc(b, '}');

@@ -289,6 +289,17 @@ static const char *finish(enum mock_finish f)
     return f == MOCK_FIN_LENGTH ? "MAX_TOKENS" : "STOP";
 }
 
+/* Appends the thought-summary part of the reply (thinking models with
+ * includeThoughts), followed by SEP. */
+static void thought_part(struct mock_buf *b, const struct mock_reply *r,
+                         const char *sep)
+{
+    mock_buf_puts(b, "{\"text\":");
+    mock_buf_json_str(b, r->reasoning, r->reasoning_len);
+    mock_buf_puts(b, ",\"thought\":true}");
+    mock_buf_puts(b, sep);
+}
+
 /* Appends the parts array content for the reply (text and/or calls). */
 static void parts_json(struct mock_call *c, struct mock_buf *b,
                        const char *text, size_t len, const struct mock_reply *r,
@@ -393,6 +404,19 @@ static void stream(struct mock_call *c, const struct mock_conv *conv,
     const char *piece;
     size_t plen;
     long done = 0;
+    if (r->reasoning) {
+        mock_buf_reset(&o);
+        mock_buf_puts(&o, "{\"candidates\":[");
+        for (int i = 0; i < conv->n; i++) {
+            mock_buf_puts(&o, i ? ",{\"content\":{\"parts\":["
+                                : "{\"content\":{\"parts\":[");
+            thought_part(&o, r, "");
+            mock_buf_printf(&o, "],\"role\":\"model\"},\"index\":%d}", i);
+        }
+        mock_buf_puts(&o, "]");
+        tail_json(c, &o, conv);
+        emit(c, &o, true);
+    }
     while (mock_next_piece(r->text, r->len, &pos, &piece, &plen)) {
         done++;
         mock_buf_reset(&o);
@@ -456,6 +480,9 @@ void mock_gemini_generate(struct mock_call *c, const char *model,
     for (int i = 0; i < conv.n; i++) {
         mock_buf_puts(b, i ? ",{\"content\":{\"parts\":["
                            : "{\"content\":{\"parts\":[");
+        if (r.reasoning) {
+            thought_part(b, &r, ",");
+        }
         parts_json(c, b, r.text, r.len, &r, true);
         mock_buf_printf(b,
                         "],\"role\":\"model\"},\"finishReason\":\"%s\","

@@ -781,6 +781,10 @@ void mock_make_reply(struct mock_call *c, const struct mock_conv *conv,
     bool scn = c->scenario_applied;
     memset(r, 0, sizeof *r);
     r->finish = MOCK_FIN_STOP;
+    if (scn && s->reasoning) {
+        r->reasoning = s->reasoning;
+        r->reasoning_len = s->reasoning_len;
+    }
     if (scn && s->ntools > 0 && !conv->has_tool_result) {
         r->tools = s->tools;
         r->ntools = s->ntools;
@@ -1064,7 +1068,7 @@ struct route {
     const char *method; /* the allowed method; NULL = unknown path */
     const char *model;  /* Gemini: model from the path */
     size_t model_len;
-    bool azure;         /* an Azure OpenAI path (see azure_route) */
+    bool azure; /* an Azure OpenAI path (see azure_route) */
 };
 
 /* Azure OpenAI's paths onto the OpenAI endpoints: the v1 form

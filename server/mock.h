@@ -263,6 +263,8 @@ struct mock_scenario {
                          provider's context-window error */
     const char *text;
     size_t text_len;
+    const char *reasoning; /* reasoning=: thinking text before the reply */
+    size_t reasoning_len;
     long lorem;
     long seed;
     const char *finish;
@@ -472,6 +474,8 @@ struct mock_conv {
 struct mock_reply {
     const char *text;
     size_t len;
+    const char *reasoning; /* nullable: thinking text sent before TEXT */
+    size_t reasoning_len;
     long completion_tokens;
     enum mock_finish finish;
     const struct mock_tool_call *tools;

@@ -191,6 +191,10 @@ void mock_ollama_chat(struct mock_call *c)
         mock_buf_reset(b);
         head_json(c, b, &conv);
         mock_buf_json_str(b, r.text, r.len);
+        if (r.reasoning) {
+            mock_buf_puts(b, ",\"thinking\":");
+            mock_buf_json_str(b, r.reasoning, r.reasoning_len);
+        }
         if (r.ntools) {
             tool_calls_json(c, b, &r);
         }
@@ -204,6 +208,14 @@ void mock_ollama_chat(struct mock_call *c)
     mock_plan_head(c, 200, "application/x-ndjson", NULL, 0, true);
     struct mock_buf l;
     mock_buf_init(&l);
+    if (r.reasoning) {
+        mock_buf_reset(&l);
+        head_json(c, &l, &conv);
+        mock_buf_puts(&l, "\"\",\"thinking\":");
+        mock_buf_json_str(&l, r.reasoning, r.reasoning_len);
+        mock_buf_puts(&l, "},\"done\":false}\n");
+        mock_plan_event(c, l.data, l.len, true);
+    }
     size_t pos = 0;
     const char *piece;
     size_t plen;

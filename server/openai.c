@@ -476,6 +476,14 @@ static void chat_stream(struct mock_call *c, const struct mock_conv *conv,
                         i, text_content ? "\"\"" : "null");
         EMIT(false);
     }
+    for (int i = 0; r->reasoning && i < conv->n; i++) {
+        START();
+        mock_buf_printf(&ev,
+                        "{\"index\":%d,\"delta\":{\"reasoning_content\":", i);
+        mock_buf_json_str(&ev, r->reasoning, r->reasoning_len);
+        mock_buf_puts(&ev, "},\"logprobs\":null,\"finish_reason\":null}");
+        EMIT(true);
+    }
     size_t pos = 0;
     const char *piece;
     size_t plen;
@@ -571,6 +579,11 @@ void mock_openai_chat(struct mock_call *c)
             mock_buf_puts(b, "null");
         } else {
             mock_buf_json_str(b, r.text, r.len);
+        }
+        if (r.reasoning) {
+            /* DeepSeek's field, which most compatible servers use. */
+            mock_buf_puts(b, ",\"reasoning_content\":");
+            mock_buf_json_str(b, r.reasoning, r.reasoning_len);
         }
         mock_buf_puts(b, ",\"refusal\":null,\"annotations\":[]");
         if (r.ntools > 0) {

@@ -330,6 +330,11 @@ static bool directive(struct mock_scenario *s, struct mock_arena *a,
         s->text_len = vl;
         return true;
     }
+    if (is_key(k, kl, "reasoning")) {
+        s->reasoning = v;
+        s->reasoning_len = vl;
+        return true;
+    }
     if (is_key(k, kl, "tool")) {
         if (s->ntools == MOCK_MAX_TOOLS) {
             return set_err(s, "too many '%s' directives", k, kl);

@@ -174,8 +174,10 @@ struct mx_opts {
 struct mx_result {
     llmio_status status;
     llmio_error err;
-    char text[1024];     /* llmio_response_text */
-    char streamed[1024]; /* TEXT deltas joined */
+    char text[1024];              /* llmio_response_text */
+    char streamed[1024];          /* TEXT deltas joined */
+    char reasoning[256];          /* llmio_response_reasoning */
+    char streamed_reasoning[256]; /* REASONING deltas joined */
     llmio_finish_reason finish;
     char finish_raw[64];
     size_t ntools;
@@ -214,6 +216,9 @@ static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
     r->ndeltas++;
     if (d->kind == LLMIO_DELTA_TEXT) {
         append(r->streamed, sizeof(r->streamed), d->text, d->text_len);
+    } else if (d->kind == LLMIO_DELTA_REASONING) {
+        append(r->streamed_reasoning, sizeof(r->streamed_reasoning), d->text,
+               d->text_len);
     } else if (d->kind == LLMIO_DELTA_USAGE) {
         r->nusage_deltas++;
         r->delta_usage = *d->usage;
@@ -301,6 +306,8 @@ static void mx_collect(llmio_future *f, struct mx_result *out)
         return;
     }
     copy(out->text, sizeof(out->text), llmio_response_text(resp, 0, NULL));
+    copy(out->reasoning, sizeof(out->reasoning),
+         llmio_response_reasoning(resp, 0, NULL));
     copy(out->provider, sizeof(out->provider), llmio_response_provider(resp));
     out->finish = llmio_response_finish(resp, 0);
     copy(out->finish_raw, sizeof(out->finish_raw),
@@ -456,6 +463,31 @@ static void cell_stream_usage(const struct mx_row *row)
     ASSERT_EQ(s.usage.total_tokens, r.usage.total_tokens);
     ASSERT_EQ(s.delta_usage.completion_tokens, s.usage.completion_tokens);
     ASSERT_EQ(s.delta_usage.prompt_tokens, s.usage.prompt_tokens);
+    test_mock_stop(&m);
+}
+
+/* Reasoning (DeepSeek-style reasoning_content, Anthropic thinking blocks,
+ * Gemini thought parts, Ollama thinking), streamed and not: REASONING
+ * deltas, the response's reasoning, and the text untouched. */
+static void cell_reasoning(const struct mx_row *row)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    for (int stream = 0; stream < 2; stream++) {
+        struct mx_result r;
+        mx_run(&m, row,
+               &(struct mx_opts){.scenario = "reasoning=Weighing the "
+                                             "greeting.",
+                                 .stream = stream == 1},
+               &r);
+        mx_expect_ok(row, &r);
+        ASSERT_STR_EQ(r.reasoning, "Weighing the greeting.");
+        ASSERT_STR_EQ(r.text, "hello there");
+        if (stream) {
+            ASSERT_STR_EQ(r.streamed_reasoning, "Weighing the greeting.");
+            ASSERT_STR_EQ(r.streamed, "hello there");
+        }
+    }
     test_mock_stop(&m);
 }
 
@@ -712,6 +744,10 @@ TEST(matrix_openai_stream_usage)
 {
     cell_stream_usage(&OPENAI);
 }
+TEST(matrix_openai_reasoning)
+{
+    cell_reasoning(&OPENAI);
+}
 TEST(matrix_openai_tools)
 {
     cell_tools(&OPENAI, false);
@@ -764,6 +800,10 @@ TEST(matrix_groq_stream)
 TEST(matrix_groq_stream_usage)
 {
     cell_stream_usage(&GROQ);
+}
+TEST(matrix_groq_reasoning)
+{
+    cell_reasoning(&GROQ);
 }
 TEST(matrix_groq_tools)
 {
@@ -818,6 +858,10 @@ TEST(matrix_azure_stream_usage)
 {
     cell_stream_usage(&AZURE);
 }
+TEST(matrix_azure_reasoning)
+{
+    cell_reasoning(&AZURE);
+}
 TEST(matrix_azure_tools)
 {
     cell_tools(&AZURE, false);
@@ -870,6 +914,10 @@ TEST(matrix_anthropic_stream)
 TEST(matrix_anthropic_stream_usage)
 {
     cell_stream_usage(&ANTHROPIC);
+}
+TEST(matrix_anthropic_reasoning)
+{
+    cell_reasoning(&ANTHROPIC);
 }
 TEST(matrix_anthropic_tools)
 {
@@ -924,6 +972,10 @@ TEST(matrix_gemini_stream_usage)
 {
     cell_stream_usage(&GEMINI);
 }
+TEST(matrix_gemini_reasoning)
+{
+    cell_reasoning(&GEMINI);
+}
 TEST(matrix_gemini_tools)
 {
     cell_tools(&GEMINI, false);
@@ -976,6 +1028,10 @@ TEST(matrix_ollama_stream)
 TEST(matrix_ollama_stream_usage)
 {
     cell_stream_usage(&OLLAMA);
+}
+TEST(matrix_ollama_reasoning)
+{
+    cell_reasoning(&OLLAMA);
 }
 TEST(matrix_ollama_tools)
 {
