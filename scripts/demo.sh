@@ -3,9 +3,10 @@
 #
 # Starts build/bin/llmio-mock (the fake provider server) on a free port of
 # 127.0.0.1 and runs the llmio CLI and the example programs against it: one
-# call, a stream, a batch of concurrent requests with timing, typed errors,
-# and a tool call. Every step's output is shown and checked; the script
-# exits 0 only if every step behaved. Nothing leaves 127.0.0.1.
+# call, a stream, a batch of concurrent requests with timing, a JSONL batch
+# through injected faults under a rate limit, a fallback to another
+# provider, typed errors, and a tool call. Every step's output is shown and
+# checked; the script exits 0 only if every step behaved. Nothing leaves 127.0.0.1.
 #
 # Usage: sh scripts/demo.sh          (after "make all"; "make demo" does both)
 # Env:   DEMO_BATCH=N  size of the concurrent batch (default 200)
@@ -72,6 +73,8 @@ URL=http://127.0.0.1:$port/v1
 export OPENAI_BASE_URL=$URL
 # The mock accepts any key not starting with "bad"; it is never printed.
 export OPENAI_API_KEY=sk-demo-local-only
+export ANTHROPIC_BASE_URL=http://127.0.0.1:$port
+export ANTHROPIC_API_KEY=sk-ant-demo-local-only
 
 now_ms() {
     date +%s%3N
@@ -161,6 +164,47 @@ run "$BIN/examples/batch" "$URL" "$BATCH"
 t1=$(now_ms)
 if [ $rc -eq 0 ] && grep -q "^$BATCH requests: $BATCH ok$" "$tmp/out"; then
     verdict OK "all $BATCH completed exactly once, $((t1 - t0)) ms wall time (process included)"
+else
+    verdict FAIL "exit $rc"
+fi
+
+step "A JSONL batch through faults, under a rate limit (llmio batch)"
+# 60 requests; every 5th fails once first (503, 429 with retry-after-ms,
+# or a reset before any byte), keyed per line, so a retry succeeds.
+i=0
+: >"$tmp/batch.jsonl"
+while [ $i -lt 60 ]; do
+    case $((i % 15)) in
+    0) m="$MODEL@fail-first=1;status=503;key=demo$i" ;;
+    5) m="$MODEL@fail-first=1;status=429;retry-after-ms=200;key=demo$i" ;;
+    10) m="$MODEL@fail-first=1;reset=1;key=demo$i" ;;
+    *) m="$MODEL" ;;
+    esac
+    printf '{"model":"%s","messages":[{"role":"user","content":"item %d"}]}\n' \
+        "$m" $i >>"$tmp/batch.jsonl"
+    i=$((i + 1))
+done
+show "$BIN/llmio" batch -c 16 --rpm 600 batch.jsonl
+t0=$(now_ms)
+"$BIN/llmio" batch -c 16 --rpm 600 "$tmp/batch.jsonl" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+t1=$(now_ms)
+head -2 "$tmp/out" | cut -c1-150 | sed 's/$/ .../; s/^/   /'
+ok=$(grep -c '"status":"OK"' "$tmp/out")
+inorder=$(grep -o '^{"index":[0-9]*' "$tmp/out" | cut -d: -f2 | tr '\n' ' ')
+want=$(seq 0 59 | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$ok" -eq 60 ] && [ "$inorder" = "$want" ]; then
+    verdict OK "60 results in input order, 12 injected faults retried to success, $((t1 - t0)) ms (600 RPM: a burst of 60)"
+else
+    verdict FAIL "exit $rc, $ok ok"
+    cat "$tmp/err"
+fi
+
+step "Fallback to another provider (llmio run --fallback)"
+run "$BIN/llmio" run -m "$MODEL@status=503" \
+    --fallback "anthropic/claude-sonnet-4-5" "Hello from a fallback"
+if [ $rc -eq 0 ] && grep -q 'anthropic/claude-sonnet-4-5' "$tmp/err"; then
+    verdict OK "openai answered 503 three times (retried with backoff); anthropic served the reply"
 else
     verdict FAIL "exit $rc"
 fi
