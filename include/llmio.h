@@ -371,6 +371,7 @@ LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c,
  * final response holds only the last attempt's content.
  * llmio_request_set_stream_restart overrides this per request.
  * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL).
+ * Thread:   the driving thread.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_client_set_stream_restart(llmio_client *c,
@@ -447,7 +448,7 @@ LLMIO_API llmio_status llmio_client_set_max_concurrency(llmio_client *c,
  */
 LLMIO_API llmio_status llmio_client_set_max_queued(llmio_client *c, size_t n);
 
-/* Hedged requests: see llmio_request_set_hedge(). */
+/* Hedged requests: see llmio_request_set_hedge(). Since 0.2. */
 typedef enum llmio_hedge_mode {
     LLMIO_HEDGE_OFF = 0,   /* one request at a time */
     LLMIO_HEDGE_FIXED = 1, /* hedge after DELAY_MS */
@@ -459,8 +460,12 @@ typedef enum llmio_hedge_mode {
 /*
  * llmio_client_set_hedge - the hedging default for requests that do not
  * call llmio_request_set_hedge (default LLMIO_HEDGE_OFF).
+ * Params:   mode      LLMIO_HEDGE_OFF, _FIXED or _P95.
+ *           delay_ms  the hedge delay for FIXED, and for P95 until enough
+ *                     answers were timed; > 0 unless MODE is OFF.
  * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL, unknown mode, DELAY_MS <= 0
  *           with hedging on).
+ * Thread:   the driving thread.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_client_set_hedge(llmio_client *c,
@@ -530,7 +535,7 @@ LLMIO_API llmio_status llmio_client_set_rate_limit(llmio_client *c,
  * llmio_client_set_rate_limit, whose local limits apply as well when set.
  *
  * Params:   scope  [copied] as in llmio_client_set_rate_limit.
- *           name   [copied] 1..190 characters of [A-Za-z0-9._-].
+ *           name   [copied] 1..196 characters of [A-Za-z0-9._-].
  *           rpm    requests per minute for all processes together, >= 0.
  *           tpm    tokens per minute for all processes together, >= 0
  *                  (not both 0; 0: that kind is not shared).
@@ -888,6 +893,8 @@ LLMIO_API llmio_status llmio_request_set_retry(llmio_request *r,
  * llmio_request_set_stream_restart - per-request override of
  * llmio_client_set_stream_restart (ON true: a failed stream is re-sent
  * after its data reached the user, announced by LLMIO_DELTA_RESTARTED).
+ * Returns:  LLMIO_OK, or the builder's sticky error (llmio_request_error).
+ * Thread:   the thread that owns R.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_request_set_stream_restart(llmio_request *r,
@@ -896,7 +903,7 @@ LLMIO_API llmio_status llmio_request_set_stream_restart(llmio_request *r,
 /* ---- fallbacks and hedged requests (docs/internals/resilience.md) ---- */
 
 /* Failure classes that move a request to a fallback model (bit mask). A
- * class applies once the failed model's own retries are spent. */
+ * class applies once the failed model's own retries are spent. Since 0.2. */
 typedef enum llmio_fallback_on {
     LLMIO_FALLBACK_CONTEXT_LENGTH = 1, /* LLMIO_E_CONTEXT_LENGTH: the prompt
                                           is over the model's window */
@@ -1021,6 +1028,7 @@ typedef enum llmio_delta_kind {
 /*
  * llmio_restart - what a RESTARTED delta discards: the failed attempt's
  * deltas the user had received. Counts cover that attempt only.
+ * Since 0.2.
  */
 typedef struct llmio_restart {
     int attempt;           /* the failed attempt (1-based); the next one is
@@ -1108,9 +1116,10 @@ LLMIO_API const char *llmio_response_logprob(const llmio_response *r,
  */
 LLMIO_API const char *llmio_response_served_by(const llmio_response *r,
                                                int *index);
-/* Hedge requests sent for R that lost and were cancelled (0 or more: one
- * per model tried with hedging). Each was billed the prompt tokens of
- * R's usage at most; its completion tokens are unknown. Since 0.2. */
+/* Hedge requests sent for R (0 or more: at most one per model tried with
+ * hedging), whether the hedge or the first copy won; the loser of each
+ * pair was cancelled at once. A loser was billed the prompt tokens of R's
+ * usage at most; its completion tokens are unknown. Since 0.2. */
 LLMIO_API int llmio_response_hedges(const llmio_response *r);
 /* Usage (all -1 when the provider reported none). */
 LLMIO_API llmio_usage llmio_response_usage(const llmio_response *r);
@@ -1272,6 +1281,7 @@ LLMIO_API llmio_status llmio_chat(llmio_client *c, const llmio_request *r,
  * Item futures belong to the batch: do not free them, and read them only
  * as documented below. Their user pointer (llmio_future_user, stream
  * callbacks) is the batch's USER; llmio_batch_index() gives the item.
+ * Since 0.2: every type, flag and function of this section.
  */
 typedef struct llmio_batch llmio_batch;
 
@@ -1350,6 +1360,7 @@ LLMIO_API llmio_status llmio_batch_new(llmio_client *c, size_t max_concurrency,
  * llmio_batch_set_callbacks - set the item and end callbacks (each
  * nullable) and the USER pointer given to them and to the items' futures.
  * Returns:  LLMIO_OK, LLMIO_E_STATE once the batch has started.
+ * Thread:   the driving thread.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_batch_set_callbacks(llmio_batch *b,
@@ -1364,6 +1375,7 @@ LLMIO_API llmio_status llmio_batch_set_callbacks(llmio_batch *b,
  * Returns:  LLMIO_OK, LLMIO_E_INVALID (SOURCE NULL), LLMIO_E_STATE
  *           (already started, or the client is shutting down),
  *           LLMIO_E_NOMEM. On failure no callback runs.
+ * Thread:   the driving thread.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_batch_start(llmio_batch *b,
@@ -1378,6 +1390,7 @@ LLMIO_API llmio_status llmio_batch_start(llmio_batch *b,
  * items not yet sent are reported with LLMIO_E_CANCELLED, so every index
  * 0..N-1 gets exactly one item_cb. N may be 0.
  * Returns:  as llmio_batch_start(); LLMIO_E_INVALID for REQS NULL with N.
+ * Thread:   the driving thread.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_batch_start_array(llmio_batch *b,
@@ -1392,6 +1405,7 @@ LLMIO_API llmio_status llmio_batch_start_array(llmio_batch *b,
  * Returns:  LLMIO_OK (done), LLMIO_E_TIMEOUT, LLMIO_E_STATE (not started,
  *           inside a callback, or the client is attached to a loop: there
  *           use the done_cb), LLMIO_E_INVALID (B NULL).
+ * Thread:   the driving thread, outside callbacks.
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_batch_wait(llmio_batch *b, int timeout_ms);
@@ -1412,11 +1426,12 @@ LLMIO_API void llmio_batch_cancel(llmio_batch *b);
  * caller's hold on it. Callbacks still run as for llmio_batch_cancel
  * (exactly one per item taken); the memory goes after the last. Futures
  * of a LLMIO_BATCH_KEEP batch go with it. NULL does nothing.
+ * Thread:   the driving thread; allowed inside callbacks.
  * Since:    0.2
  */
 LLMIO_API void llmio_batch_free(llmio_batch *b);
 
-/* Whether B's done_cb has run (every item taken was reported). */
+/* Whether B's done_cb has run (every item taken was reported). Since 0.2. */
 LLMIO_API bool llmio_batch_done(const llmio_batch *b);
 
 /*
@@ -1530,6 +1545,8 @@ LLMIO_API llmio_status llmio_request_set_task_type(llmio_request *r,
  * from llmio_response_model() (NULL for gemini, which does not say) and
  * llmio_response_usage() (prompt and total tokens; -1 when not reported).
  * A chat response, or NULL, has 0 embeddings.
+ * Thread:   any (R is read-only once its future is done).
+ * Since:    0.2
  */
 /* Number of vectors. */
 LLMIO_API size_t llmio_response_embeddings(const llmio_response *r);
