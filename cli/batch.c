@@ -52,7 +52,7 @@ struct batch_run {
     /* output and outcome */
     FILE *out;
     size_t nok, nfailed;
-    long first_failed_line; /* 0: none yet */
+    long first_failed_line; /* of the first failure (nfailed > 0) */
     llmio_status first_failed_status;
 };
 
@@ -194,7 +194,7 @@ static void on_item(llmio_batch *b, size_t index, llmio_future *f, void *user)
         br->nok++;
     } else {
         br->nfailed++;
-        if (br->first_failed_line == 0 || line < br->first_failed_line) {
+        if (br->nfailed == 1 || line < br->first_failed_line) {
             br->first_failed_line = line;
             br->first_failed_status = st;
         }

@@ -258,6 +258,11 @@ void llmio__limiter_prepare(struct llmio__limiter *l,
      * model name make it an over-estimate), plus the output the request
      * may produce, which OpenAI counts against TPM on arrival. The
      * response's usage corrects it (llmio__limiter_on_response). */
+    /* MAX_TOKENS is the caller's (any int64, e.g. from a JSONL line):
+     * clamped to the largest bucket so the sum cannot overflow. */
+    if (max_tokens > LLMIO__BUCKET_MAX_PER_MINUTE) {
+        max_tokens = LLMIO__BUCKET_MAX_PER_MINUTE;
+    }
     t->est_tokens = llmio__estimate_tokens(NULL, body_len) +
                     (max_tokens > 0 ? max_tokens : 0);
 }

@@ -36,6 +36,8 @@
 
 /* p95 hedging waits for this many timed answers before trusting them. */
 #define P95_MIN_SAMPLES 20
+/* Hedge delays are clamped to a day (see hedge_delay). */
+#define HEDGE_DELAY_MAX_MS (INT64_C(24) * 3600 * 1000)
 
 struct step {
     char *model; /* "provider/model" as given */
@@ -179,6 +181,15 @@ static int64_t hedge_delay(struct llmio_client *c, struct llmio__route *rt)
     if (rt->hedge_mode == LLMIO_HEDGE_P95) {
         llmio__latency_quantile(&c->routes->lat, rt->steps[rt->cur].model, 0.95,
                                 P95_MIN_SAMPLES, &ms);
+    }
+    /* A p95 of 0 ms (answers faster than the clock) would hedge every
+     * request at once; a caller's huge delay must not overflow NOW + MS
+     * (a day is past any finite total timeout worth hedging). */
+    if (ms < 1) {
+        ms = 1;
+    }
+    if (ms > HEDGE_DELAY_MAX_MS) {
+        ms = HEDGE_DELAY_MAX_MS;
     }
     return ms;
 }

@@ -44,6 +44,11 @@ TEST(limiter_scopes_and_estimate)
     ASSERT(c.on);
     ASSERT_EQ(b.est_tokens, 13);
     ASSERT_EQ(c.est_tokens, 100 + 4 + 1000); /* body / 4 + 4 + max_tokens */
+    /* Any int64 max_tokens (a JSONL line's) is clamped, no overflow. */
+    struct llmio__rl_ticket big;
+    llmio__limiter_prepare(&l, &big, &big, "anthropic", "claude", "k", 400,
+                           INT64_MAX);
+    ASSERT_EQ(big.est_tokens, 100 + 4 + LLMIO__BUCKET_MAX_PER_MINUTE);
     /* Different API keys are different keys. */
     struct llmio__rl_ticket d;
     ticket(&l, &d, "openai", "gpt-4o", "k2");
