@@ -196,9 +196,12 @@ int cli_cmd_run(int argc, char **argv);
 /* Adds O's per-request options every single-request command shares
  * (--timeout, -H) to R. */
 void cli_request_common(llmio_request *r, const struct cli_opts *o);
-/* Drives F until it completes, cancelling it on SIGINT. Returns LLMIO_OK
- * once F is done, or the error that stopped the wait itself. */
-llmio_status cli_wait(llmio_future *f);
+/* Submits R on C (USER for its stream callback) and drives the future,
+ * stored in *F, until it completes, cancelling it on SIGINT. Returns
+ * CLI_EXIT_OK once *F is done, else prints the refusal (naming the bad
+ * field) or the wait's error and returns its exit code. */
+int cli_submit_wait(llmio_client *c, const llmio_request *r, void *user,
+                    llmio_future **f);
 /* For a completed F that failed: prints its error line and returns the
  * exit code (130 when SIGINT cancelled it). */
 int cli_failure(llmio_future *f);

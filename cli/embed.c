@@ -176,7 +176,6 @@ int cli_cmd_embed(int argc, char **argv)
     llmio_request *r = NULL;
     llmio_future *f = NULL;
     char *stdin_text = NULL;
-    llmio_error err;
     llmio_status st = llmio_client_new(NULL, &c);
     if (st != LLMIO_OK) {
         cli_print_status(st, "cannot create a client");
@@ -191,21 +190,9 @@ int cli_cmd_embed(int argc, char **argv)
     if (r == NULL) {
         goto done;
     }
-    memset(&err, 0, sizeof err);
-    st = llmio_submit(c, r, NULL, NULL, &f, &err);
-    if (st != LLMIO_OK) {
-        /* No input at all, an empty one, a bad dimension: named. */
-        if (err.code == LLMIO_OK) {
-            err.code = st;
-        }
-        cli_print_error(&err);
-        rc = llmio_status_exit_code(st);
-        goto done;
-    }
-    st = cli_wait(f);
-    if (st != LLMIO_OK) {
-        cli_print_status(st, "waiting for the reply failed");
-        rc = llmio_status_exit_code(st);
+    /* A refusal names the field: no input, an empty one, a dimension. */
+    rc = cli_submit_wait(c, r, NULL, &f);
+    if (rc != CLI_EXIT_OK) {
         goto done;
     }
     if (llmio_future_status(f) != LLMIO_OK) {

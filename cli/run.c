@@ -79,7 +79,33 @@ static llmio_request *build_request(const struct cli_opts *o,
     return r;
 }
 
-llmio_status cli_wait(llmio_future *f)
+static llmio_status wait_done(llmio_future *f);
+
+int cli_submit_wait(llmio_client *c, const llmio_request *r, void *user,
+                    llmio_future **f)
+{
+    llmio_error err;
+    memset(&err, 0, sizeof err);
+    llmio_status st = llmio_submit(c, r, NULL, user, f, &err);
+    if (st != LLMIO_OK) {
+        /* A refused submit names the bad field (e.g. temperature). */
+        if (err.code == LLMIO_OK) {
+            err.code = st;
+        }
+        cli_print_error(&err);
+        return llmio_status_exit_code(st);
+    }
+    st = wait_done(*f);
+    if (st != LLMIO_OK) {
+        cli_print_status(st, "waiting for the reply failed");
+        return llmio_status_exit_code(st);
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Drives F until it completes, cancelling it on SIGINT. Returns LLMIO_OK
+ * once F is done, or the error that stopped the wait itself. */
+static llmio_status wait_done(llmio_future *f)
 {
     cli_sigint_catch();
     bool cancelled = false;
@@ -159,7 +185,6 @@ int cli_cmd_run(int argc, char **argv)
     llmio_client *c = NULL;
     llmio_request *r = NULL;
     llmio_future *f = NULL;
-    llmio_error err;
     struct run_state s;
     cli_out_init(&s.out, stdout);
     s.json = o.json;
@@ -180,21 +205,8 @@ int cli_cmd_run(int argc, char **argv)
         rc = llmio_status_exit_code(LLMIO_E_NOMEM);
         goto done;
     }
-    memset(&err, 0, sizeof err);
-    st = llmio_submit(c, r, NULL, &s, &f, &err);
-    if (st != LLMIO_OK) {
-        /* A refused submit names the bad field (e.g. temperature). */
-        if (err.code == LLMIO_OK) {
-            err.code = st;
-        }
-        cli_print_error(&err);
-        rc = llmio_status_exit_code(st);
-        goto done;
-    }
-    st = cli_wait(f);
-    if (st != LLMIO_OK) {
-        cli_print_status(st, "waiting for the reply failed");
-        rc = llmio_status_exit_code(st);
+    rc = cli_submit_wait(c, r, &s, &f);
+    if (rc != CLI_EXIT_OK) {
         goto done;
     }
     rc = report(f, &s, o.stream);

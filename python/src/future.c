@@ -306,13 +306,16 @@ PyObject *llmiopy_future_outcome(PyLlmioFuture *self, int raise)
     return v;
 }
 
-static PyObject *future_result(PyLlmioFuture *self, PyObject *args,
-                               PyObject *kw)
+/* result(timeout=None) and exception(timeout=None): wait up to TIMEOUT,
+ * then the outcome (RESULT 1: the response or raise; 0: the exception or
+ * None). FMT is the argument format naming the method for errors. */
+static PyObject *wait_outcome(PyLlmioFuture *self, PyObject *args,
+                              PyObject *kw, const char *fmt, int result)
 {
     static char *kwlist[] = {"timeout", NULL};
     PyObject *to = NULL;
     double timeout;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:result", kwlist, &to) ||
+    if (!PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, &to) ||
         parse_timeout(to, &timeout)) {
         return NULL;
     }
@@ -321,33 +324,23 @@ static PyObject *future_result(PyLlmioFuture *self, PyObject *args,
         return NULL;
     }
     if (r == 0) {
-        PyErr_SetString(PyExc_TimeoutError,
-                        "result(): the request is still pending");
+        PyErr_Format(PyExc_TimeoutError, "%s(): the request is still pending",
+                     fmt + 3);
         return NULL;
     }
-    return llmiopy_future_outcome(self, 1);
+    return llmiopy_future_outcome(self, result);
+}
+
+static PyObject *future_result(PyLlmioFuture *self, PyObject *args,
+                               PyObject *kw)
+{
+    return wait_outcome(self, args, kw, "|O:result", 1);
 }
 
 static PyObject *future_exception(PyLlmioFuture *self, PyObject *args,
                                   PyObject *kw)
 {
-    static char *kwlist[] = {"timeout", NULL};
-    PyObject *to = NULL;
-    double timeout;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:exception", kwlist, &to) ||
-        parse_timeout(to, &timeout)) {
-        return NULL;
-    }
-    int r = wait_done(self, timeout);
-    if (r < 0) {
-        return NULL;
-    }
-    if (r == 0) {
-        PyErr_SetString(PyExc_TimeoutError,
-                        "exception(): the request is still pending");
-        return NULL;
-    }
-    return llmiopy_future_outcome(self, 0);
+    return wait_outcome(self, args, kw, "|O:exception", 0);
 }
 
 static PyObject *future_wait(PyLlmioFuture *self, PyObject *args, PyObject *kw)
