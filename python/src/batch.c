@@ -250,17 +250,10 @@ static void batch_dealloc(PyLlmioBatch *self)
         self->ctx->owner = NULL; /* running: done_cb frees the context */
     }
     if (self->b) {
-        PyLlmioClient *c = self->client;
-        if (c->c && c->depth > 0 &&
-            c->owner_thread != PyThread_get_thread_ident()) {
-            /* Another thread is driving the client (GIL released): the
-             * batch cannot be touched from here. Left to run; it ends
-             * with the client at the latest. */
-        } else {
-            /* Cancels a running batch; the C side keeps its memory until
-             * the last callback. Also fine after the client was freed. */
-            llmio_batch_free(self->b);
-        }
+        /* Cancels a running batch; the C side keeps its memory until the
+         * last callback. Deferred when another thread drives the client;
+         * also fine after the client was freed. */
+        llmiopy_client_free_batch(self->client, self->b);
         self->b = NULL;
     }
     batch_clear(self);

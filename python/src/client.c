@@ -28,7 +28,9 @@ int llmiopy_client_enter(PyLlmioClient *c)
 static void drain_deferred(PyLlmioClient *c)
 {
     while (c->ndeferred > 0) {
-        llmio_future_free(c->deferred[--c->ndeferred]);
+        struct llmiopy_deferred *d = &c->deferred[--c->ndeferred];
+        llmio_future_free(d->f);
+        llmio_batch_free(d->b);
     }
 }
 
@@ -40,26 +42,42 @@ void llmiopy_client_leave(PyLlmioClient *c)
     }
 }
 
-void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f)
+/* Free F or B now, or hand it to the thread driving C: that thread is
+ * inside a wait with the GIL released, and the client is not
+ * thread-safe. A batch freed late keeps its items running until then
+ * (it is cancelled when freed). */
+static void free_or_defer(PyLlmioClient *c, llmio_future *f, llmio_batch *b)
 {
     if (c->c && c->depth > 0 &&
         c->owner_thread != PyThread_get_thread_ident()) {
-        /* Another thread is inside a wait with the GIL released: the
-         * client is not thread-safe, so hand F to that thread. */
         if (c->ndeferred == c->capdeferred) {
             size_t cap = c->capdeferred ? c->capdeferred * 2 : 8;
-            llmio_future **n = PyMem_RawRealloc(c->deferred, cap * sizeof *n);
+            struct llmiopy_deferred *n =
+                PyMem_RawRealloc(c->deferred, cap * sizeof *n);
             if (!n) {
-                return; /* leak F rather than race */
+                return; /* leak it rather than race */
             }
             c->deferred = n;
             c->capdeferred = cap;
         }
-        c->deferred[c->ndeferred++] = f;
+        c->deferred[c->ndeferred].f = f;
+        c->deferred[c->ndeferred].b = b;
+        c->ndeferred++;
         llmio_client_wakeup(c->c);
         return;
     }
     llmio_future_free(f);
+    llmio_batch_free(b);
+}
+
+void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f)
+{
+    free_or_defer(c, f, NULL);
+}
+
+void llmiopy_client_free_batch(PyLlmioClient *c, llmio_batch *b)
+{
+    free_or_defer(c, NULL, b);
 }
 
 static int set_per_provider(PyLlmioClient *self, PyObject *v, const char *what)

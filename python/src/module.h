@@ -12,8 +12,14 @@ typedef struct {
     PyObject_HEAD llmio_client *c;
     unsigned long owner_thread;    /* thread driving the client, 0 if none */
     int depth;                     /* nesting of driving calls on that thread */
-    llmio_future **deferred;       /* futures dropped by other threads while */
-    size_t ndeferred, capdeferred; /* this client was driven: freed later */
+    /* Futures and batches dropped by other threads while this client was
+     * driven: freed by the driving thread when it leaves (one of the two
+     * pointers is set per entry). */
+    struct llmiopy_deferred {
+        llmio_future *f;
+        llmio_batch *b;
+    } *deferred;
+    size_t ndeferred, capdeferred;
     PyObject *weakrefs;
     PyObject *on_attempt; /* callable(AttemptInfo) or NULL */
     /* The retry policy as last set: llmio_client_set_retry takes all four
@@ -97,8 +103,9 @@ int llmiopy_hedge_arg(PyObject *v, int *mode, long long *delay_ms);
 /* client.c: thread guard around driving calls. */
 int llmiopy_client_enter(PyLlmioClient *c);
 void llmiopy_client_leave(PyLlmioClient *c);
-/* Release F now, or later when another thread is driving C. */
+/* Release F (or B) now, or later when another thread is driving C. */
 void llmiopy_client_free_future(PyLlmioClient *c, llmio_future *f);
+void llmiopy_client_free_batch(PyLlmioClient *c, llmio_batch *b);
 
 /* future.c */
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
