@@ -30,10 +30,10 @@ enum opt_id {
     OPT_FALLBACK,
     OPT_HEDGE,
     OPT_HELP,
+    OPT_RETRIES,
     /* batch */
     OPT_CONCURRENCY,
     OPT_AS_COMPLETED,
-    OPT_RETRIES,
     OPT_RPM,
     OPT_TPM,
     OPT_PROGRESS,
@@ -64,6 +64,7 @@ static const struct opt_spec run_opts[] = {
     {"header", 'H', true, OPT_HEADER},
     {"fallback", 0, true, OPT_FALLBACK},
     {"hedge", 0, true, OPT_HEDGE},
+    {"retries", 0, true, OPT_RETRIES},
     {"help", 'h', false, OPT_HELP},
 };
 
@@ -88,6 +89,7 @@ static const struct opt_spec embed_opts[] = {
     {"encoding", 0, true, OPT_ENCODING},
     {"task-type", 0, true, OPT_TASK_TYPE},
     {"format", 'f', true, OPT_FORMAT},
+    {"retries", 0, true, OPT_RETRIES},
     {"timeout", 0, true, OPT_TIMEOUT},
     {"base-url", 0, true, OPT_BASE_URL},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},

@@ -221,10 +221,6 @@ static int configure(llmio_client *c, const struct cli_opts *o)
     if (o->timeout_ms > 0) {
         llmio_client_set_timeout(c, LLMIO_TIMEOUT_TOTAL, o->timeout_ms);
     }
-    if (o->has_retries) {
-        /* The library's default delays; only the count changes. */
-        llmio_client_set_retry(c, o->retries + 1, 500, 8000, 120000);
-    }
     if (o->rpm > 0 || o->tpm > 0) {
         llmio_status st = llmio_client_set_rate_limit(c, NULL, o->rpm, o->tpm);
         if (st != LLMIO_OK) {

@@ -59,11 +59,12 @@ struct cli_opts {
     const char *fallbacks[CLI_MAX_FALLBACKS];
     size_t nfallbacks;
     int64_t hedge_ms;
+    /* run, batch, embed: --retries N (unset: the library's default) */
+    bool has_retries;
+    int retries;
     /* batch */
     size_t concurrency;
     bool as_completed;
-    bool has_retries;
-    int retries;
     int64_t rpm, tpm; /* 0: no limit */
     bool progress;
     /* embed: --dimensions (0: not set), --encoding, --task-type; --format
@@ -114,8 +115,8 @@ bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
 
 /*
  * cli_configure_client - apply the client-level options of O (base URL and
- * API key variable, aimed at O->model's provider) to C. Prints a one-line
- * error naming the option on failure (CMD in the hint).
+ * API key variable, aimed at O->model's provider; --retries) to C. Prints
+ * a one-line error naming the option on failure (CMD in the hint).
  * Returns:  0, or the exit code.
  */
 int cli_configure_client(llmio_client *c, const char *cmd,

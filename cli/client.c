@@ -1,8 +1,8 @@
 /*
  * client.c - the client-level options every command shares: the base URL
  * and the API key variable, aimed at the provider of the model given with
- * -m. The key is read from the environment and handed straight to the
- * library; it is never printed, not even when refused.
+ * -m, and --retries. The key is read from the environment and handed
+ * straight to the library; it is never printed, not even when refused.
  */
 #include "cli.h"
 
@@ -52,6 +52,16 @@ int cli_configure_client(llmio_client *c, const char *cmd,
         st = llmio_client_set_api_key(c, provider, key);
         if (st != LLMIO_OK) {
             cli_print_status(st, "--api-key-env: the key was refused");
+            return llmio_status_exit_code(st);
+        }
+    }
+    if (o->has_retries) {
+        /* Only the count: -1 keeps the library's delays and hint cap, so
+         * the CLI never restates (and drifts from) its defaults. args.c
+         * bounds N to 0..99, within the library's 1..100 attempts. */
+        st = llmio_client_set_retry(c, o->retries + 1, -1, -1, -1);
+        if (st != LLMIO_OK) {
+            cli_print_status(st, "--retries refused");
             return llmio_status_exit_code(st);
         }
     }

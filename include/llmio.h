@@ -346,10 +346,13 @@ LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
  *           base_delay_ms       backoff cap before the first retry (>= 0).
  *           max_delay_ms        backoff cap for any retry (>= base).
  *           max_retry_after_ms  longest server hint honoured (>= 0).
- *           Defaults: 3, 500, 8000, 120000.
+ *           Defaults: 3, 500, 8000, 120000. Any of the four may be -1:
+ *           keep the client's current value (a fresh client's: the
+ *           default), e.g. (5, -1, -1, -1) changes only the count.
  * Applies:  to attempts decided after the call, requests in flight
  *           included.
- * Returns:  LLMIO_OK, LLMIO_E_INVALID (a value out of range).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (a value out of range, checked
+ *           after -1 is resolved; nothing is changed then).
  * Since:    0.2
  */
 LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c,

@@ -423,9 +423,25 @@ LLMIO_API llmio_status llmio_client_set_retry(llmio_client *c, int max_attempts,
                                               int64_t max_delay_ms,
                                               int64_t max_retry_after_ms)
 {
-    if (c == NULL || max_attempts < 1 || max_attempts > 100 ||
-        base_delay_ms < 0 || max_delay_ms < base_delay_ms ||
-        max_retry_after_ms < 0) {
+    if (c == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    /* -1 keeps the current value, so a caller that changes only the
+     * count never restates (and so never forks) the library's delays. */
+    if (max_attempts == -1) {
+        max_attempts = c->retry.max_attempts;
+    }
+    if (base_delay_ms == -1) {
+        base_delay_ms = c->retry.base_delay_ms;
+    }
+    if (max_delay_ms == -1) {
+        max_delay_ms = c->retry.max_delay_ms;
+    }
+    if (max_retry_after_ms == -1) {
+        max_retry_after_ms = c->retry.max_retry_after_ms;
+    }
+    if (max_attempts < 1 || max_attempts > 100 || base_delay_ms < 0 ||
+        max_delay_ms < base_delay_ms || max_retry_after_ms < 0) {
         return LLMIO_E_INVALID;
     }
     c->retry.max_attempts = max_attempts;

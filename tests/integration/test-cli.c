@@ -371,6 +371,64 @@ TEST(cli_run_fallback_and_hedge)
     test_mock_stop(&m);
 }
 
+/* --retries N changes only the count, for run and embed alike (batch's
+ * lines carry it in test-cli-batch.c); the library keeps its own delays
+ * and hint cap (120 s): a 121 s hint fails at once, a short one is waited
+ * out. No flag: the library's 3 attempts. */
+TEST(cli_retries_count_only)
+{
+    struct test_mock m;
+    start(&m);
+    static const struct {
+        const char *cmd;
+        const char *retries; /* NULL: no flag */
+        const char *scenario;
+        int rc;
+    } cases[] = {
+        {"run", "0", "fail-first=1;status=503;key=r0", 23},
+        {"run", "1", "fail-first=1;status=503;key=r1", 0},
+        {"run", "1", "fail-first=2;status=503;key=r2", 23},
+        {"run", NULL, "fail-first=2;status=503;key=r3", 0},
+        {"run", "1", "fail-first=1;status=429;retry-after=121;key=r4", 22},
+        {"run", "1", "fail-first=1;status=429;retry-after-ms=20;key=r5", 0},
+        {"embed", "0", "fail-first=1;status=503;key=e0", 23},
+        {"embed", "1", "fail-first=1;status=503;key=e1", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char hdr[128];
+        snprintf(hdr, sizeof hdr, "X-Mock-Scenario: %s", cases[i].scenario);
+        const char *model = strcmp(cases[i].cmd, "embed") == 0
+                                ? "openai/text-embedding-3-small"
+                                : MODEL;
+        const char *flag = cases[i].retries ? "--retries" : NULL;
+        const char *args[] = {cases[i].cmd, "-m", model, "-H",
+                              hdr,          "hi", flag,  cases[i].retries,
+                              NULL};
+        char *out, *err;
+        int64_t t0 = test_now_ms();
+        int rc = cli(args, NULL, &out, &err);
+        int64_t took = test_now_ms() - t0;
+        if (rc != cases[i].rc) {
+            fprintf(stderr, "case %zu: %s", i, err);
+        }
+        ASSERT_EQ(rc, cases[i].rc);
+        if (cases[i].rc == 0) {
+            ASSERT_STR_EQ(err, "");
+        } else {
+            ASSERT_EQ(strncmp(err, "llmio: E_", 9), 0);
+        }
+        /* The 121 s hint is not waited out. */
+        ASSERT_CMP(took, <, test_is_valgrind() ? 60000 : 10000);
+        free(out);
+        free(err);
+    }
+    expect_usage(
+        (const char *[]){"run", "-m", MODEL, "--retries", "100", "hi", NULL},
+        "llmio: --retries wants an integer 0..99, not '100' (try "
+        "'llmio help run')\n");
+    test_mock_stop(&m);
+}
+
 TEST(cli_run_timeout)
 {
     struct test_mock m;

@@ -170,6 +170,43 @@ TEST(retry_engine_max_attempts_one_disables)
     test_mock_stop(&m);
 }
 
+/* -1 keeps the client's current value, field by field; a refused call
+ * changes nothing. The CLI's --retries relies on it to change only the
+ * count. */
+TEST(retry_engine_set_retry_minus_one_keeps)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_retry_client(&m); /* 3, 20, 100, 60000 */
+    ASSERT_OK(llmio_client_set_retry(c, 2, -1, -1, 0));
+    /* 200 > the kept max delay (100): refused, nothing changed. */
+    ASSERT_EQ(llmio_client_set_retry(c, 5, 200, -1, -1), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_client_set_retry(c, -2, -1, -1, -1), LLMIO_E_INVALID);
+    ASSERT_OK(llmio_client_set_retry(c, -1, -1, -1, -1));
+    ASSERT_EQ(llmio_client_set_retry(NULL, -1, -1, -1, -1), LLMIO_E_INVALID);
+
+    /* The hint cap stayed 0: a 50 ms hint is not waited out. */
+    struct engine_rec rec = {0};
+    llmio_future *f =
+        run_one(c, "fail-first=1;status=429;retry-after-ms=50;key=k1", 0, &rec);
+    ASSERT_EQ(llmio_future_error(f)->code, LLMIO_E_RATE_LIMIT);
+    ASSERT_EQ(llmio_future_error(f)->attempts, 1);
+    ASSERT_EQ(llmio_future_error(f)->retry_after_ms, 50);
+    llmio_future_free(f);
+    /* The count stayed 2 (not 5, not the default 3). */
+    struct engine_rec rec2 = {0};
+    f = run_one(c, "fail-first=2;status=503;key=k2", 0, &rec2);
+    ASSERT_EQ(llmio_future_error(f)->code, LLMIO_E_OVERLOADED);
+    ASSERT_EQ(llmio_future_error(f)->attempts, 2);
+    llmio_future_free(f);
+    struct engine_rec rec3 = {0};
+    f = run_one(c, "fail-first=1;status=503;key=k3", 0, &rec3);
+    ASSERT_EQ(llmio_future_status(f), LLMIO_OK);
+    llmio_future_free(f);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
 TEST(retry_engine_reset_before_headers)
 {
     struct test_mock m;
