@@ -1646,6 +1646,173 @@ LLMIO_API llmio_status llmio_client_on_fd(llmio_client *c, int fd,
 /* The loop reports the timer set by set_timer expired. Runs callbacks. */
 LLMIO_API llmio_status llmio_client_on_timer(llmio_client *c);
 
+/* ===================================================================== */
+/* Session                                                                */
+/* ===================================================================== */
+
+/*
+ * A session is a conversation's history on one client: user turns, the
+ * assistant's replies (text, tool calls, their signatures), tool results.
+ * Each turn is an ordinary request built from the session (system prompt,
+ * the options template, the history) and submitted with llmio_submit(), so
+ * it streams, retries, falls back and completes exactly like any other
+ * future, in every drive mode. The reply joins the history exactly once,
+ * when the turn's future completes with LLMIO_OK, just before its done_cb
+ * runs; a failed, cancelled or aborted turn leaves the history as it was,
+ * so the same turn can be submitted again. Reasoning text is not kept (no
+ * provider takes it back as plain text). Every function here runs on the
+ * thread driving the client, inside callbacks too. Since 0.2: every type
+ * and function of this section.
+ */
+typedef struct llmio_session llmio_session;
+
+/*
+ * llmio_session_new - an empty conversation with MODEL on C.
+ *
+ * Params:   c      [borrowed] the client; it must outlive the session.
+ *           model  [copied] "provider/model", as for llmio_request_new().
+ *           out    [out][new] free with llmio_session_free().
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C, MODEL or OUT NULL, MODEL empty or
+ *           not UTF-8), LLMIO_E_NOMEM.
+ */
+LLMIO_API llmio_status llmio_session_new(llmio_client *c, const char *model,
+                                         llmio_session **out);
+
+/*
+ * llmio_session_free - release S and its history. A turn still in flight
+ * goes on for whoever holds its future, but its reply is not recorded.
+ * NULL does nothing.
+ */
+LLMIO_API void llmio_session_free(llmio_session *s);
+
+/*
+ * llmio_session_set_model - the model of the turns submitted from now on.
+ * Params:   model  [copied] as for llmio_session_new().
+ *           err    [out] nullable; the failure, naming "model".
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID, LLMIO_E_NOMEM.
+ */
+LLMIO_API llmio_status llmio_session_set_model(llmio_session *s,
+                                               const char *model,
+                                               llmio_error *err);
+
+/*
+ * llmio_session_set_system - the system prompt, sent first in every turn
+ * (each provider puts it where it belongs: Anthropic's "system", Gemini's
+ * systemInstruction). It is not part of the history.
+ * Params:   text  [copied] UTF-8; NULL removes the system prompt.
+ *           err   [out] nullable; the failure, naming "system".
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (not UTF-8), LLMIO_E_NOMEM.
+ */
+LLMIO_API llmio_status llmio_session_set_system(llmio_session *s,
+                                                const char *text,
+                                                llmio_error *err);
+
+/*
+ * llmio_session_set_options - take every setting of TEMPLATE for the
+ * turns submitted from now on: sampling and limits, stop sequences, tools
+ * and tool choice, response format, raw fields, headers, timeouts, retry
+ * override, fallbacks, hedging and streaming (its stream callback gets the
+ * USER of llmio_session_submit()). TEMPLATE's messages, if any, are a
+ * fixed preamble sent after the system prompt and before the history;
+ * its model is ignored (the session's is used). Replaces earlier options.
+ * Params:   tmpl  [copied] a chat request builder; NULL clears the options.
+ *           err   [out] nullable; TEMPLATE's sticky error, or the field.
+ * Returns:  LLMIO_OK, TEMPLATE's sticky error, LLMIO_E_INVALID (an
+ *           embedding request, naming "options"), LLMIO_E_NOMEM. On
+ *           failure the earlier options stay.
+ */
+LLMIO_API llmio_status llmio_session_set_options(llmio_session *s,
+                                                 const llmio_request *tmpl,
+                                                 llmio_error *err);
+
+/*
+ * llmio_session_add_user - append a user message with TEXT.
+ * Params:   text  [copied] UTF-8, not NULL.
+ *           err   [out] nullable; the failure, naming the field as the
+ *                 request builder does ("messages[4].content: ...").
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID, LLMIO_E_STATE (a turn is in
+ *           flight), LLMIO_E_NOMEM. On failure the history is unchanged.
+ */
+LLMIO_API llmio_status llmio_session_add_user(llmio_session *s,
+                                              const char *text,
+                                              llmio_error *err);
+
+/*
+ * llmio_session_add_image_url - append an image to the last message,
+ * which must be a user message (as llmio_request_add_image_url()).
+ * Returns:  as llmio_session_add_user(); LLMIO_E_INVALID when the last
+ *           message is not a user message or URL/DETAIL are bad.
+ */
+LLMIO_API llmio_status llmio_session_add_image_url(llmio_session *s,
+                                                   const char *url,
+                                                   const char *detail,
+                                                   llmio_error *err);
+
+/*
+ * llmio_session_add_tool_result - answer the tool call TOOL_CALL_ID of the
+ * last assistant message with CONTENT (text; NULL sends "").
+ * Returns:  as llmio_session_add_user(); LLMIO_E_INVALID naming
+ *           "tool_call_id" when no call of the last assistant message has
+ *           that id.
+ */
+LLMIO_API llmio_status llmio_session_add_tool_result(llmio_session *s,
+                                                     const char *tool_call_id,
+                                                     const char *content,
+                                                     llmio_error *err);
+
+/*
+ * llmio_session_submit - send the next turn: the system prompt, the
+ * options' preamble and the whole history, as one request on the
+ * session's client. On success the reply (choice 0: its text and tool
+ * calls with their signatures) is appended as an assistant message before
+ * DONE runs, so DONE already sees it in the history. A reply that cannot
+ * be recorded (out of memory, tool arguments that are not JSON) makes the
+ * future's outcome that error instead, with the history unchanged.
+ *
+ * Params:   done, user, out, err  as for llmio_submit().
+ * Returns:  as llmio_submit(); also LLMIO_E_STATE while an earlier turn is
+ *           in flight (one turn at a time). On failure no callback runs.
+ */
+LLMIO_API llmio_status llmio_session_submit(llmio_session *s,
+                                            llmio_done_cb done, void *user,
+                                            llmio_future **out,
+                                            llmio_error *err);
+
+/* Whether a turn of S is in flight (submitted, its future not done). */
+LLMIO_API bool llmio_session_busy(const llmio_session *s);
+
+/*
+ * History accessors. Messages are numbered from 0 (the first user
+ * message; the system prompt is not in the history). Strings are
+ * [borrowed] from S until the message is truncated or S is freed.
+ */
+/* Number of messages in the history. */
+LLMIO_API size_t llmio_session_messages(const llmio_session *s);
+/* Role of message I: USER, ASSISTANT or TOOL; LLMIO_ROLE_SYSTEM when I is
+ * out of range (the history never holds one). */
+LLMIO_API llmio_role llmio_session_role(const llmio_session *s, size_t i);
+/* Text of message I (its first text part when it has parts); LEN
+ * (nullable) gets its length. NULL when it has none (tool calls only). */
+LLMIO_API const char *llmio_session_text(const llmio_session *s, size_t i,
+                                         size_t *len);
+/* Tool calls of assistant message I. */
+LLMIO_API size_t llmio_session_tool_calls(const llmio_session *s, size_t i);
+/* Tool call J of message I into OUT ([borrowed] strings); false (OUT
+ * zeroed) when out of range. */
+LLMIO_API bool llmio_session_tool_call(const llmio_session *s, size_t i,
+                                       size_t j, llmio_tool_call *out);
+/* The call a tool message I answers; NULL for other roles. */
+LLMIO_API const char *llmio_session_tool_call_id(const llmio_session *s,
+                                                 size_t i);
+
+/*
+ * llmio_session_truncate - keep the first N messages and drop the rest (0
+ * clears the history; the system prompt and options stay).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (N above the count),
+ *           LLMIO_E_STATE (a turn is in flight).
+ */
+LLMIO_API llmio_status llmio_session_truncate(llmio_session *s, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -109,6 +109,11 @@ struct llmio_future {
     void *batch_item;   /* batch.c: its slot, until the item is reported */
     size_t batch_index; /* batch.c: the item's index */
     bool in_batch;      /* this future is a batch item */
+
+    /* session.c: records a turn's reply just before done_cb runs (and may
+     * turn the outcome into an error); cleared if the session goes first. */
+    void (*observer)(struct llmio_future *f, void *arg);
+    void *observer_arg;
 };
 
 /* Per-provider settings. Explicit values win; environment values are read

@@ -172,6 +172,9 @@ void llmio__client_run_ready(struct llmio_client *c)
         unlink_pending(c, f);
         f->state = LLMIO__F_DONE;
         f->client = NULL;
+        if (f->observer != NULL) {
+            f->observer(f, f->observer_arg);
+        }
         if (f->done != NULL) {
             c->in_callback++;
             f->in_done_cb = true;

@@ -199,6 +199,13 @@ static void free_message(const llmio_allocator *a, struct llmio__message *m)
     llmio__free(a, m->tool_call_id);
 }
 
+void llmio__request_truncate(struct llmio_request *r, size_t n)
+{
+    while (r->nmessages > n) {
+        free_message(r->alloc, &r->messages[--r->nmessages]);
+    }
+}
+
 llmio_request *llmio__request_new_with(const llmio_allocator *alloc,
                                        const char *model)
 {

@@ -153,6 +153,17 @@ llmio_status llmio__request_copy_str(struct llmio_request *r,
 /* Releases the embedding fields (embed.c), from llmio_request_free. */
 void llmio__request_embed_free(struct llmio_request *r);
 
+/* Session support (request_copy.c, session.c). Copy into DST, through
+ * the public setters, every setting of SRC but its model and messages
+ * (an embedding SRC is refused), or one message M; either returns DST's
+ * sticky error. Truncate drops R's messages from N on (no-op when N is
+ * not below the count); it leaves R's error as it is. */
+llmio_status llmio__request_copy_settings(struct llmio_request *dst,
+                                          const struct llmio_request *src);
+llmio_status llmio__request_copy_message(struct llmio_request *dst,
+                                         const struct llmio__message *m);
+void llmio__request_truncate(struct llmio_request *r, size_t n);
+
 /* Whether the JSON text has a top-level field KEY overridden by
  * llmio_request_set_raw() (providers skip their own field then). */
 bool llmio__request_has_raw(const struct llmio_request *r, const char *key);

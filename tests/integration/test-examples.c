@@ -152,6 +152,17 @@ TEST(example_multi_turn)
                   "User: Thanks!\nAssistant: Thanks!\n");
 }
 
+TEST(example_session)
+{
+    expect_output("session",
+                  "User: What time is it in Lisbon?\n"
+                  "Assistant: [get_time({\"city\":\"Lisbon\"}) -> "
+                  "{\"city\":\"Lisbon\",\"time\":\"12:00\"}]\n"
+                  "Assistant: {\"city\":\"Lisbon\",\"time\":\"12:00\"}\n"
+                  "User: Thanks!\nAssistant: Thanks!\n"
+                  "history: 6 messages\n");
+}
+
 TEST(example_timeout)
 {
     expect_output("timeout",
