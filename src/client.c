@@ -749,37 +749,16 @@ LLMIO_API llmio_status llmio_submit(llmio_client *c, const llmio_request *r,
         /* Fallbacks or hedging: child futures behind this one (route.c). */
         return llmio__route_submit(c, r, done, user, out, e);
     }
-    struct llmio_future *f = llmio__future_new(c);
+    struct llmio_future *f = llmio__future_for_request(c, r, done, user);
     if (f == NULL) {
         set_err(err, LLMIO_E_NOMEM, NULL);
         return LLMIO_E_NOMEM;
     }
-    f->done = done;
-    f->user = user;
-    f->stream = r->stream;
-    f->stream_cb = r->stream_cb;
-    for (int k = 0; k < 4; k++) {
-        f->timeouts_ms[k] =
-            r->timeouts_ms[k] > 0 ? r->timeouts_ms[k] : c->timeouts_ms[k];
-    }
-    f->retry = r->retry;
-    llmio__response_init(&f->resp, &f->alloc, &f->arena, NULL, c->max_response);
     const struct llmio__provider *p = NULL;
     llmio_status st =
         llmio__client_build(c, r, r->model, &f->arena, &p, &f->http, &f->rl, e);
     if (st == LLMIO_OK) {
-        f->provider = p;
-        f->resp.provider = p->name;
-        /* The response names it (llmio_response_served_by). */
-        f->model = llmio__arena_strndup(&f->arena, r->model, strlen(r->model));
-        if (f->model == NULL) {
-            st = LLMIO_E_NOMEM;
-            set_err(e, st, NULL);
-        }
-    }
-    if (st == LLMIO_OK) {
-        f->rl.owner = f;
-        st = llmio__engine_start(c, f);
+        st = llmio__future_start(c, f, p, r->model);
         if (st != LLMIO_OK) {
             set_err(e, st, NULL);
         }

@@ -204,6 +204,20 @@ int64_t llmio__mono_ms(void);
 struct llmio_future *llmio__future_new(struct llmio_client *c);
 /* Undoes llmio__future_new for a submit that failed: no callback runs. */
 void llmio__future_discard(struct llmio_future *f);
+/* llmio__future_new with what the caller set on R: DONE(F, USER), the
+ * stream mode and callback, the retry override, and R's timeouts (else
+ * C's). The future of llmio_submit, and a routed request's own. */
+struct llmio_future *llmio__future_for_request(struct llmio_client *c,
+                                               const struct llmio_request *r,
+                                               llmio_done_cb done, void *user);
+/* Hands F, whose http snapshot and rate-limit ticket the caller filled, to
+ * the engine as served by P for MODEL (copied into F's arena; the
+ * response names both), the ticket now F's own. One path for a submitted
+ * future and a route's child. LLMIO_OK, or the error with F not started
+ * (the caller discards it). */
+llmio_status llmio__future_start(struct llmio_client *c, struct llmio_future *f,
+                                 const struct llmio__provider *p,
+                                 const char *model);
 /* Fixes F's outcome (ERR may be NULL for OK or a plain status; its code is
  * overwritten with ST) and queues its done_cb. Only the first call counts.
  * Any attached transfer must already be detached. */

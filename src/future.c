@@ -23,6 +23,7 @@
 #include "client.h"
 
 #include "alloc.h"
+#include "request.h"
 #include "route.h"
 
 #include <stdio.h>
@@ -52,6 +53,7 @@ struct llmio_future *llmio__future_new(struct llmio_client *c)
     llmio__arena_init(&f->arena, &f->alloc, 0);
     llmio__arena_init(&f->qarena, &f->alloc, QUEUE_MAX);
     llmio__http_req_init(&f->http, &f->alloc);
+    llmio__response_init(&f->resp, &f->alloc, &f->arena, NULL, c->max_response);
     f->next = c->pending;
     if (c->pending != NULL) {
         c->pending->prev = f;
@@ -184,6 +186,43 @@ void llmio__client_run_ready(struct llmio_client *c)
         }
         llmio__future_unref(f);
     }
+}
+
+struct llmio_future *llmio__future_for_request(struct llmio_client *c,
+                                               const struct llmio_request *r,
+                                               llmio_done_cb done, void *user)
+{
+    struct llmio_future *f = llmio__future_new(c);
+    if (f == NULL) {
+        return NULL;
+    }
+    f->done = done;
+    f->user = user;
+    f->stream = r->stream;
+    f->stream_cb = r->stream_cb;
+    for (int k = 0; k < 4; k++) {
+        f->timeouts_ms[k] =
+            r->timeouts_ms[k] > 0 ? r->timeouts_ms[k] : c->timeouts_ms[k];
+    }
+    f->retry = r->retry;
+    return f;
+}
+
+llmio_status llmio__future_start(struct llmio_client *c, struct llmio_future *f,
+                                 const struct llmio__provider *p,
+                                 const char *model)
+{
+    f->provider = p;
+    f->resp.provider = p->name;
+    /* The response names it (llmio_response_served_by). */
+    f->model = llmio__arena_strndup(&f->arena, model, strlen(model));
+    if (f->model == NULL) {
+        return LLMIO_E_NOMEM;
+    }
+    /* Each future is a request of its own to the rate limiter (a route's
+     * hedge takes a request and its tokens from the budget too). */
+    f->rl.owner = f;
+    return llmio__engine_start(c, f);
 }
 
 struct llmio_future *llmio__future_failed(struct llmio_client *c,

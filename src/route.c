@@ -215,28 +215,20 @@ static llmio_status spawn(struct llmio__route *rt, int slot, llmio_error *e)
     k->user = rt;
     k->stream = pf->stream;
     k->retry = pf->retry;
-    /* Each child is a request of its own to the rate limiter: a hedge
-     * takes a request and its tokens from the budget too. */
-    k->rl = s->rl;
-    k->rl.owner = k;
+    k->rl = s->rl; /* the step's estimate; llmio__future_start makes it k's */
     int64_t now = llmio__mono_ms();
     memcpy(k->timeouts_ms, pf->timeouts_ms, sizeof k->timeouts_ms);
     /* TOTAL counts from the caller's submit, across every model. */
     int64_t left = pf->t0_ms + pf->timeouts_ms[LLMIO_TIMEOUT_TOTAL] - now;
     k->timeouts_ms[LLMIO_TIMEOUT_TOTAL] = left > 1 ? left : 1;
-    llmio__response_init(&k->resp, &k->alloc, &k->arena, s->p->name,
-                         c->max_response);
     llmio_status st = LLMIO_OK;
-    k->model = llmio__arena_strndup(&k->arena, s->model, strlen(s->model));
-    if (k->model == NULL) {
-        st = LLMIO_E_NOMEM;
-    } else if (slot == 0) {
+    if (slot == 0) {
         http_move(&k->http, &s->http, &k->alloc);
     } else {
         st = http_copy(&k->http, &rt->kids[0]->http);
     }
     if (st == LLMIO_OK) {
-        st = llmio__engine_start(c, k);
+        st = llmio__future_start(c, k, s->p, s->model);
     }
     if (st != LLMIO_OK) {
         if (e != NULL) {
@@ -624,11 +616,12 @@ llmio_status llmio__route_submit(struct llmio_client *c,
         e->code = st;
         return st;
     }
-    struct llmio_future *f = llmio__future_new(c);
+    struct llmio_future *f = llmio__future_for_request(c, r, done, user);
     if (f == NULL) {
         e->code = LLMIO_E_NOMEM;
         return LLMIO_E_NOMEM;
     }
+    f->t0_ms = llmio__mono_ms();
     struct llmio__route *rt = llmio__calloc(&f->alloc, 1, sizeof *rt);
     if (rt == NULL) {
         llmio__future_discard(f);
@@ -644,17 +637,6 @@ llmio_status llmio__route_submit(struct llmio_client *c,
     for (int i = 0; i < 2; i++) {
         llmio__arena_init(&rt->held[i].arena, &f->alloc, 0);
     }
-    f->done = done;
-    f->user = user;
-    f->stream = r->stream;
-    f->stream_cb = r->stream_cb;
-    f->t0_ms = llmio__mono_ms();
-    f->retry = r->retry;
-    for (int k = 0; k < 4; k++) {
-        f->timeouts_ms[k] =
-            r->timeouts_ms[k] > 0 ? r->timeouts_ms[k] : c->timeouts_ms[k];
-    }
-    llmio__response_init(&f->resp, &f->alloc, &f->arena, NULL, c->max_response);
     rt->nsteps = 1 + r->nfallbacks;
     for (size_t i = 0; i < rt->nsteps && st == LLMIO_OK; i++) {
         struct step *s = &rt->steps[i];
