@@ -1327,7 +1327,8 @@ typedef llmio_status (*llmio_batch_source_cb)(void *user, size_t index,
  * item taken, from the loop (never inside llmio_batch_start* or
  * llmio_batch_cancel), as items complete or, with LLMIO_BATCH_ORDERED, in
  * input order. F is [borrowed] for the call (kept until
- * llmio_batch_free() with LLMIO_BATCH_KEEP): read it with
+ * llmio_batch_free() with LLMIO_BATCH_KEEP; the caller's to free after
+ * llmio_batch_detach()): read it with
  * llmio_future_status(), _response() and _error(). The callback may
  * cancel or free the batch; it must not wait.
  */
@@ -1444,6 +1445,24 @@ LLMIO_API bool llmio_batch_done(const llmio_batch *b);
  * Since:    0.2
  */
 LLMIO_API llmio_future *llmio_batch_future(const llmio_batch *b, size_t index);
+
+/*
+ * llmio_batch_detach - take item future F out of batch B, from inside F's
+ * item callback: the batch neither keeps (LLMIO_BATCH_KEEP) nor frees it.
+ * What a binding uses to hand each result to its caller for as long as
+ * the caller holds it, so memory follows what is held rather than
+ * growing with every item of a long batch.
+ * Params:   f  the future item_cb was given; [new] on LLMIO_OK: free it
+ *              with llmio_future_free(). It may outlive B; it stays
+ *              readable as any completed future, llmio_batch_index()
+ *              still names its item, and llmio_future_user() is still
+ *              the batch's USER (which may be gone by then).
+ * Returns:  LLMIO_OK, LLMIO_E_STATE (outside F's item callback: F stays
+ *           the batch's), LLMIO_E_INVALID (B or F NULL).
+ * Thread:   the driving thread, inside item_cb.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_batch_detach(llmio_batch *b, llmio_future *f);
 
 /*
  * llmio_batch_index - whether F is a batch item's future and, if so, its

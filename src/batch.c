@@ -21,7 +21,8 @@
  *    finished; the batch's memory goes when the caller freed it and LIVE
  *    is 0, never from under one of its own callbacks.
  * Owns: the slots, the kept futures (LLMIO_BATCH_KEEP) and, between the
- * source handing one over and the submit, each source's request.
+ * source handing one over and the submit, each source's request. An item
+ * future detached inside its item callback is the caller's from then on.
  */
 #include "client.h"
 
@@ -78,6 +79,9 @@ struct llmio_batch {
     size_t cap_kept;
 
     int live; /* the batch's futures whose done callback has not ended */
+
+    llmio_future *reporting; /* the item future inside item_cb, else NULL */
+    bool detached;           /* item_cb took REPORTING (llmio_batch_detach) */
 };
 
 static void destroy(struct llmio_batch *b)
@@ -303,9 +307,14 @@ static void report(struct llmio_batch *b, struct slot *s)
         b->failed++;
     }
     if (b->item_cb != NULL) {
+        b->reporting = f;
+        b->detached = false;
         b->item_cb(b, index, f, b->user);
+        b->reporting = NULL;
     }
-    if ((b->flags & LLMIO_BATCH_KEEP) && !b->freed) {
+    if (b->detached) {
+        b->detached = false; /* the caller's now (llmio_batch_detach) */
+    } else if ((b->flags & LLMIO_BATCH_KEEP) && !b->freed) {
         b->kept[index] = f;
     } else {
         llmio_future_free(f);
@@ -525,6 +534,18 @@ LLMIO_API llmio_future *llmio_batch_future(const llmio_batch *b, size_t index)
         return NULL;
     }
     return b->kept[index];
+}
+
+LLMIO_API llmio_status llmio_batch_detach(llmio_batch *b, llmio_future *f)
+{
+    if (b == NULL || f == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    if (b->reporting != f) {
+        return LLMIO_E_STATE;
+    }
+    b->detached = true;
+    return LLMIO_OK;
 }
 
 LLMIO_API bool llmio_batch_index(const llmio_future *f, size_t *index)

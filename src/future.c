@@ -184,6 +184,11 @@ void llmio__client_run_ready(struct llmio_client *c)
             f->in_done_cb = false;
             c->in_callback--;
         }
+        /* Nothing is sent any more: drop the request snapshot (the body,
+         * the headers with the key) now, so a future kept for its
+         * response (a LLMIO_BATCH_KEEP item, a binding's Response) does
+         * not also keep its whole request. */
+        llmio__http_req_cleanup(&f->http);
         llmio__future_unref(f);
     }
 }

@@ -875,3 +875,165 @@ TEST(batch_streamed_items)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* ---- detach: an item future handed to the caller ---------------------- */
+
+/* Detaches the futures of even items; odd ones stay with the batch. */
+struct detach_rec {
+    llmio_future *mine[8];
+    llmio_future *other; /* an odd item's future, for the E_STATE check */
+    size_t nreported;
+};
+
+static void detach_item(llmio_batch *b, size_t index, llmio_future *f,
+                        void *user)
+{
+    struct detach_rec *d = user;
+    ASSERT_CMP(index, <, 8);
+    d->nreported++;
+    if (d->other != NULL) {
+        /* Only the future being reported can be detached. */
+        ASSERT_EQ(llmio_batch_detach(b, d->other), LLMIO_E_STATE);
+    }
+    if (index % 2 == 0) {
+        ASSERT_OK(llmio_batch_detach(b, f));
+        d->mine[index] = f;
+    } else {
+        d->other = f;
+    }
+}
+
+TEST(batch_detach_item_outlives_the_batch)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    struct engine_chaos ch;
+    llmio_allocator a = engine_chaos_init(&ch, 0);
+    llmio_client *c = NULL;
+    ASSERT_OK(llmio_client_new(&a, &c));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m.url);
+    ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
+    ASSERT_OK(llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY));
+    llmio_request *reqs[8];
+    for (size_t i = 0; i < 8; i++) {
+        reqs[i] = item_request(i * 5, 0); /* 0, 5, 10...: all succeed */
+    }
+    struct detach_rec d = {0};
+    llmio_batch *b = NULL;
+    ASSERT_OK(llmio_batch_new(c, 3, LLMIO_BATCH_KEEP, &b));
+    ASSERT_OK(llmio_batch_set_callbacks(b, detach_item, NULL, &d));
+    ASSERT_OK(llmio_batch_start_array(b, (const llmio_request *const *)reqs, 8));
+    ASSERT_OK(llmio_batch_wait(b, 10000));
+    ASSERT_EQ(d.nreported, 8);
+    /* Outside the item callback nothing can be detached. */
+    ASSERT_EQ(llmio_batch_detach(b, d.other), LLMIO_E_STATE);
+    ASSERT_EQ(llmio_batch_detach(NULL, d.other), LLMIO_E_INVALID);
+    for (size_t i = 0; i < 8; i++) {
+        /* Kept: only the odd ones; the even ones are ours. */
+        ASSERT((llmio_batch_future(b, i) != NULL) == (i % 2 == 1));
+    }
+    llmio_batch_free(b);
+    llmio_client_free(c);
+    for (size_t i = 0; i < 8; i += 2) {
+        llmio_future *f = d.mine[i];
+        ASSERT_NOT_NULL(f);
+        ASSERT_OK(llmio_future_status(f));
+        char want[32];
+        snprintf(want, sizeof want, "Question %zu", i * 5);
+        ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
+                      want);
+        size_t idx = 99;
+        ASSERT(llmio_batch_index(f, &idx));
+        ASSERT_EQ(idx, i);
+        llmio_future_free(f);
+    }
+    for (size_t i = 0; i < 8; i++) {
+        llmio_request_free(reqs[i]);
+    }
+    ASSERT_EQ(ch.live, 0); /* detached, kept and internal: all freed */
+    test_mock_stop(&m);
+}
+
+/* An allocator counting the bytes it has out (a size header per block). */
+static size_t bytes_live;
+
+static void *count_malloc(size_t size, void *user)
+{
+    (void)user;
+    size_t *p = malloc(size + sizeof(max_align_t));
+    if (p == NULL) {
+        return NULL;
+    }
+    *p = size;
+    bytes_live += size;
+    return (char *)p + sizeof(max_align_t);
+}
+
+static void count_free(void *ptr, void *user)
+{
+    (void)user;
+    if (ptr != NULL) {
+        size_t *p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+        bytes_live -= *p;
+        free(p);
+    }
+}
+
+static void *count_realloc(void *ptr, size_t size, void *user)
+{
+    void *n = count_malloc(size, user);
+    if (n != NULL && ptr != NULL) {
+        size_t *p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+        memcpy(n, ptr, *p < size ? *p : size);
+        count_free(ptr, user);
+    }
+    return n;
+}
+
+/* A LLMIO_BATCH_KEEP batch keeps each item's response, not its request:
+ * 16 prompts of 256 kB (4 MB of bodies) leave far less than that held
+ * once every reply ("ok") is in. */
+TEST(batch_keep_holds_responses_not_requests)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_allocator a = {count_malloc, count_realloc, count_free, NULL,
+                         {NULL, NULL, NULL, NULL}};
+    llmio_client *c = NULL;
+    bytes_live = 0;
+    ASSERT_OK(llmio_client_new(&a, &c));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1", m.url);
+    ASSERT_OK(llmio_client_set_base_url(c, NULL, url));
+    ASSERT_OK(llmio_client_set_api_key(c, NULL, ENGINE_TEST_KEY));
+    enum { N = 16, SIZE = 256 * 1024 };
+    char *prompt = malloc(SIZE + 1);
+    ASSERT_NOT_NULL(prompt);
+    memset(prompt, 'p', SIZE);
+    prompt[SIZE] = '\0';
+    llmio_request *q = llmio_request_new("openai/gpt-4o-mini");
+    ASSERT_OK(llmio_request_add_message(q, LLMIO_ROLE_USER, prompt));
+    ASSERT_OK(llmio_request_add_header(q, "X-Mock-Scenario: text=ok"));
+    const llmio_request *reqs[N];
+    for (size_t i = 0; i < N; i++) {
+        reqs[i] = q;
+    }
+    llmio_batch *b = NULL;
+    ASSERT_OK(llmio_batch_new(c, 4, LLMIO_BATCH_KEEP, &b));
+    ASSERT_OK(llmio_batch_start_array(b, reqs, N));
+    ASSERT_OK(llmio_batch_wait(b, test_is_valgrind() ? 60000 : 10000));
+    for (size_t i = 0; i < N; i++) {
+        llmio_future *f = llmio_batch_future(b, i);
+        ASSERT_NOT_NULL(f);
+        ASSERT_STR_EQ(llmio_response_text(llmio_future_response(f), 0, NULL),
+                      "ok");
+    }
+    ASSERT_CMP(bytes_live, <, (size_t)N * SIZE / 4);
+    llmio_batch_free(b);
+    llmio_client_free(c);
+    ASSERT_EQ(bytes_live, 0);
+    llmio_request_free(q);
+    free(prompt);
+    test_mock_stop(&m);
+}
