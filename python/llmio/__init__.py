@@ -288,17 +288,20 @@ class Client(_llmio.Client):
                      ordered=False, **options):
         """`async for i, r in client.as_completed(reqs, concurrency=8)`:
         (input index, Response or llmio.Error) as each request ends (in
-        input order with ordered=True). Items are {"model", "messages",
-        **options} dicts, or messages (a str or a list) with model=...
-        Leaving the loop early cancels the rest."""
+        input order with ordered=True). REQUESTS is any iterable (a
+        generator is pulled lazily) of {"model", "messages", **options}
+        dicts, or messages (a str or a list) with model=... Leaving the
+        loop early cancels the rest; an exception the iterable raises is
+        raised here."""
         from ._extras import as_completed
         return as_completed(self, requests, model, concurrency, ordered,
                             **options)
 
     async def abatch(self, requests, *, model=None, concurrency=None,
                      return_exceptions=True, **options):
-        """Run many requests as one C batch, at most CONCURRENCY at once
-        (None: all); results in input order, a failure's llmio.Error in
+        """Run many requests (any iterable, pulled lazily) as one C batch,
+        at most CONCURRENCY at once (None: len(requests), or 64 for an
+        iterator); results in input order, a failure's llmio.Error in
         its place (or raised, cancelling the rest, with
         return_exceptions=False). Cancelling the awaiting task cancels
         the whole batch."""

@@ -166,29 +166,50 @@ def _job(item, model, options):
     return m, msgs, kw
 
 
+# Cap of a batch given as an iterable without len() and no concurrency.
+_DEFAULT_CONCURRENCY = 64
+
+
+def _jobs(requests, model, options):
+    """Each item as (model, messages, options), or the exception that
+    makes it a bad item (reported in its own slot). An exception the
+    iterable itself raises is not caught here: it ends the batch."""
+    for item in requests:
+        try:
+            yield _job(item, model, options)
+        except Exception as e:  # noqa: BLE001 - the item's own error
+            yield e
+
+
 def _start(client, requests, model, concurrency, ordered, options,
            on_item, on_done):
-    """Start a C batch (llmio_batch) of REQUESTS; None when empty."""
-    jobs = [_job(r, model, options) for r in requests]
-    if not jobs:
-        return None
-    conc = min(concurrency or len(jobs), 1000000)
-    return client._batch(jobs, conc, ordered, on_item, on_done)
+    """Start a C batch (llmio_batch) pulling REQUESTS (any iterable) one
+    item at a time as slots free up."""
+    if not concurrency:
+        try:
+            concurrency = len(requests) or 1
+        except TypeError:
+            concurrency = _DEFAULT_CONCURRENCY
+    return client._batch(_jobs(requests, model, options),
+                         min(concurrency, 1000000), ordered, on_item, on_done)
 
 
 class _Results:
     """Results by input index; with raise_first, the first failure
-    cancels the batch (the rest end cancelled) and is raised later."""
+    cancels the batch (the rest end cancelled) and is raised later. An
+    exception the requests iterable raised is raised instead."""
 
     __slots__ = ("out", "raise_first", "first", "batch")
 
-    def __init__(self, n, raise_first):
-        self.out = [None] * n
+    def __init__(self, raise_first):
+        self.out = []
         self.raise_first = raise_first
         self.first = None
         self.batch = None
 
     def on_item(self, i, r):
+        if i >= len(self.out):
+            self.out.extend([None] * (i + 1 - len(self.out)))
         self.out[i] = r
         if self.raise_first and self.first is None and \
                 isinstance(r, BaseException):
@@ -197,7 +218,9 @@ class _Results:
                 self.batch.cancel()
 
     def result(self):
-        self.batch = None
+        b, self.batch = self.batch, None
+        if b.error is not None:
+            raise b.error
         if self.first is not None:
             raise self.first
         return self.out
@@ -205,32 +228,27 @@ class _Results:
 
 def batch(client, requests, model=None, concurrency=None,
           return_exceptions=True, **options):
-    res = _Results(len(requests), not return_exceptions)
-    b = _start(client, requests, model, concurrency, False, options,
-               res.on_item, None)
-    if b is not None:
-        res.batch = b
-        try:
-            b.wait()
-        finally:
-            b.cancel()  # an interrupted wait: nothing keeps running
+    res = _Results(not return_exceptions)
+    res.batch = b = _start(client, requests, model, concurrency, False,
+                           options, res.on_item, None)
+    try:
+        b.wait()
+    finally:
+        b.cancel()  # an interrupted wait: nothing keeps running
     return res.result()
 
 
 async def abatch(client, requests, model=None, concurrency=None,
                  return_exceptions=True, **options):
     drv = client._aio()
-    res = _Results(len(requests), not return_exceptions)
+    res = _Results(not return_exceptions)
     waiter = drv.loop.create_future()
 
     def on_done():
         if not waiter.done():
             waiter.set_result(None)
-    b = _start(client, requests, model, concurrency, False, options,
-               res.on_item, on_done)
-    if b is None:
-        return []
-    res.batch = b
+    res.batch = b = _start(client, requests, model, concurrency, False,
+                           options, res.on_item, on_done)
     drv.kick()
     try:
         await waiter
@@ -248,11 +266,11 @@ async def as_completed(client, requests, model=None, concurrency=None,
     st = _StreamState()
     b = _start(client, requests, model, concurrency, ordered, options,
                lambda i, r: st.on_delta((i, r)), st.wake)
-    if b is None:
-        return
     drv.kick()
     try:
         while True:
+            if b.error is not None:
+                raise b.error
             if st.queue:
                 yield st.queue.popleft()
             elif b.done:

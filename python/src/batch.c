@@ -1,7 +1,9 @@
 /* batch.c - llmio._llmio.Batch: one llmio_batch (many requests, a cap of
- * their own, every item reported exactly once). Requests are built from
- * the Python jobs lazily, in the batch's source callback, so only the
- * requests in flight exist as C requests. */
+ * their own, every item reported exactly once). Jobs are pulled from a
+ * Python iterator and built into requests lazily, in the batch's source
+ * callback, so only the requests in flight exist (a generator of a
+ * million prompts is never materialised). An exception the iterator
+ * raises ends and cancels the batch and is kept as Batch.error. */
 #include "module.h"
 
 #include <stdio.h>
@@ -13,7 +15,9 @@
  * callback, which always comes last, frees this). */
 typedef struct {
     PyObject *owner; /* the Batch, borrowed; NULL once it is gone */
-    PyObject *jobs;  /* list of (model, messages, options), owned */
+    PyObject *jobs;  /* iterator of (model, messages, options) or an
+                        exception (a bad item), owned; NULL once ended */
+    llmio_batch *b;  /* to cancel it when the iterator raises */
 } batch_ctx;
 
 typedef struct {
@@ -22,7 +26,8 @@ typedef struct {
     batch_ctx *ctx;        /* NULL before start and once done */
     PyObject *on_item;     /* on_item(index, Response or Error) */
     PyObject *on_done;     /* on_done() once every item was reported */
-    Py_ssize_t n;
+    Py_ssize_t n;     /* items, once the iterator ended; -1 before */
+    PyObject *error;  /* the exception the iterator raised, or NULL */
     int done;
     PyObject *weakrefs;
 } PyLlmioBatch;
@@ -34,12 +39,11 @@ static void report_unraisable(PyObject *where)
     }
 }
 
-/* The exception a failed build raised, as a C error for that item. */
-static llmio_status error_from_exception(llmio_error *err)
+/* Exception V (a failed build, or a bad item's error) as a C error for
+ * that item: an llmio.Error keeps its status, anything else is
+ * E_INVALID. */
+static llmio_status error_from_exception(PyObject *v, llmio_error *err)
 {
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
     llmio_status st = LLMIO_E_INVALID;
     PyObject *code = v ? PyObject_GetAttrString(v, "code") : NULL;
     if (code && PyLong_Check(code)) {
@@ -60,10 +64,39 @@ static llmio_status error_from_exception(llmio_error *err)
     }
     PyErr_Clear();
     Py_XDECREF(s);
-    Py_XDECREF(t);
-    Py_XDECREF(v);
-    Py_XDECREF(tb);
     return st;
+}
+
+/* The pending Python exception, normalised and with its traceback. */
+static PyObject *fetch_exception(void)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v && tb) {
+        PyException_SetTraceback(v, tb);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v;
+}
+
+/* The iterator ended (ERROR NULL) or raised ERROR [taken]: no more items;
+ * on an error the items in flight are cancelled too. */
+static void source_ended(batch_ctx *ctx, size_t count, PyObject *error)
+{
+    PyLlmioBatch *self = (PyLlmioBatch *)ctx->owner;
+    Py_CLEAR(ctx->jobs);
+    if (self) {
+        self->n = (Py_ssize_t)count;
+        if (error && !self->error) {
+            self->error = Py_NewRef(error);
+        }
+    }
+    if (error) {
+        llmio_batch_cancel(ctx->b);
+        Py_DECREF(error);
+    }
 }
 
 static llmio_status source_cb(void *user, size_t index, llmio_request **req,
@@ -74,42 +107,48 @@ static llmio_status source_cb(void *user, size_t index, llmio_request **req,
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *et, *ev, *etb;
     PyErr_Fetch(&et, &ev, &etb);
-    if (index < (size_t)PyList_GET_SIZE(ctx->jobs)) {
-        PyObject *job = PyList_GET_ITEM(ctx->jobs, (Py_ssize_t)index);
-        PyObject *model, *messages, *opts;
-        if (!PyArg_ParseTuple(job, "OOO", &model, &messages, &opts) ||
-            !PyDict_Check(opts)) {
-            PyErr_Clear();
-            snprintf(err->message, sizeof err->message,
-                     "batch item %zu: expected (model, messages, options)",
-                     index);
-            st = LLMIO_E_INVALID;
-        } else {
-            PyObject *kw = PyDict_Copy(opts);
-            *req = kw ? llmiopy_build_request(model, messages, kw) : NULL;
-            Py_XDECREF(kw);
-            if (!*req) {
-                st = error_from_exception(err);
-            }
+    PyObject *job = ctx->jobs ? PyIter_Next(ctx->jobs) : NULL;
+    PyObject *model, *messages, *opts;
+    if (!job) {
+        source_ended(ctx, index, PyErr_Occurred() ? fetch_exception() : NULL);
+    } else if (PyExceptionInstance_Check(job)) {
+        st = error_from_exception(job, err);
+    } else if (!PyTuple_Check(job) ||
+               !PyArg_ParseTuple(job, "OOO", &model, &messages, &opts) ||
+               !PyDict_Check(opts)) {
+        PyErr_Clear();
+        snprintf(err->message, sizeof err->message,
+                 "batch item %zu: expected (model, messages, options)", index);
+        st = LLMIO_E_INVALID;
+    } else {
+        PyObject *kw = PyDict_Copy(opts);
+        *req = kw ? llmiopy_build_request(model, messages, kw) : NULL;
+        Py_XDECREF(kw);
+        if (!*req) {
+            PyObject *v = fetch_exception();
+            st = error_from_exception(v, err);
+            Py_XDECREF(v);
         }
     }
+    Py_XDECREF(job);
     PyErr_Restore(et, ev, etb);
     PyGILState_Release(g);
     return st;
 }
 
+/* Item INDEX ended: its future is detached from the batch into a Python
+ * Future of its own, so the Response (or error) lives as long as Python
+ * holds it, and the batch keeps nothing per item. */
 static void item_cb(llmio_batch *b, size_t index, llmio_future *f, void *user)
 {
-    (void)b;
     batch_ctx *ctx = user;
     PyGILState_STATE g = PyGILState_Ensure();
     PyLlmioBatch *self = (PyLlmioBatch *)ctx->owner;
-    if (self && self->on_item) {
+    if (self && self->on_item && llmio_batch_detach(b, f) == LLMIO_OK) {
         PyObject *et, *ev, *etb;
         PyErr_Fetch(&et, &ev, &etb);
         Py_INCREF(self);
-        PyObject *fut =
-            llmiopy_future_borrowed(self->client, f, (PyObject *)self);
+        PyObject *fut = llmiopy_future_adopt(self->client, f);
         /* The Response, or the exception object (not raised). */
         int ok = llmio_future_status(f) == LLMIO_OK;
         PyObject *res =
@@ -143,9 +182,7 @@ static void done_cb(llmio_batch *b, void *user)
         Py_INCREF(self);
         self->ctx = NULL;
         self->done = 1;
-        /* No item comes any more. Dropping on_item also breaks the cycle
-         * batch -> on_item -> results -> Response -> item future -> batch
-         * that the collector cannot see (Response is not a GC type). */
+        /* No item comes any more: drop what the callbacks hold. */
         Py_CLEAR(self->on_item);
         PyObject *fn = self->on_done;
         self->on_done = NULL;
@@ -163,14 +200,16 @@ static void done_cb(llmio_batch *b, void *user)
     PyGILState_Release(g);
 }
 
-/* Client._batch(jobs, concurrency, ordered, on_item, on_done) -> Batch */
+/* Client._batch(jobs, concurrency, ordered, on_item, on_done) -> Batch;
+ * JOBS: any iterable of (model, messages, options) or exception objects
+ * (bad items), pulled one at a time as slots free up. */
 PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args)
 {
     PyObject *jobs, *on_item, *on_done;
     Py_ssize_t conc;
     int ordered;
-    if (!PyArg_ParseTuple(args, "O!npOO:_batch", &PyList_Type, &jobs, &conc,
-                          &ordered, &on_item, &on_done)) {
+    if (!PyArg_ParseTuple(args, "OnpOO:_batch", &jobs, &conc, &ordered,
+                          &on_item, &on_done)) {
         return NULL;
     }
     if (!c->c) {
@@ -185,7 +224,8 @@ PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args)
     self->ctx = NULL;
     self->on_item = on_item == Py_None ? NULL : Py_NewRef(on_item);
     self->on_done = on_done == Py_None ? NULL : Py_NewRef(on_done);
-    self->n = PyList_GET_SIZE(jobs);
+    self->n = -1;
+    self->error = NULL;
     self->done = 0;
     self->weakrefs = NULL;
     PyObject_GC_Track((PyObject *)self);
@@ -195,7 +235,8 @@ PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args)
         return PyErr_NoMemory();
     }
     ctx->owner = (PyObject *)self;
-    ctx->jobs = PyList_GetSlice(jobs, 0, self->n); /* a private copy */
+    ctx->b = NULL;
+    ctx->jobs = PyObject_GetIter(jobs);
     if (!ctx->jobs || llmiopy_client_enter(c)) {
         Py_XDECREF(ctx->jobs);
         PyMem_RawFree(ctx);
@@ -205,8 +246,9 @@ PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args)
     char msg[96] = "llmio_batch_new";
     llmio_status st = llmio_batch_new(
         c->c, conc < 1 ? 1 : (size_t)conc,
-        (ordered ? LLMIO_BATCH_ORDERED : 0) | LLMIO_BATCH_KEEP, &self->b);
+        ordered ? LLMIO_BATCH_ORDERED : 0, &self->b);
     if (st == LLMIO_OK) {
+        ctx->b = self->b;
         llmio_batch_set_callbacks(self->b, item_cb, done_cb, ctx);
         st = llmio_batch_start(self->b, source_cb, ctx);
         snprintf(msg, sizeof msg, "llmio_batch_start");
@@ -230,6 +272,7 @@ static int batch_traverse(PyLlmioBatch *self, visitproc visit, void *arg)
     Py_VISIT(self->client);
     Py_VISIT(self->on_item);
     Py_VISIT(self->on_done);
+    Py_VISIT(self->error);
     return 0;
 }
 
@@ -237,6 +280,7 @@ static int batch_clear(PyLlmioBatch *self)
 {
     Py_CLEAR(self->on_item);
     Py_CLEAR(self->on_done);
+    Py_CLEAR(self->error);
     return 0;
 }
 
@@ -320,7 +364,9 @@ static PyObject *batch_progress(PyLlmioBatch *self, PyObject *unused)
     (void)unused;
     llmio_batch_stats s;
     llmio_batch_progress(self->b, &s);
-    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n}", "total", self->n, "taken",
+    PyObject *total =
+        self->n < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(self->n);
+    return Py_BuildValue("{s:N,s:n,s:n,s:n,s:n,s:n}", "total", total, "taken",
                          (Py_ssize_t)s.taken, "reported",
                          (Py_ssize_t)s.reported, "ok", (Py_ssize_t)s.ok,
                          "failed", (Py_ssize_t)s.failed, "in_flight",
@@ -339,12 +385,23 @@ static PyMethodDef batch_methods[] = {
     {"wait", (PyCFunction)batch_wait, METH_VARARGS,
      "wait(timeout=-1) -> bool: drive the client until the batch is done."},
     {"progress", (PyCFunction)batch_progress, METH_NOARGS,
-     "{'total', 'taken', 'reported', 'ok', 'failed', 'in_flight'}"},
+     "{'total' (None until the jobs ran out), 'taken', 'reported', 'ok', "
+     "'failed', 'in_flight'}"},
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *batch_get_error(PyLlmioBatch *self, void *unused)
+{
+    (void)unused;
+    return Py_NewRef(self->error ? self->error : Py_None);
+}
+
 static PyGetSetDef batch_getset[] = {
     {"done", (getter)batch_get_done, NULL, "Every item was reported.", NULL},
+    {"error", (getter)batch_get_error, NULL,
+     "The exception the jobs iterator raised (it ended and cancelled the "
+     "batch), or None.",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

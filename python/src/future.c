@@ -100,21 +100,19 @@ static void future_init(PyLlmioFuture *self, PyLlmioClient *c)
     self->pull = 0;
     self->completed = 0;
     self->weakrefs = NULL;
-    self->keeper = NULL;
     PyObject_GC_Track((PyObject *)self);
 }
 
-PyObject *llmiopy_future_borrowed(PyLlmioClient *c, llmio_future *f,
-                                  PyObject *keeper)
+PyObject *llmiopy_future_adopt(PyLlmioClient *c, llmio_future *f)
 {
     PyLlmioFuture *self = PyObject_GC_New(PyLlmioFuture, &PyLlmioFuture_Type);
     if (!self) {
+        llmio_future_free(f);
         return NULL;
     }
     future_init(self, c);
     self->f = f;
     self->completed = 1;
-    self->keeper = Py_NewRef(keeper);
     return (PyObject *)self;
 }
 
@@ -175,7 +173,6 @@ static int future_traverse(PyLlmioFuture *self, visitproc visit, void *arg)
     Py_VISIT(self->callbacks);
     Py_VISIT(self->stream_exc);
     Py_VISIT(self->response);
-    Py_VISIT(self->keeper);
     return 0;
 }
 
@@ -195,14 +192,12 @@ static void future_dealloc(PyLlmioFuture *self)
     if (self->weakrefs) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
-    if (self->keeper) {
-        self->f = NULL; /* the keeper's to free */
-        Py_CLEAR(self->keeper);
-    } else if (self->f) {
+    if (self->f) {
         if (self->ctx) {
             self->ctx->owner = NULL; /* done_cb frees it later */
         }
-        /* Pending: cancelled, done_cb runs once from the loop. */
+        /* Pending: cancelled, done_cb runs once from the loop. Done
+         * (or a detached batch item): released. */
         llmiopy_client_free_future(self->client, self->f);
         self->f = NULL;
     } else if (self->ctx) {

@@ -70,8 +70,6 @@ typedef struct {
     int pull;             /* submitted in pull mode */
     int completed;        /* done callback ran */
     PyObject *weakrefs;
-    PyObject *keeper; /* owner of F when F is borrowed (a batch item's
-                         future): F is not ours to free */
 } PyLlmioFuture;
 
 extern PyTypeObject PyLlmioClient_Type;
@@ -110,9 +108,9 @@ void llmiopy_client_free_batch(PyLlmioClient *c, llmio_batch *b);
 /* future.c */
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
                                 PyObject *stream);
-/* A completed Future over F, which KEEPER (held) owns and keeps alive. */
-PyObject *llmiopy_future_borrowed(PyLlmioClient *c, llmio_future *f,
-                                  PyObject *keeper);
+/* A completed Future owning F (a detached batch item: its user pointer
+ * is not a pyfut_ctx). On failure F is freed. */
+PyObject *llmiopy_future_adopt(PyLlmioClient *c, llmio_future *f);
 /* The outcome of a completed future. RAISE 1: its Response, or NULL with
  * the exception set. RAISE 0: the exception object, or None on success. */
 PyObject *llmiopy_future_outcome(PyLlmioFuture *self, int raise);
