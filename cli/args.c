@@ -1,5 +1,5 @@
 /*
- * args.c - parses the options of "llmio run" and "llmio batch" into
+ * args.c - parses the options of every command ("llmio run", ...) into
  * struct cli_opts, one table per command, one table-driven parser.
  *
  * Options may come before, between or after the prompt words ("llmio run
@@ -91,6 +91,19 @@ static const struct opt_spec embed_opts[] = {
     {"format", 'f', true, OPT_FORMAT},
     {"retries", 0, true, OPT_RETRIES},
     {"timeout", 0, true, OPT_TIMEOUT},
+    {"base-url", 0, true, OPT_BASE_URL},
+    {"api-key-env", 0, true, OPT_API_KEY_ENV},
+    {"header", 'H', true, OPT_HEADER},
+    {"help", 'h', false, OPT_HELP},
+};
+
+static const struct opt_spec chat_opts[] = {
+    {"model", 'm', true, OPT_MODEL},
+    {"system", 0, true, OPT_SYSTEM},
+    {"max-tokens", 0, true, OPT_MAX_TOKENS},
+    {"temperature", 't', true, OPT_TEMPERATURE},
+    {"timeout", 0, true, OPT_TIMEOUT},
+    {"retries", 0, true, OPT_RETRIES},
     {"base-url", 0, true, OPT_BASE_URL},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
@@ -408,5 +421,28 @@ bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
         return false;
     }
     /* No TEXT is fine: the inputs are then standard input's lines. */
+    return true;
+}
+
+bool cli_parse_chat(int argc, char **argv, struct cli_opts *opts,
+                    bool *want_help)
+{
+    if (!parse("chat", chat_opts, sizeof chat_opts / sizeof chat_opts[0],
+               argc, argv, opts, want_help)) {
+        return false;
+    }
+    if (*want_help) {
+        return true;
+    }
+    if (opts->model == NULL || opts->model[0] == '\0') {
+        cli_usage_error("chat", "missing -m MODEL");
+        return false;
+    }
+    if (opts->nwords > 0) {
+        cli_usage_error("chat",
+                        "unexpected '%s': type the turns on standard input",
+                        opts->words[0]);
+        return false;
+    }
     return true;
 }

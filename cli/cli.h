@@ -6,7 +6,7 @@
  * one job: main.c dispatches commands, args.c parses options, prompt.c
  * assembles the prompt, output.c prints replies and errors, client.c
  * applies the client options, help.c holds the usage texts, and one file
- * per command (run.c, batch.c, embed.c) does the work.
+ * per command (run.c, batch.c, embed.c, chat.c) does the work.
  */
 #ifndef LLMIO_CLI_H
 #define LLMIO_CLI_H
@@ -110,6 +110,9 @@ bool cli_parse_batch(int argc, char **argv, struct cli_opts *opts,
 /* The same for "llmio embed": no TEXT is allowed (stdin is read then). */
 bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
                      bool *want_help);
+/* The same for "llmio chat": no words at all (turns come from stdin). */
+bool cli_parse_chat(int argc, char **argv, struct cli_opts *opts,
+                    bool *want_help);
 
 /* client.c */
 
@@ -150,6 +153,9 @@ struct cli_out {
 void cli_out_init(struct cli_out *o, FILE *f);
 /* Writes LEN bytes of reply text. */
 void cli_out_text(struct cli_out *o, const char *s, size_t len);
+/* Writes a stream delta's reply text (TEXT and REFUSAL kinds; others
+ * are ignored) and flushes, so it shows as it arrives. */
+void cli_out_delta(struct cli_out *o, const llmio_delta *d);
 /* Ends the reply: a newline unless the last byte written was one. */
 void cli_out_end(struct cli_out *o);
 /* Prints a response's tool calls of choice 0, one line each:
@@ -184,12 +190,15 @@ void cli_json_str(FILE *f, const char *s);
 void cli_sigint_catch(void);
 void cli_sigint_restore(void);
 bool cli_sigint_seen(void);
+/* Lowers the flag: chat goes on after a ^C cancelled one reply. */
+void cli_sigint_clear(void);
 
 /* help.c */
 void cli_help_main(FILE *out);
 void cli_help_run(FILE *out);
 void cli_help_batch(FILE *out);
 void cli_help_embed(FILE *out);
+void cli_help_chat(FILE *out);
 void cli_help_exit_codes(FILE *out);
 
 /* run.c */
@@ -206,11 +215,19 @@ int cli_submit_wait(llmio_client *c, const llmio_request *r, void *user,
 /* For a completed F that failed: prints its error line and returns the
  * exit code (130 when SIGINT cancelled it). */
 int cli_failure(llmio_future *f);
+/* The two halves of cli_submit_wait, for commands that submit another
+ * way (chat: llmio_session_submit): print a refused submit's error ERR
+ * (code ST) and return its exit code; drive F until done as above. */
+int cli_refused(llmio_status st, llmio_error *err);
+int cli_wait(llmio_future *f);
 
 /* embed.c */
 int cli_cmd_embed(int argc, char **argv);
 
 /* batch.c */
 int cli_cmd_batch(int argc, char **argv);
+
+/* chat.c */
+int cli_cmd_chat(int argc, char **argv);
 
 #endif

@@ -71,6 +71,46 @@ void cli_help_run(FILE *out)
     cli_help_exit_codes(out);
 }
 
+void cli_help_chat(FILE *out)
+{
+    fputs(
+        "usage: llmio chat -m MODEL [options]\n"
+        "\n"
+        "Chat with MODEL: each line of standard input is a turn, the reply\n"
+        "streams to stdout, and the whole conversation is sent each turn.\n"
+        "A prompt '> ' goes to stderr when stdin is a terminal; piped\n"
+        "input works the same. ^C cancels the reply being written (the\n"
+        "turn is dropped from the history); EOF ends the chat.\n"
+        "\n"
+        "commands (a line starting with '/'):\n"
+        "  /exit, /quit           end the chat\n"
+        "  /reset                 clear the history (the system prompt stays)\n"
+        "  /system [TEXT]         set the system prompt; no TEXT clears it\n"
+        "  /model MODEL           use MODEL from the next turn on\n"
+        "  /save FILE             write the history as one Chat Completions\n"
+        "                         JSON body (a line 'llmio batch' reads)\n"
+        "  /help                  list the commands\n"
+        "\n"
+        "options:\n"
+        "  -m, --model MODEL      'provider/model' or a bare model (openai)\n"
+        "      --system TEXT      the system prompt\n"
+        "      --max-tokens N     cap each reply's tokens\n"
+        "  -t, --temperature T    sampling temperature, 0..2\n"
+        "      --timeout SEC      give up on a reply after SEC seconds\n"
+        "      --retries N        retry transient failures up to N times\n"
+        "      --base-url URL     server base URL, e.g. http://host:8080/v1\n"
+        "      --api-key-env VAR  read the API key from $VAR\n"
+        "  -H, --header 'N: v'    add an HTTP header (repeatable)\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "A failed turn prints one error line on stderr and the chat goes on.\n"
+        "The exit code is that of the last turn or command: 0, a code of\n"
+        "the table below, or 130 when the last reply was interrupted.\n"
+        "\n",
+        out);
+    cli_help_exit_codes(out);
+}
+
 void cli_help_batch(FILE *out)
 {
     fputs(

@@ -38,3 +38,8 @@ bool cli_sigint_seen(void)
 {
     return interrupted != 0;
 }
+
+void cli_sigint_clear(void)
+{
+    interrupted = 0;
+}

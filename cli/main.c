@@ -3,7 +3,7 @@
  * table.
  *
  * A command is one row of cli_commands with its own file (run.c,
- * batch.c); "chat" will be a new row, nothing else changes. Global flags
+ * batch.c, embed.c, chat.c); a new command is a new row. Global flags
  * (--version, --help) come before the command name.
  */
 #include "cli.h"
@@ -29,6 +29,8 @@ const struct cli_command cli_commands[] = {
      cli_help_batch},
     {"embed", cli_cmd_embed, "embed texts and print the vectors",
      cli_help_embed},
+    {"chat", cli_cmd_chat, "chat: stdin lines are turns, history kept",
+     cli_help_chat},
     {"help", cmd_help, "show help for a command", help_help},
     {"version", cmd_version, "print the version", help_version},
 };

@@ -29,6 +29,14 @@ void cli_out_text(struct cli_out *o, const char *s, size_t len)
     o->last = s[len - 1];
 }
 
+void cli_out_delta(struct cli_out *o, const llmio_delta *d)
+{
+    if (d->kind == LLMIO_DELTA_TEXT || d->kind == LLMIO_DELTA_REFUSAL) {
+        cli_out_text(o, d->text, d->text_len);
+        fflush(o->f);
+    }
+}
+
 void cli_out_end(struct cli_out *o)
 {
     if (!o->wrote_any || o->last != '\n') {

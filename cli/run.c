@@ -24,12 +24,8 @@ static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
 {
     struct run_state *s = user;
     (void)f;
-    if (s->json) {
-        return 0;
-    }
-    if (d->kind == LLMIO_DELTA_TEXT || d->kind == LLMIO_DELTA_REFUSAL) {
-        cli_out_text(&s->out, d->text, d->text_len);
-        fflush(s->out.f);
+    if (!s->json) {
+        cli_out_delta(&s->out, d);
     }
     return 0;
 }
@@ -88,14 +84,24 @@ int cli_submit_wait(llmio_client *c, const llmio_request *r, void *user,
     memset(&err, 0, sizeof err);
     llmio_status st = llmio_submit(c, r, NULL, user, f, &err);
     if (st != LLMIO_OK) {
-        /* A refused submit names the bad field (e.g. temperature). */
-        if (err.code == LLMIO_OK) {
-            err.code = st;
-        }
-        cli_print_error(&err);
-        return llmio_status_exit_code(st);
+        return cli_refused(st, &err);
     }
-    st = wait_done(*f);
+    return cli_wait(*f);
+}
+
+int cli_refused(llmio_status st, llmio_error *err)
+{
+    /* A refused submit names the bad field (e.g. temperature). */
+    if (err->code == LLMIO_OK) {
+        err->code = st;
+    }
+    cli_print_error(err);
+    return llmio_status_exit_code(st);
+}
+
+int cli_wait(llmio_future *f)
+{
+    llmio_status st = wait_done(f);
     if (st != LLMIO_OK) {
         cli_print_status(st, "waiting for the reply failed");
         return llmio_status_exit_code(st);
