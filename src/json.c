@@ -721,29 +721,6 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
 /* Accessors                                                           */
 /* ------------------------------------------------------------------ */
 
-enum llmio__json_type llmio__json_type(const struct llmio__json *v)
-{
-    if (v == NULL) {
-        return LLMIO__JSON_NONE;
-    }
-    switch (v->raw[0]) {
-    case '{':
-        return LLMIO__JSON_OBJECT;
-    case '[':
-        return LLMIO__JSON_ARRAY;
-    case '"':
-        return LLMIO__JSON_STRING;
-    case 't':
-        return LLMIO__JSON_TRUE;
-    case 'f':
-        return LLMIO__JSON_FALSE;
-    case 'n':
-        return LLMIO__JSON_NULL;
-    default:
-        return LLMIO__JSON_NUMBER;
-    }
-}
-
 const struct llmio__json *llmio__json_getn(const struct llmio__json *obj,
                                            const char *key, size_t keylen)
 {
@@ -766,60 +743,6 @@ const struct llmio__json *llmio__json_get(const struct llmio__json *obj,
     return llmio__json_getn(obj, key, strlen(key));
 }
 
-size_t llmio__json_len(const struct llmio__json *v)
-{
-    if (v == NULL || (v->raw[0] != '{' && v->raw[0] != '[')) {
-        return 0;
-    }
-    return v->len;
-}
-
-const struct llmio__json *llmio__json_at(const struct llmio__json *arr,
-                                         size_t i)
-{
-    if (arr == NULL || arr->raw[0] != '[' || i >= arr->len) {
-        return NULL;
-    }
-    return &arr->u.kids[i];
-}
-
-const struct llmio__json *llmio__json_member(const struct llmio__json *obj,
-                                             size_t i, const char **key,
-                                             size_t *keylen)
-{
-    if (obj == NULL || obj->raw[0] != '{' || i >= obj->len) {
-        if (key != NULL) {
-            *key = NULL;
-        }
-        if (keylen != NULL) {
-            *keylen = 0;
-        }
-        return NULL;
-    }
-    const struct llmio__json *k = &obj->u.kids[2 * i];
-    if (key != NULL) {
-        *key = k->u.str;
-    }
-    if (keylen != NULL) {
-        *keylen = k->len;
-    }
-    return k + 1;
-}
-
-const char *llmio__json_str(const struct llmio__json *v, size_t *len)
-{
-    if (v == NULL || v->raw[0] != '"') {
-        if (len != NULL) {
-            *len = 0;
-        }
-        return NULL;
-    }
-    if (len != NULL) {
-        *len = v->len;
-    }
-    return v->u.str;
-}
-
 bool llmio__json_str_eq(const struct llmio__json *v, const char *s, size_t len)
 {
     return v != NULL && v->raw[0] == '"' && v->len == len &&
@@ -830,15 +753,6 @@ static inline bool is_number(const struct llmio__json *v)
 {
     return v != NULL &&
            (v->raw[0] == '-' || is_digit((unsigned char)v->raw[0]));
-}
-
-bool llmio__json_int(const struct llmio__json *v, int64_t *out)
-{
-    if (!is_number(v) || v->len != 1) {
-        return false;
-    }
-    *out = v->u.i;
-    return true;
 }
 
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -947,11 +861,6 @@ bool llmio__json_bool(const struct llmio__json *v, bool *out)
     }
     *out = v->raw[0] == 't';
     return true;
-}
-
-bool llmio__json_is_null(const struct llmio__json *v)
-{
-    return v != NULL && v->raw[0] == 'n';
 }
 
 const char *llmio__json_number_text(const struct llmio__json *v, size_t *len)

@@ -77,8 +77,31 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
                                const struct llmio__json **out,
                                struct llmio__json_error *err);
 
-/* Accessors. Every one accepts NULL and then reports "absent". */
-enum llmio__json_type llmio__json_type(const struct llmio__json *v);
+/* Accessors. Every one accepts NULL and then reports "absent". The small
+ * ones are inline: a provider walks a tree for every stream chunk, and a
+ * call costs more than what most of them do. */
+static inline enum llmio__json_type llmio__json_type(const struct llmio__json *v)
+{
+    if (v == NULL) {
+        return LLMIO__JSON_NONE;
+    }
+    switch (v->raw[0]) {
+    case '{':
+        return LLMIO__JSON_OBJECT;
+    case '[':
+        return LLMIO__JSON_ARRAY;
+    case '"':
+        return LLMIO__JSON_STRING;
+    case 't':
+        return LLMIO__JSON_TRUE;
+    case 'f':
+        return LLMIO__JSON_FALSE;
+    case 'n':
+        return LLMIO__JSON_NULL;
+    default:
+        return LLMIO__JSON_NUMBER;
+    }
+}
 
 /* Member KEY of object OBJ (last one when duplicated); NULL if absent or
  * OBJ is not an object. */
@@ -88,32 +111,87 @@ const struct llmio__json *llmio__json_getn(const struct llmio__json *obj,
                                            const char *key, size_t keylen);
 
 /* Element count of an array, member count of an object, else 0. */
-size_t llmio__json_len(const struct llmio__json *v);
+static inline size_t llmio__json_len(const struct llmio__json *v)
+{
+    if (v == NULL || (v->raw[0] != '{' && v->raw[0] != '[')) {
+        return 0;
+    }
+    return v->len;
+}
 
 /* Element I of array ARR; NULL if out of range or not an array. */
-const struct llmio__json *llmio__json_at(const struct llmio__json *arr,
-                                         size_t i);
+static inline const struct llmio__json *
+llmio__json_at(const struct llmio__json *arr, size_t i)
+{
+    if (arr == NULL || arr->raw[0] != '[' || i >= arr->len) {
+        return NULL;
+    }
+    return &arr->u.kids[i];
+}
 
 /* Member I of object OBJ in source order: its value, with *KEY / *KEYLEN
  * set (either may be NULL); NULL if out of range or not an object. */
-const struct llmio__json *llmio__json_member(const struct llmio__json *obj,
-                                             size_t i, const char **key,
-                                             size_t *keylen);
+static inline const struct llmio__json *
+llmio__json_member(const struct llmio__json *obj, size_t i, const char **key,
+                   size_t *keylen)
+{
+    if (obj == NULL || obj->raw[0] != '{' || i >= obj->len) {
+        if (key != NULL) {
+            *key = NULL;
+        }
+        if (keylen != NULL) {
+            *keylen = 0;
+        }
+        return NULL;
+    }
+    const struct llmio__json *k = &obj->u.kids[2 * i];
+    if (key != NULL) {
+        *key = k->u.str;
+    }
+    if (keylen != NULL) {
+        *keylen = k->len;
+    }
+    return k + 1;
+}
 
 /* Decoded string (NUL-terminated, may contain NULs) and its length; NULL
  * if V is not a string. LEN may be NULL. */
-const char *llmio__json_str(const struct llmio__json *v, size_t *len);
+static inline const char *llmio__json_str(const struct llmio__json *v,
+                                          size_t *len)
+{
+    if (v == NULL || v->raw[0] != '"') {
+        if (len != NULL) {
+            *len = 0;
+        }
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = v->len;
+    }
+    return v->u.str;
+}
 
 /* True and *OUT set when V is a number written as an integer (no fraction
- * or exponent) that fits int64_t. */
-bool llmio__json_int(const struct llmio__json *v, int64_t *out);
+ * or exponent) that fits int64_t (LEN is 1 exactly then). */
+static inline bool llmio__json_int(const struct llmio__json *v, int64_t *out)
+{
+    if (v == NULL || v->len != 1 ||
+        (v->raw[0] != '-' && (unsigned)(v->raw[0] - '0') >= 10)) {
+        return false;
+    }
+    *out = v->u.i;
+    return true;
+}
 
 /* True and *OUT set when V is a number (nearest double; huge magnitudes
  * give +-HUGE_VAL). Conversion is done on each call (lazy). */
 bool llmio__json_double(const struct llmio__json *v, double *out);
 
 bool llmio__json_bool(const struct llmio__json *v, bool *out);
-bool llmio__json_is_null(const struct llmio__json *v);
+static inline bool llmio__json_is_null(const struct llmio__json *v)
+{
+    return v != NULL && v->raw[0] == 'n';
+}
 
 /* A number's source text (not NUL-terminated); NULL if not a number. */
 const char *llmio__json_number_text(const struct llmio__json *v, size_t *len);

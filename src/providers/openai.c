@@ -615,7 +615,10 @@ static void pick(const struct llmio__json *obj, const struct want *w, size_t nw)
         size_t klen;
         const struct llmio__json *v = llmio__json_member(obj, i, &key, &klen);
         for (size_t k = 0; k < nw; k++) {
-            if (w[k].len == klen && memcmp(w[k].key, key, klen) == 0) {
+            /* The first byte settles most same-length misses without a
+             * memcmp call (keys are NUL-terminated, so KEY[0] is there). */
+            if (w[k].len == klen && w[k].key[0] == key[0] &&
+                memcmp(w[k].key, key, klen) == 0) {
                 *w[k].out = v;
                 break;
             }
