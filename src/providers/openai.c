@@ -585,28 +585,64 @@ static llmio_status shape_error(llmio_error *err, const struct path *p,
     return LLMIO_E_PROTOCOL;
 }
 
-/* One wanted member: KEY and where its value goes (NULL when absent). */
+/* One wanted member's key (static tables, so nothing is built per call). */
 struct want {
     const char *key;
     size_t len;
-    const struct llmio__json **out;
 };
 
-#define WANT(k, out)                                                           \
+#define WANT(k)                                                                \
     {                                                                          \
-        (k), sizeof(k) - 1, (out)                                              \
+        (k), sizeof(k) - 1                                                     \
     }
 
+/* A[0..N) == B[0..N) for keys of a few bytes, without a memcmp call: two
+ * overlapping word loads (first and last bytes) cover 2..16 bytes. */
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            __builtin_memcpy(&x, a + i, 8);
+            __builtin_memcpy(&y, b + i, 8);
+            if (x != y) {
+                return false;
+            }
+        }
+        __builtin_memcpy(&x, a + n - 8, 8);
+        __builtin_memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        __builtin_memcpy(&x0, a, 4);
+        __builtin_memcpy(&y0, b, 4);
+        __builtin_memcpy(&x1, a + n - 4, 4);
+        __builtin_memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    if (n >= 2) {
+        uint16_t x0, y0, x1, y1;
+        __builtin_memcpy(&x0, a, 2);
+        __builtin_memcpy(&y0, b, 2);
+        __builtin_memcpy(&x1, a + n - 2, 2);
+        __builtin_memcpy(&y1, b + n - 2, 2);
+        return x0 == y0 && x1 == y1;
+    }
+    return n == 0 || a[0] == b[0];
+}
+
 /*
- * Finds the members in W among OBJ's in one pass over OBJ (the last of
- * duplicated keys wins, as llmio__json_get). A chunk has a handful of
- * members and a handful are wanted; one pass with length-first compares
- * costs a quarter of what a lookup per member did.
+ * Sets OUT[k] to the value of member W[k] of OBJ (NULL when absent), in
+ * one pass over OBJ (the last of duplicated keys wins, as llmio__json_get).
+ * A chunk has a handful of members and a handful are wanted; one pass with
+ * length-first compares costs a quarter of what a lookup per member did.
  */
-static void pick(const struct llmio__json *obj, const struct want *w, size_t nw)
+static void pick(const struct llmio__json *obj, const struct want *w,
+                 size_t nw, const struct llmio__json **out)
 {
     for (size_t k = 0; k < nw; k++) {
-        *w[k].out = NULL;
+        out[k] = NULL;
     }
     size_t n =
         llmio__json_type(obj) == LLMIO__JSON_OBJECT ? llmio__json_len(obj) : 0;
@@ -615,11 +651,8 @@ static void pick(const struct llmio__json *obj, const struct want *w, size_t nw)
         size_t klen;
         const struct llmio__json *v = llmio__json_member(obj, i, &key, &klen);
         for (size_t k = 0; k < nw; k++) {
-            /* The first byte settles most same-length misses without a
-             * memcmp call (keys are NUL-terminated, so KEY[0] is there). */
-            if (w[k].len == klen && w[k].key[0] == key[0] &&
-                memcmp(w[k].key, key, klen) == 0) {
-                *w[k].out = v;
+            if (w[k].len == klen && key_eq(w[k].key, key, klen)) {
+                out[k] = v;
                 break;
             }
         }
@@ -827,15 +860,16 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     if (llmio__json_type(ch) != LLMIO__JSON_OBJECT) {
         return shape_error(err, &path, NULL, "expected an object");
     }
-    const char *mkey = stream ? "delta" : "message";
-    const struct llmio__json *iv, *msg, *lp, *fr;
-    const struct want cw[] = {
-        WANT("index", &iv),
-        {mkey, strlen(mkey), &msg},
-        WANT("logprobs", &lp),
-        WANT("finish_reason", &fr),
+    static const struct want cw[2][4] = {
+        {WANT("index"), WANT("message"), WANT("logprobs"),
+         WANT("finish_reason")},
+        {WANT("index"), WANT("delta"), WANT("logprobs"), WANT("finish_reason")},
     };
-    pick(ch, cw, sizeof cw / sizeof cw[0]);
+    const char *mkey = cw[stream][1].key;
+    const struct llmio__json *cv[4];
+    pick(ch, cw[stream], 4, cv);
+    const struct llmio__json *iv = cv[0], *msg = cv[1], *lp = cv[2],
+                             *fr = cv[3];
     int64_t idx = (int64_t)pos;
     if (iv != NULL && !llmio__json_int(iv, &idx)) {
         return shape_error(err, &path, "index", "expected an integer");
@@ -875,13 +909,14 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
 
     const char *s;
     size_t len;
-    const struct llmio__json *rc, *rs, *content, *refusal, *calls;
-    const struct want mw[] = {
-        WANT("content", &content),  WANT("reasoning_content", &rc),
-        WANT("reasoning", &rs),     WANT("refusal", &refusal),
-        WANT("tool_calls", &calls),
+    static const struct want mw[] = {
+        WANT("content"), WANT("reasoning_content"), WANT("reasoning"),
+        WANT("refusal"), WANT("tool_calls"),
     };
-    pick(msg, mw, sizeof mw / sizeof mw[0]);
+    const struct llmio__json *mv[5];
+    pick(msg, mw, 5, mv);
+    const struct llmio__json *content = mv[0], *rc = mv[1], *rs = mv[2],
+                             *refusal = mv[3], *calls = mv[4];
     /* DeepSeek and most compatible servers say reasoning_content;
      * OpenRouter says reasoning. */
     if (!val_str(rc, "reasoning_content", mpath, &s, &len, err)) {
@@ -1092,12 +1127,14 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
                   stream ? "stream event" : "body");
         return LLMIO_E_PROTOCOL;
     }
-    const struct llmio__json *e, *idv, *mv, *cv, *choices, *usage;
-    const struct want rw[] = {
-        WANT("id", &idv),          WANT("created", &cv),  WANT("model", &mv),
-        WANT("choices", &choices), WANT("usage", &usage), WANT("error", &e),
+    static const struct want rw[] = {
+        WANT("id"),      WANT("created"), WANT("model"),
+        WANT("choices"), WANT("usage"),   WANT("error"),
     };
-    pick(root, rw, sizeof rw / sizeof rw[0]);
+    const struct llmio__json *rv[6];
+    pick(root, rw, 6, rv);
+    const struct llmio__json *idv = rv[0], *cv = rv[1], *mv = rv[2],
+                             *choices = rv[3], *usage = rv[4], *e = rv[5];
     if (e != NULL && !llmio__json_is_null(e)) {
         return emit_error(ctx, a, e, err);
     }
