@@ -545,12 +545,18 @@ value:
     case 't':
     case 'f':
     case 'n': {
-        /* The three literals share one check; the first byte picks it. */
-        const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-        size_t wlen = *p == 'f' ? 5 : 4;
-        if ((size_t)(end - p) >= wlen && memcmp(p, word, wlen) == 0) {
-            n->raw_len = (uint32_t)wlen;
-            p += wlen;
+        /* The three literals share one 4-byte compare of what follows the
+         * first byte or, for "false", the byte after it. Bytes past the end
+         * are the zero padding, which no literal contains, so no length
+         * check is needed. */
+        bool f = *p == 'f';
+        const char *word = *p == 't' ? "true" : f ? "alse" : "null";
+        uint32_t have, want;
+        __builtin_memcpy(&have, p + f, 4);
+        __builtin_memcpy(&want, word, 4);
+        if (have == want) {
+            n->raw_len = 4 + f;
+            p += 4 + f;
             break;
         }
         fail_at(ps, p, "invalid literal");
@@ -670,9 +676,6 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
         max_size = UINT32_MAX - 1;
     }
     *out = NULL;
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-    }
     if (len > max_size) {
         set_error(err, NULL, max_size, "document larger than the limit");
         return LLMIO_E_TOO_BIG;

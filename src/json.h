@@ -70,7 +70,7 @@ struct llmio__json_error {
  *           LLMIO_E_TOO_BIG past the depth or size limit,
  *           LLMIO_E_NOMEM when the arena cannot grow.
  *           On failure *OUT = NULL; memory already taken from A stays there.
- *           ERR may be NULL.
+ *           ERR (may be NULL) is filled on failure only.
  */
 llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
                                size_t len, const struct llmio__json_limits *lim,
