@@ -4,8 +4,9 @@
  * (src/providers/openai.c, src/response.c).
  *
  * Byte 0 picks the chunk size of a second run (1..256 bytes per feed).
- * The oracle: the whole-input run and the chunked run must end with the
- * same status and the same response, read through every accessor; and
+ * The oracle: the whole-input run, the chunked run and a run that parses
+ * every event in full (no repeat-shape fast path, memo.c) must end with
+ * the same status and the same response, read through every accessor; and
  * every delta string must be readable in full (ASan catches a dangling
  * one). Byte 0 with bit 7 set also runs the input as a non-streaming body.
  */
@@ -98,10 +99,10 @@ static void dump(const llmio_response *r, struct llmio__buf *b)
     put(b, j, jlen);
 }
 
-/* One run with CHUNK bytes per feed (0: whole); the response dump goes to
- * OUT. Returns the run's status. */
+/* One run with CHUNK bytes per feed (0: whole), EXACT without the fast
+ * path; the response dump goes to OUT. Returns the run's status. */
 static llmio_status run_stream(const char *in, size_t len, size_t chunk,
-                               struct llmio__buf *out)
+                               bool exact, struct llmio__buf *out)
 {
     struct run r;
     struct llmio__sse_parser sp;
@@ -116,6 +117,9 @@ static llmio_status run_stream(const char *in, size_t len, size_t chunk,
     r.ctx.arena = &r.arena;
     r.ctx.sink = sink;
     r.ctx.sink_ctx = &r;
+    if (exact) {
+        llmio__openai_stream_exact(&r.ctx);
+    }
     if (chunk == 0) {
         chunk = len > 0 ? len : 1;
     }
@@ -185,18 +189,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)(data[0] & 0x7f) * 2 + 1;
     const char *in = (const char *)data + 1;
     size_t len = size - 1;
-    struct llmio__buf a, b;
+    struct llmio__buf a, b, c;
     llmio__buf_init(&a, NULL, 0);
     llmio__buf_init(&b, NULL, 0);
-    llmio_status sa = run_stream(in, len, 0, &a);
-    llmio_status sb = run_stream(in, len, chunk, &b);
-    /* Any split gives the same result (STYLE section 7). */
+    llmio__buf_init(&c, NULL, 0);
+    llmio_status sa = run_stream(in, len, 0, false, &a);
+    llmio_status sb = run_stream(in, len, chunk, false, &b);
+    llmio_status sc = run_stream(in, len, 0, true, &c);
+    /* Any split gives the same result (STYLE section 7), and so does the
+     * full parse of every event. */
     if (sa != sb || a.len != b.len ||
         (a.len > 0 && memcmp(a.data, b.data, a.len) != 0)) {
         abort();
     }
+    if (sa != sc || a.len != c.len ||
+        (a.len > 0 && memcmp(a.data, c.data, a.len) != 0)) {
+        abort();
+    }
     llmio__buf_cleanup(&a);
     llmio__buf_cleanup(&b);
+    llmio__buf_cleanup(&c);
     if (data[0] & 0x80) {
         run_body(in, len);
     }

@@ -720,6 +720,47 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
     return ps.status;
 }
 
+size_t llmio__json_string_token(struct llmio__arena *a, const char *p,
+                                size_t len, const char **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (len == 0 || p[0] != '"') {
+        return 0;
+    }
+    /* The first quote not escaped ends the token; parse_string then checks
+     * everything in it, on a padded copy as llmio__json_parse makes. */
+    size_t i = 1;
+    while (i < len && p[i] != '"') {
+        i += p[i] == '\\' ? 2 : 1;
+    }
+    if (i >= len) {
+        return 0;
+    }
+    size_t tok = i + 1;
+    unsigned char *copy = llmio__arena_alloc_fast(a, tok + 16);
+    char *strs = llmio__arena_alloc_fast(a, tok + 1);
+    if (copy == NULL || strs == NULL) {
+        return 0;
+    }
+    memcpy(copy, p, tok);
+    memset(copy + tok, 0, 16);
+    memcpy(strs, p, tok);
+    struct parser ps;
+    memset(&ps, 0, sizeof ps);
+    ps.arena = a;
+    ps.base = copy;
+    ps.end = copy + tok;
+    ps.strs = strs;
+    struct llmio__json n;
+    if (parse_string(&ps, copy, &n) != copy + tok) {
+        return 0;
+    }
+    *out = n.u.str;
+    *outlen = n.len;
+    return tok;
+}
+
 /* ------------------------------------------------------------------ */
 /* Accessors                                                           */
 /* ------------------------------------------------------------------ */

@@ -77,6 +77,17 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
                                const struct llmio__json **out,
                                struct llmio__json_error *err);
 
+/*
+ * llmio__json_string_token - the JSON string token at the start of
+ * P[0..LEN) (P[0] must be '"'), checked as strictly as llmio__json_parse
+ * checks strings (escapes, surrogate pairs, UTF-8, no control characters)
+ * and decoded into arena A: *OUT (NUL-terminated, may contain NULs) and
+ * *OUTLEN. Returns the token's length in bytes, quotes included, or 0 when
+ * P does not start with a valid string token or A cannot grow.
+ */
+size_t llmio__json_string_token(struct llmio__arena *a, const char *p,
+                                size_t len, const char **out, size_t *outlen);
+
 /* Accessors. Every one accepts NULL and then reports "absent". The small
  * ones are inline: a provider walks a tree for every stream chunk, and a
  * call costs more than what most of them do. */

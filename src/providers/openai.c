@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "memo.h"
 #include "request.h"
 #include "response.h"
 
@@ -26,8 +27,15 @@
 /* Per-request stream state inside ctx->state (zeroed by the engine). */
 struct openai_state {
     struct llmio__arena scratch; /* one event's parse tree, reset per event */
-    bool ready;                  /* scratch initialised */
+    bool ready;                  /* scratch and memo initialised */
+    bool exact;                  /* no fast path (llmio__openai_stream_exact) */
     uint64_t started[2];         /* choices that got their START delta */
+    /* The repeat-shape fast path (memo.c): the template, and what
+     * emit_root found in the event being translated: its content node
+     * when that was all it delivered (TEXT), and the choice. */
+    struct llmio__memo memo;
+    const struct llmio__json *text;
+    int text_choice;
 };
 
 _Static_assert(sizeof(struct openai_state) <= LLMIO__OPENAI_STATE_SIZE,
@@ -837,6 +845,13 @@ static llmio_status emit_logprobs(struct llmio__stream_ctx *ctx, int choice,
     return LLMIO_OK;
 }
 
+/* Absent or null. */
+static bool is_absent(const struct llmio__json *v)
+{
+    enum llmio__json_type t = llmio__json_type(v);
+    return t == LLMIO__JSON_NONE || t == LLMIO__JSON_NULL;
+}
+
 /* Common identity of a completion or chunk, for START deltas. */
 struct ident {
     const char *id;
@@ -925,6 +940,10 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     if (s == NULL && !val_str(rs, "reasoning", mpath, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
+    /* Whether this choice delivers nothing but its content string (START
+     * aside): then the event can be the fast path's template. */
+    bool only_text =
+        len == 0 && llmio__json_type(content) == LLMIO__JSON_STRING;
     st = emit_text(ctx, LLMIO_DELTA_REASONING, choice, s, len);
     if (st != LLMIO_OK) {
         return st;
@@ -952,6 +971,7 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
     if (!val_str(refusal, "refusal", mpath, &s, &len, err)) {
         return LLMIO_E_PROTOCOL;
     }
+    only_text = only_text && len == 0;
     st = emit_text(ctx, LLMIO_DELTA_REFUSAL, choice, s, len);
     if (st != LLMIO_OK) {
         return st;
@@ -974,6 +994,10 @@ static llmio_status emit_choice(struct llmio__stream_ctx *ctx,
         d.finish = map_finish(s);
         d.finish_raw = s;
         st = emit(ctx, &d);
+    } else if (state != NULL && only_text && is_absent(calls) &&
+               is_absent(lp)) {
+        state->text = content;
+        state->text_choice = choice;
     }
     return st;
 }
@@ -1178,6 +1202,9 @@ static llmio_status emit_root(struct llmio__stream_ctx *ctx,
             return st;
         }
     }
+    if (state != NULL && (n != 1 || !is_absent(usage))) {
+        state->text = NULL; /* more than one choice's text, or usage */
+    }
     return emit_usage(ctx, usage);
 }
 
@@ -1230,14 +1257,24 @@ llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
         return LLMIO_OK;
     }
     if (!state->ready) {
-        llmio__arena_init(&state->scratch,
-                          ctx->arena != NULL ? ctx->arena->alloc : NULL,
-                          SCRATCH_LIMIT);
+        const llmio_allocator *alloc =
+            ctx->arena != NULL ? ctx->arena->alloc : NULL;
+        llmio__arena_init(&state->scratch, alloc, SCRATCH_LIMIT);
+        llmio__memo_init(&state->memo, alloc);
         state->ready = true;
     } else {
         /* The previous event's strings were borrowed only during its sink
          * calls, so its memory is reused now: once warm, no allocation. */
         llmio__arena_reset(&state->scratch);
+    }
+    /* A chunk shaped like the template differs in its text only: the text
+     * delta without a parse (memo.c says why that is the same result). */
+    const char *text;
+    size_t text_len;
+    if (llmio__memo_match(&state->memo, &state->scratch, data, data_len, &text,
+                          &text_len)) {
+        return emit_text(ctx, LLMIO_DELTA_TEXT, state->text_choice, text,
+                         text_len);
     }
     const struct llmio__json *root = NULL;
     struct llmio__json_error je;
@@ -1246,7 +1283,24 @@ llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
     if (st != LLMIO_OK) {
         return parse_status(st, "stream event", &je, err);
     }
-    return emit_root(ctx, &state->scratch, root, true, state, err);
+    state->text = NULL;
+    st = emit_root(ctx, &state->scratch, root, true, state, err);
+    if (st == LLMIO_OK && state->text != NULL && !state->exact) {
+        /* Nothing reads "obfuscation" (random padding in every chunk), so
+         * it may differ too. */
+        llmio__memo_record(&state->memo, root, state->text,
+                           llmio__json_get(root, "obfuscation"));
+    }
+    return st;
+}
+
+void llmio__openai_stream_exact(struct llmio__stream_ctx *ctx)
+{
+    struct openai_state *state = ctx->state;
+    state->exact = true;
+    if (state->ready) {
+        llmio__memo_forget(&state->memo);
+    }
 }
 
 void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx)
@@ -1257,6 +1311,7 @@ void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx)
     struct openai_state *state = ctx->state;
     if (state->ready) {
         llmio__arena_cleanup(&state->scratch);
+        llmio__memo_cleanup(&state->memo);
         state->ready = false;
     }
 }

@@ -161,6 +161,9 @@ llmio_status llmio__openai_parse_event(struct llmio__stream_ctx *ctx,
 void llmio__openai_parse_error(int http_status, const char *body, size_t len,
                                llmio_error *err);
 void llmio__openai_stream_cleanup(struct llmio__stream_ctx *ctx);
+/* Makes CTX's stream parse every event in full, without the repeat-shape
+ * fast path (memo.c): the tests and the fuzz target compare the two. */
+void llmio__openai_stream_exact(struct llmio__stream_ctx *ctx);
 /* An OpenAI-protocol service's addressing: writes OUT's URL for the
  * endpoint PATH ("chat/completions", "embeddings") and the headers
  * (content type, accept, auth). OpenAI's puts the key in "Authorization:
@@ -232,7 +235,7 @@ llmio_status llmio__ollama_target(const struct llmio_request *req,
                                   llmio_error *err);
 /* Bytes of OpenAI's stream state (checked against its struct in
  * openai.c); a constant so registry rows can be static initialisers. */
-#define LLMIO__OPENAI_STATE_SIZE 128
+#define LLMIO__OPENAI_STATE_SIZE 256
 
 /* Number of registry rows and row I (for tests and the CLI's listing):
  * NAME is the model prefix, which may be an alias of the provider's own

@@ -144,6 +144,8 @@ static llmio_status sink(void *p, const llmio_delta *d)
     return LLMIO_OK;
 }
 
+bool oh_exact;
+
 void oh_run_init(struct oh_run *r, const llmio_allocator *alloc)
 {
     memset(r, 0, sizeof *r);
@@ -157,6 +159,9 @@ void oh_run_init(struct oh_run *r, const llmio_allocator *alloc)
     r->ctx.sink = sink;
     r->ctx.sink_ctx = r;
     r->err.retry_after_ms = -1;
+    if (oh_exact) {
+        llmio__openai_stream_exact(&r->ctx);
+    }
 }
 
 void oh_run_cleanup(struct oh_run *r)

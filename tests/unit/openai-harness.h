@@ -40,6 +40,10 @@ struct oh_run {
     int stop_after;      /* sink returns ABORTED after this many; 0 never */
     int ndeltas;
 };
+/* When true, runs parse every stream event in full, without the
+ * repeat-shape fast path (llmio__openai_stream_exact), for comparing. */
+extern bool oh_exact;
+
 void oh_run_init(struct oh_run *r, const llmio_allocator *alloc);
 void oh_run_cleanup(struct oh_run *r);
 

@@ -746,6 +746,139 @@ TEST(openai_stream_cases)
     ASSERT_CMP(n, >=, 10);
 }
 
+/* Runs IN with and without the repeat-shape fast path (memo.c), whole and
+ * fed in pieces, and fails unless every run gives the same dump (deltas,
+ * errors and response). */
+static void same_as_full(const char *what, const char *in, size_t len)
+{
+    llmio_status st;
+    oh_exact = true;
+    char *full = oh_stream(P, in, len, 0, 0, NULL, &st);
+    oh_exact = false;
+    static const size_t pieces[] = {0, 1, 5, 64};
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        char *fast = oh_stream(P, in, len, pieces[i], 0, NULL, &st);
+        if (strcmp(fast, full) != 0) {
+            test_fail_(__FILE__, __LINE__,
+                       "%s, %zu-byte feeds: fast path differs:\n%s\nfull "
+                       "parse:\n%s",
+                       what, pieces[i], fast, full);
+        }
+        free(fast);
+    }
+    free(full);
+}
+
+/* One content chunk: ID, the delta object's JSON, and OBF (a JSON value
+ * for "obfuscation", or NULL for none). */
+static void chunk(struct llmio__buf *b, const char *id, const char *delta,
+                  const char *obf)
+{
+    llmio__buf_appendf(
+        b,
+        "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\","
+        "\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":%s,"
+        "\"logprobs\":null,\"finish_reason\":null}]%s%s}\n\n",
+        id, delta, obf != NULL ? ",\"obfuscation\":" : "",
+        obf != NULL ? obf : "");
+}
+
+TEST(openai_stream_fast_path_equals_full)
+{
+    /* Every golden stream. */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/data/providers/openai", test_srcdir());
+    DIR *d = opendir(dir);
+    ASSERT_NOT_NULL(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "stream-", 7) == 0) {
+            char path[600];
+            size_t len;
+            snprintf(path, sizeof path, "tests/data/providers/openai/%s/input",
+                     e->d_name);
+            char *in = test_read_file(path, &len);
+            same_as_full(e->d_name, in, len);
+            free(in);
+        }
+    }
+    closedir(d);
+
+    /* Shapes that come and go: escapes and UTF-8 in the text, the
+     * obfuscation padding, a changed id, null and non-text deltas, tool
+     * calls, duplicated keys. */
+    struct llmio__buf b;
+    llmio__buf_init(&b, NULL, 0);
+    chunk(&b, "c1", "{\"role\":\"assistant\",\"content\":\"\"}", "\"a\"");
+    chunk(&b, "c1", "{\"content\":\"Hello\"}", "\"bb\"");
+    chunk(&b, "c1", "{\"content\":\"Hello\"}", "\"bb\"");
+    chunk(&b, "c1", "{\"content\":\" w\\u00f6rld \\ud83d\\ude00\"}",
+          "\"c\\\"d\"");
+    chunk(&b, "c1", "{\"content\":\"tab\\there\\nnew \\\" \\\\ \\/\"}", "\"\"");
+    chunk(&b, "c1", "{\"content\":\"caf\xc3\xa9 \xe2\x82\xac\"}", NULL);
+    chunk(&b, "c1", "{\"content\":\"x\"}", NULL);
+    chunk(&b, "c1", "{\"content\":\"\"}", NULL);
+    chunk(&b, "c1", "{\"content\":null}", NULL);
+    chunk(&b, "c1", "{\"content\":\"after null\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"y\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"z\"}", NULL);
+    chunk(&b, "other", "{\"reasoning_content\":\"think\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"q\",\"reasoning_content\":\"r\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"q2\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"q3\",\"refusal\":\"no\"}", NULL);
+    chunk(&b, "other",
+          "{\"tool_calls\":[{\"index\":0,\"id\":\"t\",\"type\":\"function\","
+          "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}",
+          NULL);
+    chunk(&b, "other", "{\"content\":\"after tool\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"d1\",\"content\":\"d2\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"d1\",\"content\":\"X\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"Y\",\"content\":\"d2\"}", NULL);
+    chunk(&b, "other", "{\"content\" : \"spaced\"}", NULL);
+    chunk(&b, "other", "{\"content\":\"w\"}", "{\"not\":\"a string\"}");
+    chunk(&b, "other", "{\"content\":\"w2\"}", "{\"not\":\"a string\"}");
+    llmio__buf_appends(
+        &b, "data: {\"id\":\"other\",\"object\":\"chat.completion.chunk\","
+            "\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,"
+            "\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n"
+            "data: [DONE]\n\n");
+    same_as_full("shapes", b.data, b.len);
+
+    /* A bad text after the template was set: the same error either way. */
+    static const char *const bad[] = {
+        "\"bad\\x\"",
+        "\"ctl\x01\"",
+        "\"\\ud800\"",
+        "\"\\udc00x\"",
+        "\"\\u12\"",
+        "\"open",
+        "5",
+        "\"a\" \"b\"",
+        "\"a\"}",
+        "\"\xed\xa0\x80\"",
+        "\"\xc0\xaf\"",
+        "\"\\u0000\"",
+        "\"a\\\"",
+        "\"\\",
+        "\"\\\\\"\"",
+        "[\"x\"]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        llmio__buf_reset(&b);
+        char delta[64];
+        chunk(&b, "c1", "{\"content\":\"one\"}", "\"o\"");
+        chunk(&b, "c1", "{\"content\":\"two\"}", "\"pp\"");
+        snprintf(delta, sizeof delta, "{\"content\":%s}", bad[i]);
+        chunk(&b, "c1", delta, "\"q\"");
+        chunk(&b, "c1", "{\"content\":\"four\"}", "\"r\"");
+        llmio__buf_appends(&b, "data: [DONE]\n\n");
+        char what[32];
+        snprintf(what, sizeof what, "bad text %zu", i);
+        same_as_full(what, b.data, b.len);
+    }
+    llmio__buf_cleanup(&b);
+}
+
 TEST(openai_stream_json_equals_body_shape)
 {
     /* The assembled JSON of a stream parses back into the same accessors
