@@ -118,23 +118,7 @@ static llmio_status azure_target(const struct llmio_request *r,
     if (st != LLMIO_OK) {
         return st;
     }
-    const char *key = cfg->api_key;
-    if (key != NULL && strpbrk(key, "\r\n") != NULL) {
-        llmio__prov_errf(err, LLMIO_E_INVALID,
-                         "api_key: contains a line break");
-        return LLMIO_E_INVALID;
-    }
-    st = llmio__prov_header(out, "Content-Type", "application/json");
-    if (st == LLMIO_OK && r->stream) {
-        st = llmio__prov_header(out, "Accept", "text/event-stream");
-    }
-    if (st == LLMIO_OK && key != NULL && key[0] != '\0') {
-        st = llmio__prov_header(out, "api-key", key);
-    }
-    if (st != LLMIO_OK) {
-        llmio__prov_errf(err, st, "headers: %s", llmio_status_str(st));
-    }
-    return st;
+    return llmio__openai_headers(r, cfg->api_key, "api-key", NULL, out, err);
 }
 
 static llmio_status azure_build_embed(const struct llmio_request *r,

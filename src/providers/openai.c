@@ -406,6 +406,32 @@ static llmio_status check_request(const struct llmio_request *r,
     return LLMIO_OK;
 }
 
+llmio_status llmio__openai_headers(const struct llmio_request *r,
+                                   const char *key, const char *key_header,
+                                   const char *key_prefix,
+                                   struct llmio__http_req *out,
+                                   llmio_error *err)
+{
+    /* A line break would let a setting inject headers; the key itself is
+     * never quoted in the message. */
+    if (key != NULL && has_crlf(key)) {
+        set_error(err, LLMIO_E_INVALID, "api_key: contains a line break");
+        return LLMIO_E_INVALID;
+    }
+    llmio_status st =
+        llmio__prov_header(out, "Content-Type", "application/json");
+    if (st == LLMIO_OK && r->stream) {
+        st = llmio__prov_header(out, "Accept", "text/event-stream");
+    }
+    if (st == LLMIO_OK && key != NULL && key[0] != '\0') {
+        st = llmio__prov_header_pre(out, key_header, key_prefix, key);
+    }
+    if (st != LLMIO_OK) {
+        set_error(err, st, "headers: %s", llmio_status_str(st));
+    }
+    return st;
+}
+
 /*
  * OpenAI's addressing: URL <base>/<PATH> and the headers. The key goes
  * in "Authorization: Bearer"; Azure has its own target (azure.c) and
@@ -439,14 +465,14 @@ llmio_status llmio__openai_target(const struct llmio_request *r,
         return st;
     }
 
-    const char *key = cfg != NULL ? cfg->api_key : NULL;
     const char *org = cfg != NULL ? cfg->organization : NULL;
     const char *project = cfg != NULL ? cfg->project : NULL;
-    /* A line break would let a setting inject headers; the key itself is
-     * never quoted in the message. */
-    if (key != NULL && has_crlf(key)) {
-        set_error(err, LLMIO_E_INVALID, "api_key: contains a line break");
-        return LLMIO_E_INVALID;
+    /* Local servers (llama.cpp, LM Studio, vLLM) run without keys: then no
+     * Authorization header at all, which they all accept. */
+    st = llmio__openai_headers(r, cfg != NULL ? cfg->api_key : NULL,
+                               "Authorization", "Bearer ", out, err);
+    if (st != LLMIO_OK) {
+        return st;
     }
     if ((org != NULL && has_crlf(org)) ||
         (project != NULL && has_crlf(project))) {
@@ -454,16 +480,7 @@ llmio_status llmio__openai_target(const struct llmio_request *r,
                   org != NULL && has_crlf(org) ? "organization" : "project");
         return LLMIO_E_INVALID;
     }
-    st = llmio__prov_header(out, "Content-Type", "application/json");
-    if (st == LLMIO_OK && r->stream) {
-        st = llmio__prov_header(out, "Accept", "text/event-stream");
-    }
-    /* Local servers (llama.cpp, LM Studio, vLLM) run without keys: then no
-     * Authorization header at all, which they all accept. */
-    if (st == LLMIO_OK && key != NULL && key[0] != '\0') {
-        st = llmio__prov_header_pre(out, "Authorization", "Bearer ", key);
-    }
-    if (st == LLMIO_OK && org != NULL && org[0] != '\0') {
+    if (org != NULL && org[0] != '\0') {
         st = llmio__prov_header(out, "OpenAI-Organization", org);
     }
     if (st == LLMIO_OK && project != NULL && project[0] != '\0') {

@@ -174,6 +174,15 @@ typedef llmio_status llmio__openai_target_fn(
     const struct llmio__provider_cfg *cfg, struct llmio__http_req *out,
     llmio_error *err);
 llmio__openai_target_fn llmio__openai_target;
+/* The headers every OpenAI-protocol target sends: Content-Type, Accept
+ * for a stream, and KEY (nullable; none when empty) as "KEY_HEADER:
+ * KEY_PREFIX KEY" (prefix nullable). A key with a line break is
+ * LLMIO_E_INVALID naming api_key, never quoting it. */
+llmio_status llmio__openai_headers(const struct llmio_request *req,
+                                   const char *key, const char *key_header,
+                                   const char *key_prefix,
+                                   struct llmio__http_req *out,
+                                   llmio_error *err);
 /* OpenAI's build_request with TARGET's addressing: the same checks and
  * the same body for every OpenAI-protocol service. */
 llmio_status llmio__openai_build_with(llmio__openai_target_fn *target,

@@ -53,29 +53,71 @@ TEST(azure_build_v1_form)
     ph_req_free(r);
 }
 
-/* The URL built for MODEL with BASE and VERSION (malloc'd). */
-static char *url_of(const char *model, const char *base, const char *version)
+/* Builds "hi" for MODEL with CFG: the status, *ERR, and (malloc'd) the
+ * URL, or with HEADERS the header lines joined by '\n'. */
+static char *build_of(const char *model, const struct llmio__provider_cfg *cfg,
+                      bool headers, llmio_status *st, llmio_error *err)
 {
     struct llmio_request *r = ph_req_new(model);
     ph_msg(r, LLMIO_ROLE_USER, "hi");
-    struct llmio__provider_cfg cfg = {
-        .api_key = PH_KEY, .base_url = base, .api_version = version};
     struct llmio__http_req out;
     memset(&out, 0, sizeof out);
     llmio__buf_init(&out.url, NULL, 0);
     llmio__buf_init(&out.headers, NULL, 0);
     llmio__buf_init(&out.body, NULL, 0);
-    llmio_error err;
-    memset(&err, 0, sizeof err);
-    llmio_status st =
-        P->build_request(r, strchr(model, '/') + 1, &cfg, &out, &err);
-    ASSERT_OK(st);
-    char *url = strdup(llmio__buf_cstr(&out.url));
+    memset(err, 0, sizeof *err);
+    *st = P->build_request(r, strchr(model, '/') + 1, cfg, &out, err);
+    struct llmio__buf *b = headers ? &out.headers : &out.url;
+    char *got = malloc(b->len + 1);
+    ASSERT_NOT_NULL(got);
+    for (size_t i = 0; i < b->len; i++) {
+        got[i] = b->data[i] == '\0' ? '\n' : b->data[i];
+    }
+    got[b->len] = '\0';
     llmio__buf_cleanup(&out.url);
     llmio__buf_cleanup(&out.headers);
     llmio__buf_cleanup(&out.body);
     ph_req_free(r);
+    return got;
+}
+
+/* The URL built for MODEL with BASE and VERSION (malloc'd). */
+static char *url_of(const char *model, const char *base, const char *version)
+{
+    struct llmio__provider_cfg cfg = {
+        .api_key = PH_KEY, .base_url = base, .api_version = version};
+    llmio_status st;
+    llmio_error err;
+    char *url = build_of(model, &cfg, false, &st, &err);
+    ASSERT_OK(st);
     return url;
+}
+
+/* The key goes in api-key through OpenAI's header checks: a line break is
+ * refused naming api_key (never quoting it); OpenAI's organization and
+ * project headers are not Azure's. */
+TEST(azure_build_key_header)
+{
+    struct llmio__provider_cfg cfg = {.api_key = "az-key-1",
+                                      .base_url = ENDPOINT,
+                                      .organization = "org-1",
+                                      .project = "proj-1"};
+    llmio_status st;
+    llmio_error err;
+    char *h = build_of("azure/dep-1", &cfg, true, &st, &err);
+    ASSERT_OK(st);
+    ASSERT_STR_EQ(h, "Content-Type: application/json\napi-key: az-key-1\n");
+    free(h);
+    cfg.api_key = "az-key-1\r\nX-Evil: 1";
+    h = build_of("azure/dep-1", &cfg, true, &st, &err);
+    ASSERT_EQ(st, LLMIO_E_INVALID);
+    ASSERT_STR_EQ(err.message, "api_key: contains a line break");
+    free(h);
+    cfg.api_key = ""; /* no key: no header (an Entra ID caller adds its own) */
+    h = build_of("azure/dep-1", &cfg, true, &st, &err);
+    ASSERT_OK(st);
+    ASSERT_STR_EQ(h, "Content-Type: application/json\n");
+    free(h);
 }
 
 TEST(azure_build_endpoint_spellings)
