@@ -267,6 +267,21 @@ class Client(_llmio.Client):
         drv.kick()
         return AsyncStream(self, drv, f, st)
 
+    def chat_json(self, body, **options):
+        """chat() from a request body: an OpenAI Chat Completions body or
+        an OpenAI Batch API line, as a dict or JSON text (str or bytes),
+        built by the C library (llmio_request_from_jsonl), translated for
+        any provider. model= is the model when the body names none;
+        other options (timeout=, headers=, temperature=...) apply on top.
+        Same as chat(model, None, body=body)."""
+        return self.chat(options.pop("model", None), None, body=body,
+                         **options)
+
+    async def achat_json(self, body, **options):
+        """chat_json() for asyncio (stream=True: an AsyncStream)."""
+        return await self.achat(options.pop("model", None), None, body=body,
+                                **options)
+
     def asubmit(self, model, messages, **options):
         """Submit on the running loop; returns an asyncio.Future resolving
         to the Response (cancelling it cancels the request)."""

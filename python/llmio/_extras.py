@@ -151,8 +151,22 @@ class Session:
         self.messages.append(s.response.message())
 
 
+_BATCH_LINE_KEYS = ("custom_id", "method", "url", "body")
+
+
 def _job(item, model, options):
     """A batch item -> (model, messages, options)."""
+    if isinstance(item, dict) and "body" in item and "messages" not in item:
+        # an OpenAI Batch API line (custom_id, method, url, body) as a
+        # dict, or {"body": chat body or JSONL text}; other keys: options
+        kw = dict(options)
+        kw.update((k, v) for k, v in item.items()
+                  if k not in _BATCH_LINE_KEYS)
+        body = item["body"]
+        if not isinstance(body, (str, bytes)):
+            body = {k: item[k] for k in _BATCH_LINE_KEYS if k in item}
+        kw["body"] = body
+        return kw.pop("model", model), None, kw
     if isinstance(item, dict) and "messages" in item:
         kw = dict(options)
         kw.update(item)

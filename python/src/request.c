@@ -821,6 +821,34 @@ static int apply_retry(llmio_request *r, PyObject *kwargs)
     return 0;
 }
 
+/* body=...: a Chat Completions body or an OpenAI Batch API line (a dict,
+ * or its JSON text as str or bytes), through llmio_request_from_jsonl;
+ * MODEL (nullable) is the model when the body names none. */
+static llmio_request *request_from_body(PyObject *body, const char *model)
+{
+    PyObject *text = PyBytes_Check(body) ? Py_NewRef(body) : as_json(body);
+    if (!text) {
+        return NULL;
+    }
+    Py_ssize_t len;
+    const char *s = PyBytes_Check(text)
+                        ? (len = PyBytes_GET_SIZE(text), PyBytes_AS_STRING(text))
+                        : PyUnicode_AsUTF8AndSize(text, &len);
+    llmio_request *r = NULL;
+    llmio_error err;
+    if (s && llmio_request_from_jsonl(s, (size_t)len, model, &r, NULL, 0,
+                                      &err) != LLMIO_OK) {
+        /* "body." names where the field came from. */
+        size_t n = strnlen(err.message, sizeof err.message - 6);
+        memmove(err.message + 5, err.message, n);
+        memcpy(err.message, "body.", 5);
+        err.message[n + 5] = '\0';
+        llmiopy_raise(&err);
+    }
+    Py_DECREF(text);
+    return r;
+}
+
 llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
                                      PyObject *kwargs)
 {
@@ -829,14 +857,24 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
     if (!ok) {
         return NULL;
     }
-    llmio_request *r = llmio_request_new(m);
+    PyObject *body = kwargs ? PyDict_GetItemString(kwargs, "body") : NULL;
+    PyObject *system = kwargs ? PyDict_GetItemString(kwargs, "system") : NULL;
+    if (body == Py_None) {
+        body = NULL;
+    }
+    if (body && system && system != Py_None) {
+        invalid("system: not with body= (put it in the body's messages)");
+        return NULL;
+    }
+    llmio_request *r = body ? request_from_body(body, m) : llmio_request_new(m);
     if (!r) {
-        PyErr_NoMemory();
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
         return NULL;
     }
     /* system="..." is a leading system message (AbstractLLM's
      * system_prompt, Mirascope's system template). */
-    PyObject *system = kwargs ? PyDict_GetItemString(kwargs, "system") : NULL;
     if (system && system != Py_None) {
         const char *sys = opt_str(system, "system", &ok);
         if (!ok) {
@@ -875,8 +913,8 @@ llmio_request *llmiopy_build_request(PyObject *model, PyObject *messages,
         Py_ssize_t pos = 0;
         while (PyDict_Next(kwargs, &pos, &key, &val)) {
             const char *k = PyUnicode_AsUTF8(key);
-            if (strcmp(k, "system") != 0 && !is_retry_key(k) &&
-                apply_kw(r, k, val)) {
+            if (strcmp(k, "system") != 0 && strcmp(k, "body") != 0 &&
+                !is_retry_key(k) && apply_kw(r, k, val)) {
                 goto fail;
             }
         }
