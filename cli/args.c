@@ -37,6 +37,7 @@ enum opt_id {
     OPT_RPM,
     OPT_TPM,
     OPT_PROGRESS,
+    OPT_NO_RATE_PAUSE,
     /* embed */
     OPT_DIMENSIONS,
     OPT_ENCODING,
@@ -77,6 +78,7 @@ static const struct opt_spec batch_opts[] = {
     {"rpm", 0, true, OPT_RPM},
     {"tpm", 0, true, OPT_TPM},
     {"progress", 0, false, OPT_PROGRESS},
+    {"no-rate-pause", 0, false, OPT_NO_RATE_PAUSE},
     {"base-url", 0, true, OPT_BASE_URL},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
@@ -286,6 +288,9 @@ static bool apply(const char *cmd, struct cli_opts *o,
         break;
     case OPT_PROGRESS:
         o->progress = true;
+        break;
+    case OPT_NO_RATE_PAUSE:
+        o->no_rate_pause = true;
         break;
     case OPT_DIMENSIONS:
         if (!parse_int64(val, &o->dimensions) || o->dimensions < 1) {

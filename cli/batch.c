@@ -221,6 +221,9 @@ static int configure(llmio_client *c, const struct cli_opts *o)
     if (o->timeout_ms > 0) {
         llmio_client_set_timeout(c, LLMIO_TIMEOUT_TOTAL, o->timeout_ms);
     }
+    if (o->no_rate_pause) {
+        llmio_client_set_rate_pause(c, false);
+    }
     if (o->rpm > 0 || o->tpm > 0) {
         llmio_status st = llmio_client_set_rate_limit(c, NULL, o->rpm, o->tpm);
         if (st != LLMIO_OK) {

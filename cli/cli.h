@@ -67,6 +67,7 @@ struct cli_opts {
     bool as_completed;
     int64_t rpm, tpm; /* 0: no limit */
     bool progress;
+    bool no_rate_pause; /* llmio_client_set_rate_pause(c, false) */
     /* embed: --dimensions (0: not set), --encoding, --task-type; --format
      * json sets json. */
     int64_t dimensions;

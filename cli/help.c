@@ -135,6 +135,8 @@ void cli_help_batch(FILE *out)
         "      --rpm N            at most N requests per minute\n"
         "      --tpm N            at most N tokens per minute (estimated)\n"
         "      --progress         counts on stderr every second\n"
+        "      --no-rate-pause    a 429 delays only its own request (default:\n"
+        "                         it holds its key for every request)\n"
         "      --base-url URL     server base URL, e.g. http://host:8080/v1\n"
         "      --api-key-env VAR  read the API key from $VAR\n"
         "  -H, --header 'N: v'    add an HTTP header to every request\n"

@@ -569,6 +569,30 @@ LLMIO_API llmio_status llmio_client_set_shared_rate_limit(llmio_client *c,
 LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name);
 
 /*
+ * llmio_client_set_rate_pause - whether a rate-limited answer pauses its
+ * whole key when no limit (llmio_client_set_rate_limit) covers the
+ * request. On by default. A 429, or a 503/529 that carries Retry-After /
+ * retry-after-ms, from provider + model + API key K holds K for this
+ * client until retry-after-ms, else Retry-After, else (429 only) the
+ * reset of the exhausted budget, else 1 s: requests to K waiting for a
+ * slot, retrying or submitted meanwhile wait instead of each collecting
+ * its own 429 (a hold is a timer: no slot is taken, nothing sleeps).
+ * After it the held requests go at its end plus a jitter uniform in
+ * [0, the retry policy's base delay], not all at once. A held request
+ * whose TOTAL timeout ends before its turn fails at once with
+ * LLMIO_E_RATE_LIMIT and the wait in llmio_error.retry_after_ms; a
+ * cancel completes it at once. Other keys, and other models of the same
+ * key, are not held. Off (ON false): each request waits only for its own
+ * retry; requests already held keep their wait.
+ * Configured limits always pause their key on a 429 (and follow the
+ * rate-limit headers, which an unlimited request does not parse).
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (C NULL).
+ * Thread:   the thread driving the client.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_rate_pause(llmio_client *c, bool on);
+
+/*
  * llmio_client_set_user - attach user data to the client. DTOR, if not
  * NULL, runs with USER when the client is freed or the data replaced.
  *

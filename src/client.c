@@ -229,6 +229,7 @@ LLMIO_API llmio_status llmio_client_set_api_key(llmio_client *c,
     if (s == NULL) {
         return LLMIO_E_NOMEM;
     }
+    s->key_hash = 0; /* another key: another rate-limit lane */
     return replace(c, &s->api_key, key, key ? strlen(key) : 0, true);
 }
 
@@ -334,7 +335,7 @@ static llmio_status load_env(struct llmio_client *c, struct llmio__psettings *s)
 
 static llmio_status resolve(struct llmio_client *c,
                             const struct llmio__provider *p,
-                            struct llmio__provider_cfg *cfg)
+                            struct llmio__provider_cfg *cfg, uint64_t *key_hash)
 {
     memset(cfg, 0, sizeof *cfg);
     struct llmio__psettings *s = settings_for(c, p);
@@ -352,6 +353,10 @@ static llmio_status resolve(struct llmio_client *c,
     cfg->organization = s->organization ? s->organization : s->env_organization;
     cfg->project = s->project ? s->project : s->env_project;
     cfg->api_version = s->api_version ? s->api_version : s->env_api_version;
+    if (s->key_hash == 0) {
+        s->key_hash = llmio__ratelimit_key(p->name, NULL, cfg->api_key);
+    }
+    *key_hash = s->key_hash;
     return LLMIO_OK;
 }
 
@@ -544,6 +549,15 @@ LLMIO_API llmio_status llmio_shared_rate_limit_unlink(const char *name)
     return llmio__limiter_unlink(name);
 }
 
+LLMIO_API llmio_status llmio_client_set_rate_pause(llmio_client *c, bool on)
+{
+    if (c == NULL) {
+        return LLMIO_E_INVALID;
+    }
+    c->limiter.holds_off = !on;
+    return LLMIO_OK;
+}
+
 LLMIO_API llmio_status llmio_client_set_hedge(llmio_client *c,
                                               llmio_hedge_mode mode,
                                               int64_t delay_ms)
@@ -681,7 +695,8 @@ llmio_status llmio__client_build(struct llmio_client *c,
         return LLMIO_E_UNSUPPORTED;
     }
     struct llmio__provider_cfg cfg;
-    llmio_status st = resolve(c, p, &cfg);
+    uint64_t key_hash = 0;
+    llmio_status st = resolve(c, p, &cfg, &key_hash);
     if (st == LLMIO_OK && r->is_embedding) {
         /* The engine runs it as an ordinary non-streaming request with
          * the provider's embedding operations (embed.c). */
@@ -708,6 +723,9 @@ llmio_status llmio__client_build(struct llmio_client *c,
         r->has_max_completion_tokens ? r->max_completion_tokens
         : r->has_max_tokens          ? r->max_tokens
                                      : 0);
+    if (!rl->on) {
+        rl->provider_key = key_hash; /* for a 429's hold (limiter.c) */
+    }
     return LLMIO_OK;
 }
 

@@ -124,6 +124,8 @@ struct llmio__psettings {
     bool env_loaded;
     char *env_api_key, *env_base_url, *env_organization, *env_project;
     char *api_version, *env_api_version; /* azure, anthropic-version */
+    uint64_t key_hash; /* provider + API key for the rate limiter's holds
+                          (limiter.c), hashed once; 0: not yet */
 };
 
 enum llmio__mode {

@@ -988,6 +988,7 @@ static llmio_status attempt_begin(struct llmio_client *c, struct llmio__xfer *t)
     t->classified = t->ok2xx = t->streaming = false;
     t->in_stop_q = false;
     llmio__http_hdrs_init(&t->hdrs);
+    t->hdrs.rl_skip = !f->rl.on; /* 429s are parsed all the same */
     llmio__buf_reset(&t->body);
     int64_t now = llmio__mono_ms();
     t->start_ms = t->sent_ms = t->last_ms = now;
@@ -1324,6 +1325,13 @@ static void rate_wake_heads(struct llmio_client *c)
     }
 }
 
+/* After a hold, a key's requests go spread over the first retry's
+ * backoff ceiling, as the retry policy would spread them. */
+static int64_t hold_spread(struct llmio_client *c, struct llmio_future *f)
+{
+    return llmio__retry_policy_apply(&c->retry, &f->retry).base_delay_ms;
+}
+
 /* libcurl finished T with RC: decide the outcome, complete the future. */
 static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
 {
@@ -1397,6 +1405,11 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
                                    st == LLMIO_OK ? &f->resp.usage : NULL,
                                    llmio__mono_ms())) {
         rate_wake_heads(c);
+    } else if (!f->rl.on && status >= 429) {
+        /* No limit set: a 429 still holds the key (limiter.c). */
+        llmio__limiter_hold(
+            &c->limiter, &f->rl, f->provider->name, f->model, llmio__mono_ms(),
+            llmio__limiter_pause_for(&t->hdrs, status), hold_spread(c, f));
     }
     /* A cancel or a stream callback's stop ends the request; a failure
      * found inside a callback (an in-band error event) is the attempt's
@@ -1461,16 +1474,20 @@ static llmio_status rate_gate(struct llmio_client *c, struct llmio__xfer *t,
                               bool may_end)
 {
     struct llmio_future *f = t->f;
-    if (!f->rl.on) {
+    if (!f->rl.on && !llmio__limiter_holding(&c->limiter)) {
         return attempt_begin(c, t);
     }
     int64_t now = llmio__mono_ms();
-    int64_t w = llmio__limiter_admit(&c->limiter, &f->rl, now);
+    int64_t end = f->t0_ms + f->timeouts_ms[LLMIO_TIMEOUT_TOTAL];
+    int64_t w = f->rl.on ? llmio__limiter_admit(&c->limiter, &f->rl, now)
+                         : llmio__limiter_held(&c->limiter, &f->rl,
+                                               f->provider->name, f->model, now,
+                                               hold_spread(c, f), end, &c->rng);
     if (w == 0) {
         rate_leave(c, f);
         return attempt_begin(c, t);
     }
-    if (w > 0 && now + w >= f->t0_ms + f->timeouts_ms[LLMIO_TIMEOUT_TOTAL]) {
+    if (w > 0 && now + w >= end) {
         if (may_end) {
             char msg[160];
             snprintf(msg, sizeof msg,

@@ -385,7 +385,9 @@ static void copy_token(char *dst, size_t n, const char *v, size_t len)
 static void parse_status_line(struct llmio__http_hdrs *h, const char *line,
                               size_t len)
 {
+    bool skip = h->rl_skip;
     llmio__http_hdrs_init(h);
+    h->rl_skip = skip;
     size_t i = 0;
     while (i < len && line[i] != ' ') {
         i++;
@@ -444,6 +446,8 @@ void llmio__http_header(struct llmio__http_hdrs *h, const char *line,
             n++;
         }
         h->content_type[n] = '\0';
+    } else if (h->rl_skip && h->status != 429) {
+        return; /* the rate-limit headers below: nobody reads them */
     } else if (ieq(name, nlen, "x-ratelimit-limit-requests")) {
         h->rl_limit_requests = parse_uint(v, vlen, INT64_MAX / 10);
     } else if (ieq(name, nlen, "x-ratelimit-limit-tokens")) {

@@ -23,6 +23,10 @@ struct llmio__http_hdrs {
     char request_id[128];      /* x-request-id, else request-id */
     bool has_x_request_id;     /* x-request-id wins over request-id */
     char content_type[64];     /* media type, lower-cased, no parameters */
+    bool rl_skip; /* set by the caller, kept across status lines: leave
+                     the rate-limit fields below unknown unless the status
+                     is 429 (no limit is configured: nothing reads them,
+                     and skipping them is most of the header cost) */
     /* x-ratelimit-* (OpenAI and compatibles), and Anthropic's
      * anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}
      * (reset: its RFC 3339 time minus NOW_UNIX_MS, 0 when past), for the

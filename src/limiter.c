@@ -495,6 +495,19 @@ int64_t llmio__limiter_pause_ms(const struct llmio__http_hdrs *h)
     return reset > 0 ? reset : LLMIO__RL_PAUSE_DEFAULT_MS;
 }
 
+int64_t llmio__limiter_pause_for(const struct llmio__http_hdrs *h,
+                                 int http_status)
+{
+    if (http_status == 429) {
+        return llmio__limiter_pause_ms(h);
+    }
+    if (http_status == 503 || http_status == 529) {
+        int64_t hint = llmio__http_retry_after(h);
+        return hint > 0 ? hint : 0;
+    }
+    return 0;
+}
+
 bool llmio__limiter_on_response(struct llmio__limiter *l,
                                 struct llmio__rl_ticket *t,
                                 const struct llmio__http_hdrs *h,
@@ -511,10 +524,11 @@ bool llmio__limiter_on_response(struct llmio__limiter *l,
         rh.limit_tokens >= 0 || rh.remaining_tokens >= 0) {
         llmio__ratelimit_observe_headers(&l->rl, t->key, now_ms, &rh);
     }
-    if (http_status == 429) {
+    int64_t pause = llmio__limiter_pause_for(h, http_status);
+    if (pause > 0) {
         /* The whole key waits, not just this request: every other request
          * sent now would collect its own 429. */
-        int64_t until = now_ms + llmio__limiter_pause_ms(h);
+        int64_t until = now_ms + pause;
         llmio__ratelimit_pause(&l->rl, t->key, now_ms, until);
         for (int i = 0; i < LLMIO__RL_SCOPES; i++) {
             if (t->rules[i] >= 0) {
@@ -543,4 +557,76 @@ bool llmio__limiter_on_response(struct llmio__limiter *l,
     }
     t->granted = -1;
     return refunded && l->heads != NULL;
+}
+
+/* ---- holds ------------------------------------------------------------------ */
+
+/* T's lane key, computed on first need: provider + API key (cached by the
+ * client, so an unlimited request pays no hashing) and the model without
+ * its "provider/" prefix. */
+static uint64_t hold_key(struct llmio__rl_ticket *t, const char *provider,
+                         const char *model)
+{
+    if (t->key == 0) {
+        size_t n = strlen(provider);
+        if (strncmp(model, provider, n) == 0 && model[n] == '/') {
+            model += n + 1;
+        }
+        uint64_t k = t->provider_key ^ llmio__ratelimit_key(NULL, model, NULL);
+        t->key = k != 0 ? k : 1;
+    }
+    return t->key;
+}
+
+void llmio__limiter_hold(struct llmio__limiter *l, struct llmio__rl_ticket *t,
+                         const char *provider, const char *model,
+                         int64_t now_ms, int64_t pause_ms, int64_t spread_ms)
+{
+    if (l->holds_off || pause_ms <= 0) {
+        return;
+    }
+    /* The keyed table the rules use: a hold is a pause of the key's
+     * buckets, which stay unlimited. */
+    if (l->rl.slots == NULL &&
+        llmio__ratelimit_init(&l->rl, l->alloc, MAX_KEYS, 0, 0) != LLMIO_OK) {
+        return;
+    }
+    int64_t until = now_ms + pause_ms;
+    llmio__ratelimit_pause(&l->rl, hold_key(t, provider, model), now_ms,
+                           until);
+    int64_t spread = spread_ms > 0 ? spread_ms : 0;
+    if (until + spread > l->holds_until) {
+        l->holds_until = until + spread;
+    }
+}
+
+int64_t llmio__limiter_held(struct llmio__limiter *l,
+                            struct llmio__rl_ticket *t, const char *provider,
+                            const char *model, int64_t now_ms,
+                            int64_t spread_ms, int64_t deadline_ms,
+                            struct llmio__rng *rng)
+{
+    if (l->holds_until == 0 || l->holds_off) {
+        return 0;
+    }
+    if (now_ms >= l->holds_until) {
+        l->holds_until = 0; /* every hold and its spread are over */
+        return 0;
+    }
+    int64_t end =
+        llmio__ratelimit_paused_until(&l->rl, hold_key(t, provider, model));
+    if (end == 0 || (t->hold_end != end && now_ms >= end + spread_ms)) {
+        return 0;
+    }
+    if (t->hold_end != end) {
+        /* First look at this hold (or it was extended by a later 429). */
+        t->hold_end = end;
+        t->release_at = end + llmio__rng_upto(rng, spread_ms);
+        if (t->release_at >= deadline_ms) {
+            /* Its last chance is the end (or, before it, none: the
+             * engine fails it with the wait until the end). */
+            t->release_at = end;
+        }
+    }
+    return t->release_at > now_ms ? t->release_at - now_ms : 0;
 }

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "ratelimit.h"
+#include "retry.h"
 #include "shmbucket.h"
 
 #include <stdbool.h>
@@ -41,8 +42,12 @@ struct llmio__rl_rule {
  */
 struct llmio__rl_ticket {
     bool on;              /* the client limits this request */
-    uint64_t key;         /* provider + model + API key (the lane) */
-    uint64_t provider_key; /* provider + API key */
+    uint64_t key;         /* provider + model + API key (the lane); not ON:
+                             0 until a hold needs it (llmio__limiter_hold) */
+    uint64_t provider_key; /* provider + API key (not ON: the client's
+                              cached hash, set by its caller) */
+    int64_t hold_end;     /* not ON: the hold RELEASE_AT was drawn for */
+    int64_t release_at;   /* not ON: when it may go after that hold */
     int rules[LLMIO__RL_SCOPES]; /* matching rules, -1 none */
     int64_t est_tokens;   /* tokens reserved per attempt */
     int64_t granted;      /* tokens the running attempt reserved; -1 none */
@@ -59,6 +64,10 @@ struct llmio__limiter {
     size_t nrules;
     struct llmio__ratelimiter rl; /* local buckets, per key */
     struct llmio__rl_ticket *heads; /* one per key with waiters */
+    /* Holds: the default 429 pause of keys no rule limits. */
+    bool holds_off;      /* llmio_client_set_rate_pause(c, false) */
+    int64_t holds_until; /* the last hold's end plus its spread; 0: no
+                            key is held, the fast path */
 };
 
 /* Zero L (off): nothing allocated until the first rule. */
@@ -135,5 +144,53 @@ void llmio__limiter_headers(const struct llmio__http_hdrs *h,
  * exhausted budget, else LLMIO__RL_PAUSE_DEFAULT_MS. */
 #define LLMIO__RL_PAUSE_DEFAULT_MS 1000
 int64_t llmio__limiter_pause_ms(const struct llmio__http_hdrs *h);
+
+/*
+ * llmio__limiter_pause_for - how long a response with HTTP_STATUS and
+ * headers H makes its whole key wait: a 429, llmio__limiter_pause_ms; a
+ * 503 or 529 only when it carries retry-after-ms / Retry-After (the
+ * server said when to come back; without a hint an overload is
+ * transient and the retry policy's jittered backoff spreads the
+ * retries); anything else 0.
+ */
+int64_t llmio__limiter_pause_for(const struct llmio__http_hdrs *h,
+                                 int http_status);
+
+/* ---- holds: the default for requests no rule limits (T->on false) ----
+ * Without any configured limit a 429 still pauses its key (provider +
+ * model + API key) for every request of the client: those waiting and
+ * those submitted later wait instead of each collecting its own 429, and
+ * after the pause they go spread over SPREAD_MS rather than at once. */
+
+/* Whether any key may be held: false is the no-cost path. */
+static inline bool llmio__limiter_holding(const struct llmio__limiter *l)
+{
+    return l->holds_until != 0;
+}
+
+/*
+ * llmio__limiter_hold - T's request to PROVIDER/MODEL (the future's
+ * model string, with or without "provider/") got a response that pauses
+ * its key for PAUSE_MS (llmio__limiter_pause_for; <= 0: nothing). Does
+ * nothing when holds are off, or when the key table cannot be allocated
+ * (the request's own retry still waits out the hint).
+ */
+void llmio__limiter_hold(struct llmio__limiter *l, struct llmio__rl_ticket *t,
+                         const char *provider, const char *model,
+                         int64_t now_ms, int64_t pause_ms, int64_t spread_ms);
+
+/*
+ * llmio__limiter_held - may T (not ON) start an attempt now?
+ * Returns:  0 yes; else the ms to wait. A held key's requests go at
+ *           the hold's end plus a jitter uniform in [0, SPREAD_MS]
+ *           (drawn from RNG once per hold and request; a request whose
+ *           DEADLINE_MS comes first is given the end), so a burst
+ *           waiting on one 429 does not return as one burst.
+ */
+int64_t llmio__limiter_held(struct llmio__limiter *l,
+                            struct llmio__rl_ticket *t, const char *provider,
+                            const char *model, int64_t now_ms,
+                            int64_t spread_ms, int64_t deadline_ms,
+                            struct llmio__rng *rng);
 
 #endif

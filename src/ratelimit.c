@@ -544,6 +544,14 @@ bool llmio__ratelimit_has_key(struct llmio__ratelimiter *rl, uint64_t key)
     return find(rl, key) != NULL;
 }
 
+int64_t llmio__ratelimit_paused_until(struct llmio__ratelimiter *rl,
+                                      uint64_t key)
+{
+    const struct llmio__rl_entry *e = find(rl, key);
+    /* Both buckets are always paused together (llmio__ratelimit_pause). */
+    return e != NULL ? e->requests.paused_until_ms : 0;
+}
+
 void llmio__ratelimit_set_limits(struct llmio__ratelimiter *rl, uint64_t key,
                                  int64_t now_ms, int64_t rpm, int64_t tpm)
 {

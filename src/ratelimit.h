@@ -237,6 +237,11 @@ void llmio__ratelimit_observe_headers(struct llmio__ratelimiter *rl,
                                       uint64_t key, int64_t now_ms,
                                       const struct llmio__ratelimit_headers *h);
 
+/* When KEY's pause ends (absolute ms; 0: KEY is unknown or was never
+ * paused). Read-only: an unknown key is not added. */
+int64_t llmio__ratelimit_paused_until(struct llmio__ratelimiter *rl,
+                                      uint64_t key);
+
 /* Whether KEY has state (it was used and not since forgotten). */
 bool llmio__ratelimit_has_key(struct llmio__ratelimiter *rl, uint64_t key);
 

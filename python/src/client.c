@@ -157,16 +157,17 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
                              "rate_limits",
                              "stream_restart",
                              "hedge",
+                             "rate_pause",
                              NULL};
     PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
              *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL,
              *ra = NULL, *rb = NULL, *rm = NULL, *rx = NULL, *rs = NULL,
              *hook = NULL, *mc = NULL, *mq = NULL, *rl = NULL, *sr = NULL,
-             *hg = NULL;
+             *hg = NULL, *rp = NULL;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|OOOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
+            args, kw, "|OOOOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
             &base_url, &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra,
-            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr, &hg)) {
+            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr, &hg, &rp)) {
         return -1;
     }
     if (self->c) {
@@ -190,6 +191,15 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
         llmiopy_client_stream_restart(self, sr) ||
         llmiopy_client_hedge(self, hg)) {
         return -1;
+    }
+    if (rp && rp != Py_None) {
+        /* llmio_client_set_rate_pause: on (the C default) a 429 holds its
+         * key for every request of the client. */
+        int on = PyObject_IsTrue(rp);
+        if (on < 0) {
+            return -1;
+        }
+        llmio_client_set_rate_pause(self->c, on != 0);
     }
     if (set_per_provider(self, api_key, "api_key") ||
         set_per_provider(self, base_url, "base_url") ||
@@ -654,7 +664,8 @@ PyTypeObject PyLlmioClient_Type = {
               "retry_base_delay=None, retry_max_delay=None, "
               "max_retry_after=None, retry_seed=None, on_attempt=None, "
               "max_concurrency=None, max_queued=None, rate_limits=None, "
-              "stream_restart=None, hedge=None)\n\nOne llmio client: "
+              "stream_restart=None, hedge=None, rate_pause=None)\n\nOne "
+              "llmio client: "
               "a connection pool and every request in flight. api_key and "
               "base_url are a str (openai) or a dict {provider: value}; unset "
               "values come from the environment (OPENAI_API_KEY, ...). "

@@ -66,6 +66,31 @@ def test_rate_limit_wait_past_deadline_fails_at_once(mock):
     c.close()
 
 
+def test_rate_pause_holds_key_unless_off(mock):
+    """No limit set: a 429 (retry-after 1 s) holds its key, so requests
+    submitted meanwhile wait for it; rate_pause=False sends them at once."""
+    for pause in (True, False):
+        c = llmio.Client(api_key=SECRET, base_url=mock, max_attempts=3,
+                         retry_base_delay=0.05, rate_pause=pause)
+        hit = []
+        c.on_attempt = lambda a: hit.append(time.monotonic())
+        k = key("pause")
+        first = c.submit(MODEL, user("a"), headers=scenario(
+            f"fail-first=1;status=429;retry-after=1;key={k}"))
+        while not hit:
+            c.run(0.01)
+        rest = [c.submit(MODEL, user("b")) for _ in range(3)]
+        for f in rest:
+            assert f.result(10).text == "b"
+        waited = time.monotonic() - hit[0]
+        assert first.result(10).text == "a"
+        if pause:
+            assert waited >= 0.9
+        else:
+            assert waited < 0.8
+        c.close()
+
+
 def test_rate_limit_bad_values(mock):
     c = llmio.Client(api_key=SECRET, base_url=mock)
     with pytest.raises(llmio.InvalidError, match="scope 'nosuch'"):

@@ -283,6 +283,49 @@ TEST(cli_batch_rate_limit)
     test_mock_stop(&m);
 }
 
+/* The first line's 429 (retry-after 2, retries off) holds the key: the
+ * other lines, queued behind -c 1, wait it out and succeed. With
+ * --no-rate-pause they are sent at once, as before. */
+TEST(cli_batch_rate_pause)
+{
+    struct test_mock m;
+    start(&m);
+    static const char line[] =
+        "{\"model\":\"gpt-4o-mini@fail-first=1;status=429;retry-after=2;"
+        "key=%s\",\"messages\":[{\"role\":\"user\",\"content\":\"q%d\"}]}\n";
+    for (int off = 0; off <= 1; off++) {
+        char in[1024];
+        size_t len = 0;
+        for (int i = 0; i < 4; i++) {
+            len += (size_t)snprintf(in + len, sizeof in - len, line,
+                                    off ? "cbo" : "cbp", i);
+        }
+        const char *args[] = {"-c", "1", "--retries", "0", NULL, NULL};
+        if (off) {
+            args[4] = "--no-rate-pause";
+        }
+        char *out, *err;
+        int64_t t0 = test_now_ms();
+        int rc = batch(args, in, &out, &err);
+        int64_t elapsed = test_now_ms() - t0;
+        ASSERT_EQ(rc, llmio_status_exit_code(LLMIO_E_RATE_LIMIT));
+        char *lines[5];
+        ASSERT_EQ(lines_of(out, lines, 5), 4);
+        ASSERT_CONTAINS(lines[0], "\"status\":\"E_RATE_LIMIT\"");
+        for (int i = 1; i < 4; i++) {
+            ASSERT_CONTAINS(lines[i], "\"status\":\"OK\"");
+        }
+        if (off) {
+            ASSERT_CMP(elapsed, <, 1500);
+        } else {
+            ASSERT_CMP(elapsed, >=, 1950);
+        }
+        free(out);
+        free(err);
+    }
+    test_mock_stop(&m);
+}
+
 /* SIGINT cancels the whole batch: the requests in flight end CANCELLED and
  * are written out, no other line is read, exit 130. */
 TEST(cli_batch_sigint_accounts_every_request)

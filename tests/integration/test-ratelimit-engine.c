@@ -130,7 +130,7 @@ TEST(ratelimit_engine_rpm_holds_over_burst)
     test_mock_stop(&m);
 }
 
-/* What the attempt hook saw: the time of the first 429. */
+/* What the attempt hook saw: the time of the first 429 (or 503/529). */
 struct pause_rec {
     int64_t first_429_ms;
 };
@@ -140,7 +140,9 @@ static void pause_hook(llmio_future *f, const llmio_attempt_info *info,
 {
     (void)f;
     struct pause_rec *p = user;
-    if (info->http_status == 429 && p->first_429_ms == 0) {
+    bool paused = info->http_status == 429 || info->http_status == 503 ||
+                  info->http_status == 529;
+    if (paused && p->first_429_ms == 0) {
         p->first_429_ms = test_now_ms();
     }
 }
@@ -562,4 +564,289 @@ TEST(ratelimit_engine_bad_arguments)
               LLMIO_E_INVALID);
     ASSERT_EQ(llmio_shared_rate_limit_unlink("bad name"), LLMIO_E_INVALID);
     llmio_client_free(c);
+}
+
+/* ---- holds: the default with no limit set (llmio_client_set_rate_pause) --- */
+
+/* Drives C until the attempt hook has seen a 429. */
+static void drive_until_429(llmio_client *c, struct pause_rec *pr)
+{
+    int64_t t0 = test_now_ms();
+    while (pr->first_429_ms == 0 && test_now_ms() - t0 < slack_ms(5000)) {
+        (void)llmio_client_run(c, 10); /* LLMIO_E_TIMEOUT: time is up */
+    }
+    ASSERT_CMP(pr->first_429_ms, >, 0);
+}
+
+/* No limit set. The first request on a key gets a 429 with Retry-After:
+ * 1; ten requests submitted to that key during the pause wait it out:
+ * the mock's log shows nothing on the key for the next second, then the
+ * ten and the 429'd request's retry, spread over the retry policy's first
+ * backoff (300 ms here) rather than at one instant. Each of the ten is
+ * sent once; all succeed. */
+TEST(ratelimit_pause_holds_key_then_spreads)
+{
+    enum { N = 10 };
+    static const char scn[] = "fail-first=1;status=429;retry-after=1;key=hold";
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 300, 1000, 60000));
+    llmio_client_set_retry_seed(c, 42);
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec recs[N + 1];
+    memset(recs, 0, sizeof recs);
+    llmio_future *fs[N + 1];
+    fs[0] = submit(c, "openai/gpt-4o-mini", scn, &recs[0]);
+    drive_until_429(c, &pr);
+    for (int i = 1; i <= N; i++) {
+        fs[i] = submit(c, "openai/gpt-4o-mini", scn, &recs[i]);
+    }
+    wait_all(fs, N + 1, 10000);
+    for (int i = 0; i <= N; i++) {
+        ASSERT_EQ(recs[i].ndone, 1);
+        ASSERT_OK(recs[i].status);
+        ASSERT_EQ(llmio_future_error(fs[i])->attempts, i == 0 ? 2 : 1);
+        llmio_future_free(fs[i]);
+    }
+    int64_t ts[N + 2];
+    ASSERT_EQ(log_times(&m, "key=hold", ts, N + 2), N + 2);
+    int64_t first = INT64_MAX, last = 0;
+    for (int i = 1; i < N + 2; i++) {
+        /* The pause started when the client read the 429, after the
+         * mock logged it; 5 ms for the log's ms rounding. */
+        ASSERT_CMP(ts[i] - ts[0], >=, 995);
+        first = ts[i] < first ? ts[i] : first;
+        last = ts[i] > last ? ts[i] : last;
+    }
+    if (!test_is_valgrind()) {
+        /* Within the pause plus the 300 ms spread (and this machine's
+         * scheduling), and spread: eleven draws over 300 ms from seed 42,
+         * not one burst. */
+        ASSERT_CMP(last - ts[0], <=, 1000 + 300 + 400);
+        ASSERT_CMP(last - first, >=, 100);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* Requests queued behind a concurrency cap of one are held too: when the
+ * 429 frees the slot, the next ones wait for the pause instead of being
+ * sent into it. */
+TEST(ratelimit_pause_holds_queued)
+{
+    enum { N = 6 };
+    static const char scn[] = "fail-first=1;status=429;retry-after=1;key=q1";
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 100, 1000, 60000));
+    ASSERT_OK(llmio_client_set_max_concurrency(c, 1));
+    struct engine_rec recs[N];
+    memset(recs, 0, sizeof recs);
+    llmio_future *fs[N];
+    for (int i = 0; i < N; i++) {
+        fs[i] = submit(c, "openai/gpt-4o-mini", scn, &recs[i]);
+    }
+    wait_all(fs, N, 10000);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(recs[i].ndone, 1);
+        ASSERT_OK(recs[i].status);
+        ASSERT_EQ(llmio_future_error(fs[i])->attempts, i == 0 ? 2 : 1);
+        llmio_future_free(fs[i]);
+    }
+    int64_t ts[N + 1];
+    ASSERT_EQ(log_times(&m, "key=q1", ts, N + 1), N + 1);
+    for (int i = 1; i <= N; i++) {
+        ASSERT_CMP(ts[i] - ts[0], >=, 995);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* The hold is per provider + model + API key: during it, another model,
+ * another provider and the same model under another API key go at once;
+ * the held key's request goes after it. */
+TEST(ratelimit_pause_other_keys_go)
+{
+    int pause_s = test_is_valgrind() ? 6 : 2;
+    char scn[128];
+    snprintf(scn, sizeof scn, "fail-first=1;status=429;retry-after=%d;key=k3",
+             pause_s);
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 10, 20, 60000));
+    ASSERT_OK(llmio_client_set_base_url(c, "anthropic", m.url));
+    ASSERT_OK(llmio_client_set_api_key(c, "anthropic", ENGINE_TEST_KEY));
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec ra = {0}, rb = {0}, rc = {0}, rd = {0}, re = {0};
+    llmio_future *fa = submit(c, "openai/gpt-4o-mini", scn, &ra);
+    drive_until_429(c, &pr);
+    llmio_future *fb = submit(c, "openai/gpt-4o-mini", NULL, &rb);
+    llmio_future *fc = submit(c, "openai/gpt-4o", NULL, &rc);
+    llmio_future *fd = submit(c, "anthropic/claude-sonnet-4-5", NULL, &rd);
+    ASSERT_OK(llmio_client_set_api_key(c, NULL, "sk-test-another-key-0123"));
+    llmio_future *fe = submit(c, "openai/gpt-4o-mini", NULL, &re);
+    llmio_future *all[5] = {fa, fb, fc, fd, fe};
+    wait_all(all, 5, 20000);
+    struct engine_rec *recs[5] = {&ra, &rb, &rc, &rd, &re};
+    for (int i = 0; i < 5; i++) {
+        ASSERT_EQ(recs[i]->ndone, 1);
+        ASSERT_OK(recs[i]->status);
+        llmio_future_free(all[i]);
+    }
+    int64_t held = pause_s * 1000 - 50;
+    ASSERT_CMP(ra.done_ms - pr.first_429_ms, >=, held);
+    ASSERT_CMP(rb.done_ms - pr.first_429_ms, >=, held);
+    ASSERT_CMP(rc.done_ms - pr.first_429_ms, <, held - 500);
+    ASSERT_CMP(rd.done_ms - pr.first_429_ms, <, held - 500);
+    ASSERT_CMP(re.done_ms - pr.first_429_ms, <, held - 500);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* Turned off: the old behaviour. Only the 429'd request waits (its own
+ * retry); the others on its key are sent during the pause. */
+TEST(ratelimit_pause_off)
+{
+    enum { N = 3 };
+    int pause_s = test_is_valgrind() ? 5 : 1;
+    char scn[128];
+    snprintf(scn, sizeof scn, "fail-first=1;status=429;retry-after=%d;key=off",
+             pause_s);
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 10, 20, 60000));
+    ASSERT_EQ(llmio_client_set_rate_pause(NULL, false), LLMIO_E_INVALID);
+    ASSERT_OK(llmio_client_set_rate_pause(c, false));
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec recs[N + 1];
+    memset(recs, 0, sizeof recs);
+    llmio_future *fs[N + 1];
+    fs[0] = submit(c, "openai/gpt-4o-mini", scn, &recs[0]);
+    drive_until_429(c, &pr);
+    for (int i = 1; i <= N; i++) {
+        fs[i] = submit(c, "openai/gpt-4o-mini", scn, &recs[i]);
+    }
+    wait_all(fs, N + 1, 20000);
+    for (int i = 0; i <= N; i++) {
+        ASSERT_OK(recs[i].status);
+        int64_t after = recs[i].done_ms - pr.first_429_ms;
+        if (i == 0) {
+            ASSERT_CMP(after, >=, pause_s * 1000 - 50);
+        } else {
+            ASSERT_CMP(after, <, pause_s * 1000 - 300);
+        }
+        llmio_future_free(fs[i]);
+    }
+    int64_t ts[N + 2];
+    ASSERT_EQ(log_times(&m, "key=off", ts, N + 2), N + 2);
+    ASSERT_CMP(ts[1] - ts[0], <, pause_s * 1000 - 300); /* into the pause */
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* During a hold: a request whose TOTAL timeout ends first fails at once
+ * with LLMIO_E_RATE_LIMIT and the wait in retry_after_ms, never sent; a
+ * cancelled one completes once, at once, never sent; the 429'd request
+ * still succeeds after the pause. */
+TEST(ratelimit_pause_deadline_and_cancel)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 10, 20, 60000));
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec ra = {0}, rb = {0}, rc = {0};
+    llmio_future *fa = submit(
+        c, "openai/gpt-4o-mini",
+        "fail-first=1;status=429;retry-after=2;key=dl", &ra);
+    drive_until_429(c, &pr);
+
+    llmio_request *r = rl_request("openai/gpt-4o-mini", "text=never-sent-b", 0);
+    ASSERT_OK(llmio_request_set_timeout(r, LLMIO_TIMEOUT_TOTAL, 500));
+    llmio_future *fb = NULL;
+    int64_t t0 = test_now_ms();
+    ASSERT_OK(llmio_submit(c, r, engine_done_cb, &rb, &fb, NULL));
+    llmio_request_free(r);
+    ASSERT_OK(llmio_future_wait(fb, (int)slack_ms(1000)));
+    ASSERT_CMP(rb.done_ms - t0, <, slack_ms(300));
+    ASSERT_EQ(rb.ndone, 1);
+    ASSERT_EQ(rb.status, LLMIO_E_RATE_LIMIT);
+    const llmio_error *e = llmio_future_error(fb);
+    ASSERT_CMP(e->retry_after_ms, >, 1000);
+    ASSERT_CMP(e->retry_after_ms, <=, 2000);
+    ASSERT_EQ(e->attempts, 0);
+    ASSERT_CONTAINS(e->message, "rate limit");
+
+    llmio_future *fc = submit(c, "openai/gpt-4o-mini", "text=never-sent-c", &rc);
+    t0 = test_now_ms();
+    llmio_future_cancel(fc);
+    ASSERT_OK(llmio_future_wait(fc, 1000));
+    ASSERT_CMP(test_now_ms() - t0, <, slack_ms(300));
+    ASSERT_EQ(rc.ndone, 1);
+    ASSERT_EQ(rc.status, LLMIO_E_CANCELLED);
+
+    ASSERT_OK(llmio_future_wait(fa, (int)slack_ms(5000)));
+    ASSERT_EQ(ra.ndone, 1);
+    ASSERT_OK(ra.status);
+    ASSERT_EQ(rb.ndone, 1);
+    ASSERT_EQ(rc.ndone, 1);
+    ASSERT_EQ(engine_log_lines(&m, "never-sent", NULL, 0), 0);
+    llmio_future_free(fa);
+    llmio_future_free(fb);
+    llmio_future_free(fc);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* A 529 with Retry-After holds the key like a 429 (Anthropic; the server
+ * said when to come back); a 503 without a hint holds nothing (the
+ * retry's jittered backoff is enough). */
+TEST(ratelimit_pause_overload_with_hint)
+{
+    static const struct {
+        const char *model, *scn;
+        bool holds;
+    } cases[] = {
+        {"openai/gpt-4o-mini", "fail-first=1;status=503;key=o1", false},
+        {"anthropic/claude-sonnet-4-5",
+         "fail-first=1;status=529;retry-after=1;key=o2", true},
+    };
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 10, 20, 60000));
+    ASSERT_OK(llmio_client_set_base_url(c, "anthropic", m.url));
+    ASSERT_OK(llmio_client_set_api_key(c, "anthropic", ENGINE_TEST_KEY));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pause_rec pr = {0};
+        llmio_client_set_attempt_cb(c, pause_hook, &pr);
+        struct engine_rec r1 = {0}, r2 = {0};
+        llmio_future *f1 = submit(c, cases[i].model, cases[i].scn, &r1);
+        drive_until_429(c, &pr);
+        llmio_future *f2 = submit(c, cases[i].model, NULL, &r2);
+        llmio_future *both[2] = {f1, f2};
+        wait_all(both, 2, 10000);
+        ASSERT_OK(r1.status);
+        ASSERT_OK(r2.status);
+        ASSERT_EQ(llmio_future_error(f1)->attempts, 2);
+        ASSERT_EQ(llmio_future_error(f2)->attempts, 1);
+        int64_t after = r2.done_ms - pr.first_429_ms;
+        if (cases[i].holds) {
+            ASSERT_CMP(after, >=, 950);
+        } else {
+            ASSERT_CMP(after, <, slack_ms(500));
+        }
+        llmio_future_free(f1);
+        llmio_future_free(f2);
+    }
+    llmio_client_free(c);
+    test_mock_stop(&m);
 }

@@ -245,6 +245,9 @@ TEST(retry_after_above_max_fails_at_once)
     test_mock_start(&m, NULL);
     llmio_client *c = engine_retry_client(&m);
     ASSERT_OK(llmio_client_set_retry(c, 3, 20, 100, 2000));
+    /* Each case's long hint would hold the key for the next one
+     * (ratelimit_pause_*); here only the request's own retry matters. */
+    ASSERT_OK(llmio_client_set_rate_pause(c, false));
     struct hook_last h = {0};
     llmio_client_set_attempt_cb(c, hook_last_cb, &h);
 

@@ -188,6 +188,33 @@ TEST(http_headers_anthropic_ratelimit)
     ASSERT_EQ(h.rl_remaining_tokens, -1);
 }
 
+/* RL_SKIP (no limit configured): the rate-limit headers stay unknown on
+ * a 200, are read on a 429, and the flag outlives each status line; the
+ * other headers are read either way. */
+TEST(http_headers_ratelimit_skipped_unless_429)
+{
+    struct llmio__http_hdrs h;
+    llmio__http_hdrs_init(&h);
+    h.rl_skip = true;
+    feed(&h, "HTTP/1.1 200 OK\r\n");
+    feed(&h, "x-ratelimit-remaining-requests: 0\r\n");
+    feed(&h, "x-ratelimit-reset-requests: 1s\r\n");
+    feed(&h, "anthropic-ratelimit-requests-remaining: 0\r\n");
+    feed(&h, "retry-after: 2\r\n");
+    feed(&h, "x-request-id: req_1\r\n");
+    ASSERT(h.rl_skip);
+    ASSERT_EQ(h.rl_remaining_requests, -1);
+    ASSERT_EQ(h.rl_reset_requests_ms, -1);
+    ASSERT_EQ(h.retry_after_ms, 2000);
+    ASSERT_STR_EQ(h.request_id, "req_1");
+    feed(&h, "HTTP/1.1 429 Too Many Requests\r\n");
+    ASSERT(h.rl_skip);
+    feed(&h, "x-ratelimit-remaining-requests: 0\r\n");
+    feed(&h, "x-ratelimit-reset-requests: 1s\r\n");
+    ASSERT_EQ(h.rl_remaining_requests, 0);
+    ASSERT_EQ(h.rl_reset_requests_ms, 1000);
+}
+
 TEST(http_headers_status_line_resets)
 {
     struct llmio__http_hdrs h;

@@ -304,3 +304,151 @@ TEST(limiter_lanes_model)
     ASSERT_NULL(l.heads);
     llmio__limiter_cleanup(&l);
 }
+
+/* ---- holds: no limit configured ------------------------------------------ */
+
+/* What pauses a key: a 429 always (its hint, else the default second); a
+ * 503 or 529 only with a hint; nothing else. */
+TEST(limiter_pause_for_statuses)
+{
+    struct llmio__http_hdrs h;
+    llmio__http_hdrs_init(&h);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 429), LLMIO__RL_PAUSE_DEFAULT_MS);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 503), 0);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 529), 0);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 200), 0);
+    h.retry_after_ms = 2000;
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 429), 2000);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 503), 2000);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 529), 2000);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 500), 0);
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 502), 0);
+    h.retry_after_ms_ms = 250; /* preferred, as for the retry */
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 529), 250);
+    h.retry_after_ms = h.retry_after_ms_ms = 0; /* "come back now" */
+    ASSERT_EQ(llmio__limiter_pause_for(&h, 503), 0);
+}
+
+/* An unlimited ticket, keyed as client.c does: provider + API key hashed
+ * once (by the client), the model added on first need. */
+static void free_ticket(struct llmio__limiter *l, struct llmio__rl_ticket *t,
+                        const char *model, const char *key)
+{
+    ticket(l, t, "openai", model, key);
+    ASSERT(!t->on);
+    t->provider_key = llmio__ratelimit_key("openai", NULL, key);
+}
+
+/* A hold pauses its key for every unlimited request until its end, then
+ * lets each go at the end plus its own jitter in [0, spread]; other
+ * models and other API keys go at once; a later 429 extends it; when all
+ * holds are over the limiter is back on the no-cost path. */
+TEST(limiter_hold_pauses_key_and_spreads)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    struct llmio__rng rng;
+    llmio__rng_seed(&rng, 7);
+    enum { N = 64 };
+    struct llmio__rl_ticket t[N], other_model, other_key, prefixed;
+    for (int i = 0; i < N; i++) {
+        free_ticket(&l, &t[i], "gpt-4o", "sk-a");
+    }
+    free_ticket(&l, &other_model, "gpt-4o-mini", "sk-a");
+    free_ticket(&l, &other_key, "gpt-4o", "sk-b");
+    free_ticket(&l, &prefixed, "openai/gpt-4o", "sk-a");
+    ASSERT(!llmio__limiter_holding(&l));
+    ASSERT_EQ(llmio__limiter_held(&l, &t[0], "openai", "gpt-4o", 0, 300,
+                                  INT64_MAX, &rng),
+              0);
+    /* No pause asked: nothing held. */
+    llmio__limiter_hold(&l, &t[0], "openai", "gpt-4o", 1000, 0, 300);
+    ASSERT(!llmio__limiter_holding(&l));
+
+    llmio__limiter_hold(&l, &t[0], "openai", "gpt-4o", 1000, 1000, 300);
+    ASSERT(llmio__limiter_holding(&l));
+    int64_t lo = INT64_MAX, hi = 0;
+    for (int i = 0; i < N; i++) {
+        int64_t w = llmio__limiter_held(&l, &t[i], "openai", "gpt-4o", 1500,
+                                        300, INT64_MAX, &rng);
+        ASSERT_CMP(w, >=, 500);
+        ASSERT_CMP(w, <=, 800);
+        lo = w < lo ? w : lo;
+        hi = w > hi ? w : hi;
+        /* Asked again later: the same turn, not a new draw. */
+        ASSERT_EQ(llmio__limiter_held(&l, &t[i], "openai", "gpt-4o", 1600,
+                                      300, INT64_MAX, &rng),
+                  w - 100);
+    }
+    ASSERT_CMP(hi - lo, >=, 200); /* spread, not one instant */
+    /* The model with its provider prefix is the same key. */
+    ASSERT_CMP(llmio__limiter_held(&l, &prefixed, "openai", "openai/gpt-4o",
+                                   1500, 300, INT64_MAX, &rng),
+               >=, 500);
+    ASSERT_EQ(llmio__limiter_held(&l, &other_model, "openai", "gpt-4o-mini",
+                                  1500, 300, INT64_MAX, &rng),
+              0);
+    ASSERT_EQ(llmio__limiter_held(&l, &other_key, "openai", "gpt-4o", 1500,
+                                  300, INT64_MAX, &rng),
+              0);
+    /* A deadline inside the spread: go at the hold's end. One before the
+     * end: the wait is returned (the engine fails the request). */
+    struct llmio__rl_ticket d1, d2;
+    free_ticket(&l, &d1, "gpt-4o", "sk-a");
+    free_ticket(&l, &d2, "gpt-4o", "sk-a");
+    ASSERT_EQ(llmio__limiter_held(&l, &d1, "openai", "gpt-4o", 1500, 300,
+                                  2001, &rng),
+              500);
+    ASSERT_EQ(llmio__limiter_held(&l, &d2, "openai", "gpt-4o", 1500, 300,
+                                  1800, &rng),
+              500);
+    /* Each goes at its turn. */
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(llmio__limiter_held(&l, &t[i], "openai", "gpt-4o",
+                                      1500 + 800, 300, INT64_MAX, &rng),
+                  0);
+    }
+    /* A late-comer after the spread goes at once. */
+    struct llmio__rl_ticket late;
+    free_ticket(&l, &late, "gpt-4o", "sk-a");
+    ASSERT_EQ(llmio__limiter_held(&l, &late, "openai", "gpt-4o", 2300, 300,
+                                  INT64_MAX, &rng),
+              0);
+    /* Another 429 at 2200 for 1 s: a new turn after 3200. */
+    llmio__limiter_hold(&l, &t[1], "openai", "gpt-4o", 2200, 1000, 300);
+    int64_t w = llmio__limiter_held(&l, &t[0], "openai", "gpt-4o", 2300, 300,
+                                    INT64_MAX, &rng);
+    ASSERT_CMP(w, >=, 900);
+    ASSERT_CMP(w, <=, 1200);
+    /* Past every hold and spread: the no-cost path again. */
+    ASSERT_EQ(llmio__limiter_held(&l, &late, "openai", "gpt-4o", 3500, 300,
+                                  INT64_MAX, &rng),
+              0);
+    ASSERT(!llmio__limiter_holding(&l));
+    llmio__limiter_cleanup(&l);
+}
+
+/* Holds off: a 429 holds nothing; turned off during a hold, it no
+ * longer holds; a ticket under a rule is the lanes' business. */
+TEST(limiter_hold_off)
+{
+    struct llmio__limiter l;
+    llmio__limiter_init(&l, &llmio__default_allocator);
+    struct llmio__rng rng;
+    llmio__rng_seed(&rng, 1);
+    struct llmio__rl_ticket t;
+    free_ticket(&l, &t, "gpt-4o", "sk-a");
+    l.holds_off = true;
+    llmio__limiter_hold(&l, &t, "openai", "gpt-4o", 0, 1000, 100);
+    ASSERT(!llmio__limiter_holding(&l));
+    l.holds_off = false;
+    llmio__limiter_hold(&l, &t, "openai", "gpt-4o", 0, 1000, 100);
+    ASSERT_CMP(llmio__limiter_held(&l, &t, "openai", "gpt-4o", 10, 100,
+                                   INT64_MAX, &rng),
+               >=, 990);
+    l.holds_off = true;
+    ASSERT_EQ(llmio__limiter_held(&l, &t, "openai", "gpt-4o", 10, 100,
+                                  INT64_MAX, &rng),
+              0);
+    llmio__limiter_cleanup(&l);
+}
