@@ -494,9 +494,10 @@ LLMIO_API llmio_status llmio_client_set_hedge(llmio_client *c,
  * Limited requests also follow the server: each provider + model + API
  * key keeps buckets that x-ratelimit-limit/remaining/reset-* (OpenAI and
  * compatibles) and anthropic-ratelimit-* headers lower (never raise above
- * RPM/TPM), and a 429 pauses that whole key, every waiting request
- * included, until the Retry-After / retry-after-ms hint (else the reset
- * of the exhausted budget, else 1 s). The request that got the 429 is
+ * RPM/TPM), and a 429 (or a 503/529 with a hint) pauses that whole key,
+ * every waiting request included, until the Retry-After / retry-after-ms
+ * hint (else the reset of the exhausted budget, else 1 s). Requests no
+ * limit covers are held after a 429 too (llmio_client_set_rate_pause). The request that got the 429 is
  * retried by the retry policy (llmio_client_set_retry), through the
  * limiter again.
  *

@@ -122,8 +122,9 @@ void *llmio__limiter_leave(struct llmio__limiter *l,
 
 /*
  * llmio__limiter_on_response - what an attempt's response says: H's
- * rate-limit headers adapt the key's buckets, a 429 (HTTP_STATUS) pauses
- * the key (and T's shared budgets) until the server's hint, and USAGE
+ * rate-limit headers adapt the key's buckets, a 429 (HTTP_STATUS; a
+ * 503/529 with a hint: llmio__limiter_pause_for) pauses the key (and T's
+ * shared budgets) until the server's hint, and USAGE
  * (NULL or total -1: unknown) corrects the tokens T reserved.
  * Returns:  true when the correction gave tokens back while requests
  *           wait: their lanes' heads should ask again now rather than at
