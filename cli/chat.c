@@ -23,8 +23,6 @@
 struct chat {
     llmio_client *client;
     llmio_session *session;
-    char *model;        /* the current model, for /save */
-    char *system;       /* the current system prompt, for /save; nullable */
     struct cli_out out; /* the reply being written */
 };
 
@@ -34,21 +32,6 @@ static int on_delta(llmio_future *f, const llmio_delta *d, void *user)
     (void)f;
     cli_out_delta(&ch->out, d);
     return 0;
-}
-
-/* Replaces *DST with a copy of SRC (NULL or "" clears). */
-static bool set_copy(char **dst, const char *src)
-{
-    char *c = NULL;
-    if (src != NULL && src[0] != '\0') {
-        c = strdup(src);
-        if (c == NULL) {
-            return false;
-        }
-    }
-    free(*dst);
-    *dst = c;
-    return true;
 }
 
 /* Sends LINE as the next user turn and prints the reply; returns the
@@ -108,12 +91,12 @@ static int save(const struct chat *ch, const char *path)
                                         "assistant", "tool"};
     const llmio_session *s = ch->session;
     fputs("{\"model\":", f);
-    cli_json_str(f, ch->model);
+    cli_json_str(f, llmio_session_model(s));
     fputs(",\"messages\":[", f);
     bool first = true;
-    if (ch->system != NULL) {
+    if (llmio_session_system(s) != NULL) {
         fputs("{\"role\":\"system\",\"content\":", f);
-        cli_json_str(f, ch->system);
+        cli_json_str(f, llmio_session_system(s));
         fputs("}", f);
         first = false;
     }
@@ -158,10 +141,39 @@ static int save(const struct chat *ch, const char *path)
     return CLI_EXIT_OK;
 }
 
+/* Appends the conversation saved in PATH (by /save, or any Chat
+ * Completions body) to the history. */
+static int load(struct chat *ch, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "/load: cannot open '%s': %s", path,
+                 strerror(errno));
+        cli_print_status(LLMIO_E_INVALID, msg);
+        return llmio_status_exit_code(LLMIO_E_INVALID);
+    }
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t len = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    size_t before = llmio_session_messages(ch->session);
+    llmio_error err;
+    llmio_status st = llmio_session_load_json(
+        ch->session, text != NULL ? text : "", len > 0 ? (size_t)len : 0, &err);
+    free(text);
+    if (st != LLMIO_OK) {
+        return cli_refused(st, &err);
+    }
+    fprintf(stderr, "llmio: loaded %zu messages from %s\n",
+            llmio_session_messages(ch->session) - before, path);
+    return CLI_EXIT_OK;
+}
+
 static const char chat_commands[] =
     "commands: /exit, /reset (clear the history), /system [TEXT] (set or "
     "clear the system prompt), /model MODEL, /save FILE (the history as "
-    "JSON), /help\n";
+    "JSON), /load FILE (append a saved history), /help\n";
 
 /* Runs the slash command LINE. Sets *QUIT for /exit; returns the exit
  * code of the command. */
@@ -180,20 +192,20 @@ static int command(struct chat *ch, const char *line, bool *quit)
         fputs("llmio: history cleared\n", stderr);
     } else if (n == 7 && strncmp(line, "/system", n) == 0) {
         st = llmio_session_set_system(ch->session, arg[0] ? arg : NULL, &err);
-        if (st == LLMIO_OK && !set_copy(&ch->system, arg)) {
-            st = LLMIO_E_NOMEM;
-        }
     } else if (n == 6 && strncmp(line, "/model", n) == 0) {
         st = llmio_session_set_model(ch->session, arg, &err);
-        if (st == LLMIO_OK && !set_copy(&ch->model, arg)) {
-            st = LLMIO_E_NOMEM;
-        }
     } else if (n == 5 && strncmp(line, "/save", n) == 0) {
         if (arg[0] == '\0') {
             fputs("llmio: /save needs a FILE\n", stderr);
             return CLI_EXIT_USAGE;
         }
         return save(ch, arg);
+    } else if (n == 5 && strncmp(line, "/load", n) == 0) {
+        if (arg[0] == '\0') {
+            fputs("llmio: /load needs a FILE\n", stderr);
+            return CLI_EXIT_USAGE;
+        }
+        return load(ch, arg);
     } else if (n == 5 && strncmp(line, "/help", n) == 0) {
         fputs(chat_commands, stderr);
     } else {
@@ -281,10 +293,6 @@ int cli_cmd_chat(int argc, char **argv)
     if (st == LLMIO_OK) {
         st = llmio_session_new(ch.client, o.model, &ch.session);
     }
-    if (st == LLMIO_OK &&
-        (!set_copy(&ch.model, o.model) || !set_copy(&ch.system, o.system))) {
-        st = LLMIO_E_NOMEM;
-    }
     if (st != LLMIO_OK) {
         cli_print_status(st, "cannot start the chat");
         rc = llmio_status_exit_code(st);
@@ -302,7 +310,5 @@ done:
     llmio_session_free(ch.session);
     llmio_client_free(ch.client);
     llmio_global_cleanup();
-    free(ch.model);
-    free(ch.system);
     return rc;
 }

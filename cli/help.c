@@ -89,6 +89,8 @@ void cli_help_chat(FILE *out)
         "  /model MODEL           use MODEL from the next turn on\n"
         "  /save FILE             write the history as one Chat Completions\n"
         "                         JSON body (a line 'llmio batch' reads)\n"
+        "  /load FILE             append a history saved by /save (its\n"
+        "                         system prompt too)\n"
         "  /help                  list the commands\n"
         "\n"
         "options:\n"

@@ -1805,6 +1805,26 @@ LLMIO_API llmio_status llmio_session_add_tool_result(llmio_session *s,
                                                      llmio_error *err);
 
 /*
+ * llmio_session_load_json - append the messages of a Chat Completions body
+ * (read as llmio_request_set_json() reads it) to the history: a saved
+ * conversation, e.g. what "llmio chat" writes with /save, or turns of any
+ * role (assistant replies with tool_calls, tool results) to start from. A
+ * first message with role "system" becomes the system prompt; every other
+ * field of the body (model, tools, temperature...) is not applied, since
+ * the options come from llmio_session_set_options().
+ * Params:   json  [borrowed] LEN bytes of JSON text.
+ *           err   [out] nullable; the failure, naming the field by its
+ *                 JSON path ("messages[2].role: ...").
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID (not JSON, a bad message, a system
+ *           or developer message after the first), LLMIO_E_STATE (a turn
+ *           is in flight), LLMIO_E_NOMEM. On failure the history and the
+ *           system prompt are unchanged.
+ */
+LLMIO_API llmio_status llmio_session_load_json(llmio_session *s,
+                                               const char *json, size_t len,
+                                               llmio_error *err);
+
+/*
  * llmio_session_submit - send the next turn: the system prompt, the
  * options' preamble and the whole history, as one request on the
  * session's client. On success the reply (choice 0: its text and tool
@@ -1822,6 +1842,10 @@ LLMIO_API llmio_status llmio_session_submit(llmio_session *s,
                                             llmio_future **out,
                                             llmio_error *err);
 
+/* The model and the system prompt set last ([borrowed] until the next
+ * set or llmio_session_free; the system prompt NULL when none). */
+LLMIO_API const char *llmio_session_model(const llmio_session *s);
+LLMIO_API const char *llmio_session_system(const llmio_session *s);
 /* Whether a turn of S is in flight (submitted, its future not done). */
 LLMIO_API bool llmio_session_busy(const llmio_session *s);
 

@@ -265,6 +265,67 @@ LLMIO_API llmio_status llmio_session_add_tool_result(llmio_session *s,
     return hist_result(s, err);
 }
 
+LLMIO_API llmio_status llmio_session_load_json(llmio_session *s,
+                                               const char *json, size_t len,
+                                               llmio_error *err)
+{
+    llmio_status st = check_idle(s, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (json == NULL) {
+        return set_err(err, LLMIO_E_INVALID, "json: required");
+    }
+    /* The request builder's JSON reader does the parsing and checking,
+     * naming fields by their JSON path; only its messages are kept. */
+    llmio_request *tmp = llmio__request_new_with(&s->alloc, NULL);
+    if (tmp == NULL) {
+        return set_err(err, LLMIO_E_NOMEM, "json: out of memory");
+    }
+    st = llmio_request_set_json(tmp, json, len);
+    const char *system = NULL;
+    size_t first = 0;
+    if (st == LLMIO_OK && tmp->nmessages > 0 &&
+        tmp->messages[0].role == LLMIO_ROLE_SYSTEM) {
+        system = tmp->messages[0].content;
+        first = 1;
+        if (system == NULL) {
+            st = llmio__request_fail(tmp, LLMIO_E_INVALID,
+                                     "messages[0].content: a system prompt "
+                                     "is plain text");
+        }
+    }
+    for (size_t i = first; st == LLMIO_OK && i < tmp->nmessages; i++) {
+        llmio_role role = tmp->messages[i].role;
+        if (role == LLMIO_ROLE_SYSTEM || role == LLMIO_ROLE_DEVELOPER) {
+            st = llmio__request_fail(tmp, LLMIO_E_INVALID,
+                                     "messages[%zu].role: only the first "
+                                     "message may be the system prompt",
+                                     i);
+        }
+    }
+    if (st != LLMIO_OK) {
+        llmio_request_error(tmp, err);
+        llmio_request_free(tmp);
+        return st;
+    }
+    size_t before = s->hist->nmessages;
+    for (size_t i = first; i < tmp->nmessages; i++) {
+        llmio__request_copy_message(s->hist, &tmp->messages[i]);
+    }
+    if (s->hist->error == LLMIO_OK && system != NULL &&
+        replace_str(s, "system", system, false, &s->system, NULL) !=
+            LLMIO_OK) {
+        llmio__request_fail(s->hist, LLMIO_E_NOMEM, "system: out of memory");
+    }
+    llmio_request_free(tmp);
+    if (s->hist->error != LLMIO_OK) {
+        llmio__request_truncate(s->hist, before);
+        return hist_result(s, err);
+    }
+    return set_err(err, LLMIO_OK, "%s", "");
+}
+
 /*
  * Appends choice 0 of R to the history as one assistant message: its
  * text, then its tool calls with their signatures. On failure the
@@ -382,6 +443,16 @@ LLMIO_API llmio_status llmio_session_submit(llmio_session *s,
     (*out)->observer_arg = s;
     s->turn = *out;
     return LLMIO_OK;
+}
+
+LLMIO_API const char *llmio_session_model(const llmio_session *s)
+{
+    return s != NULL ? s->model : NULL;
+}
+
+LLMIO_API const char *llmio_session_system(const llmio_session *s)
+{
+    return s != NULL ? s->system : NULL;
 }
 
 LLMIO_API bool llmio_session_busy(const llmio_session *s)

@@ -85,15 +85,17 @@ TEST(cli_chat_commands)
 {
     struct test_mock m;
     start(&m);
-    char path[1024], in[2048];
+    char path[1024], in[4096];
     snprintf(path, sizeof path, "%s/chat.json", test_tmpdir());
     snprintf(in, sizeof in,
              "/system Say \"hi\".\none\n/save %s\n/reset\n/model "
-             "openai/gpt-4.1-mini\ntwo\n/help\n/exit\nnever sent\n",
-             path);
+             "openai/gpt-4.1-mini\ntwo\n/help\n/reset\n/system\n/load "
+             "%s\nthree\n/exit\nnever sent\n",
+             path, path);
     char *out, *err;
     int rc = chat((const char *[]){"-m", MODEL, NULL}, in, &out, &err);
-    ASSERT_STR_EQ(out, "one\ntwo\n");
+    ASSERT_STR_EQ(out, "one\ntwo\nthree\n");
+    ASSERT_CONTAINS(err, "llmio: loaded 2 messages from ");
     ASSERT_CONTAINS(err, "llmio: saved 2 messages to ");
     ASSERT_CONTAINS(err, "llmio: history cleared\n");
     ASSERT_CONTAINS(err, "commands: /exit, /reset");
@@ -111,6 +113,13 @@ TEST(cli_chat_commands)
     ASSERT_NULL(strstr(b, "\"one\""));
     ASSERT_CONTAINS(b, "\"model\":\"gpt-4.1-mini\"");
     ASSERT_CONTAINS(b, "{\"role\":\"system\",\"content\":\"Say \\\"hi\\\".\"}");
+    free(b);
+    /* /load brought the saved turn and system prompt back. */
+    b = log_body(&m, "\"content\":\"three\"", 0);
+    ASSERT_CONTAINS(b, "{\"role\":\"system\",\"content\":\"Say "
+                       "\\\"hi\\\".\"},{\"role\":\"user\",\"content\":\"one\"},"
+                       "{\"role\":\"assistant\",\"content\":\"one\"},{\"role\":"
+                       "\"user\",\"content\":\"three\"}");
     free(b);
     ASSERT_EQ(engine_log_lines(&m, "never sent", NULL, 0), 0);
     free(out);

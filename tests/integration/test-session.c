@@ -652,3 +652,70 @@ TEST(session_alloc_torture)
     }
     test_mock_stop(&m);
 }
+
+/* A saved conversation is loaded (system prompt, an assistant tool call,
+ * its result, the answer) and the next turn sends it all; bad bodies are
+ * refused, naming the field, with the history and prompt unchanged. */
+TEST(session_load_json)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = ss_client(&m, NULL);
+    llmio_session *s = NULL;
+    ASSERT_OK(llmio_session_new(c, "openai/gpt-4o-mini", &s));
+    ASSERT_STR_EQ(llmio_session_model(s), "openai/gpt-4o-mini");
+    ASSERT_NULL(llmio_session_system(s));
+    static const char saved[] =
+        "{\"model\":\"ignored\",\"temperature\":1,\"messages\":["
+        "{\"role\":\"system\",\"content\":\"Use tools.\"},"
+        "{\"role\":\"user\",\"content\":\"weather?\"},"
+        "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":"
+        "\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"wx\","
+        "\"arguments\":\"{\\\"city\\\":\\\"Porto\\\"}\"}}]},"
+        "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"rain\"},"
+        "{\"role\":\"assistant\",\"content\":\"It rains.\"}]}";
+    llmio_error err;
+    ASSERT_OK(llmio_session_load_json(s, saved, sizeof saved - 1, &err));
+    ASSERT_STR_EQ(llmio_session_system(s), "Use tools.");
+    ASSERT_STR_EQ(llmio_session_model(s), "openai/gpt-4o-mini");
+    ASSERT_EQ(llmio_session_messages(s), 4);
+    ASSERT_EQ(llmio_session_role(s, 1), LLMIO_ROLE_ASSISTANT);
+    llmio_tool_call tc;
+    ASSERT(llmio_session_tool_call(s, 1, 0, &tc));
+    ASSERT_STR_EQ(tc.arguments, "{\"city\":\"Porto\"}");
+    ASSERT_STR_EQ(llmio_session_tool_call_id(s, 2), "call_1");
+
+    /* Refused, history and prompt untouched. */
+    static const char late_system[] =
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
+        "{\"role\":\"system\",\"content\":\"b\"}]}";
+    ASSERT_EQ(
+        llmio_session_load_json(s, late_system, sizeof late_system - 1, &err),
+        LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages[1].role");
+    static const char robot[] = "{\"messages\":[{\"role\":\"robot\"}]}";
+    ASSERT_EQ(llmio_session_load_json(s, robot, sizeof robot - 1, &err),
+              LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages[0].role");
+    ASSERT_EQ(llmio_session_load_json(s, "{nope", 5, &err), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_session_load_json(s, NULL, 0, &err), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_session_messages(s), 4);
+    ASSERT_STR_EQ(llmio_session_system(s), "Use tools.");
+
+    ASSERT_OK(llmio_session_add_user(s, "and tomorrow?", NULL));
+    struct engine_rec rec = {0};
+    llmio_future *f = NULL;
+    ASSERT_OK(turn(s, &rec, &f));
+    ASSERT_STR_EQ(reply_text(f), "and tomorrow?");
+    llmio_future_free(f);
+    char *bodies[1] = {NULL};
+    ASSERT_EQ(engine_log_lines(&m, "and tomorrow?", bodies, 1), 1);
+    ASSERT_CONTAINS(bodies[0], "Use tools.");
+    ASSERT_CONTAINS(bodies[0], "call_1");
+    ASSERT_CONTAINS(bodies[0], "It rains.");
+    ASSERT_NULL(strstr(bodies[0], "ignored"));
+    free(bodies[0]);
+    llmio_session_free(s);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
