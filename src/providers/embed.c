@@ -223,8 +223,7 @@ llmio_status llmio__gemini_build_embed(const struct llmio_request *req,
     /* "models/<id>" unless the model is a resource name already. */
     struct llmio__buf res;
     llmio__buf_init(&res, req->alloc, 0);
-    if (strncmp(model, "models/", 7) != 0 &&
-        strncmp(model, "tunedModels/", 12) != 0) {
+    if (!llmio__gemini_is_resource(model)) {
         st = llmio__buf_appends(&res, "models/");
     }
     if (st == LLMIO_OK) {

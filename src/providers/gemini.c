@@ -359,17 +359,22 @@ static llmio_status write_body(const struct llmio__prov_writer *pw,
     return LLMIO_OK;
 }
 
+bool llmio__gemini_is_resource(const char *model)
+{
+    /* "gemini-2.5-flash" is a model id; "models/..." and "tunedModels/..."
+     * are already resource names. */
+    return strncmp(model, "models/", 7) == 0 ||
+           strncmp(model, "tunedModels/", 12) == 0;
+}
+
 llmio_status llmio__gemini_target(const struct llmio_request *req,
                                   const char *model, const char *suffix,
                                   const struct llmio__provider_cfg *cfg,
                                   struct llmio__http_req *out, llmio_error *err)
 {
-    /* "gemini-2.5-flash" is a model id; "models/..." and "tunedModels/..."
-     * are already resource names. */
-    bool resource = strncmp(model, "models/", 7) == 0 ||
-                    strncmp(model, "tunedModels/", 12) == 0;
     llmio_status st = llmio__prov_url(
-        out, cfg->base_url, resource ? "/" : "/models/", model, suffix, err);
+        out, cfg->base_url, llmio__gemini_is_resource(model) ? "/" : "/models/",
+        model, suffix, err);
     if (st != LLMIO_OK) {
         return st;
     }

@@ -237,6 +237,9 @@ llmio_status llmio__gemini_target(const struct llmio_request *req,
                                   const struct llmio__provider_cfg *cfg,
                                   struct llmio__http_req *out,
                                   llmio_error *err);
+/* Whether a Gemini MODEL is a resource name already ("models/...",
+ * "tunedModels/..."), not an id that needs "models/" in front. */
+bool llmio__gemini_is_resource(const char *model);
 llmio_status llmio__ollama_target(const struct llmio_request *req,
                                   const char *path,
                                   const struct llmio__provider_cfg *cfg,

@@ -110,6 +110,21 @@ TEST(gemini_build_json_mode_raw)
     ph_req_free(r);
 }
 
+/* One rule for the chat URL and the embedding batch's "model" field:
+ * a model id gets "models/", a resource name (case-sensitive prefix with
+ * its slash) is used as is. */
+TEST(gemini_is_resource)
+{
+    ASSERT(llmio__gemini_is_resource("models/gemini-2.5-flash"));
+    ASSERT(llmio__gemini_is_resource("tunedModels/my-model-42"));
+    ASSERT(!llmio__gemini_is_resource("gemini-2.5-flash"));
+    ASSERT(!llmio__gemini_is_resource("models"));
+    ASSERT(!llmio__gemini_is_resource("modelsx/y"));
+    ASSERT(!llmio__gemini_is_resource("tunedModels"));
+    ASSERT(!llmio__gemini_is_resource("Models/x"));
+    ASSERT(!llmio__gemini_is_resource(""));
+}
+
 TEST(gemini_build_errors)
 {
     struct llmio_request *r = ph_req_new("gemini/gemini-2.5-flash");
