@@ -11,6 +11,11 @@ struct pyfut_ctx {
 
 PyObject *llmiopy_future_owner(llmio_future *f)
 {
+    if (llmio_batch_index(f, NULL)) {
+        /* A batch item: its user pointer is the batch's context, and its
+         * Python Future exists only once it is reported. */
+        return NULL;
+    }
     pyfut_ctx *ctx = llmio_future_user(f);
     return ctx ? (PyObject *)ctx->owner : NULL;
 }

@@ -29,7 +29,7 @@ typedef struct {
 } PyLlmioClient;
 
 /* future.c: the Python future of a C future (borrowed), or NULL once
- * the Python future was dropped. */
+ * the Python future was dropped, or for a batch item not yet reported. */
 PyObject *llmiopy_future_owner(llmio_future *f);
 
 /* retry.c: the client's retry policy and attempt hook. Each returns 0,

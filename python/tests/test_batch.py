@@ -257,3 +257,18 @@ def test_bad_generator_items_fail_in_their_own_slot(client):
     assert [type(r).__name__ for r in out] == [
         "Response", "Response", "Response", "InvalidError", "InvalidError",
         "Response"]
+
+
+def test_on_attempt_of_a_batch_item_has_no_future(mock):
+    """A batch item's C user pointer is the batch's, not a Future's: the
+    hook gets future=None for it (it used to get the Batch object)."""
+    infos = []
+    c = llmio.Client(api_key=SECRET, base_url=mock, on_attempt=infos.append)
+    out = c.batch(["a", "b"], model=MODEL)
+    assert [r.text for r in out] == ["a", "b"]
+    assert len(infos) == 2
+    assert all(i.future is None and i.status == "OK" for i in infos)
+    f = c.submit(MODEL, user("x"))
+    f.result()
+    assert infos[-1].future is f
+    c.close()
