@@ -21,6 +21,20 @@ if [ ! -f build/lib/libllmio.a ] || [ ! -x build/bin/llmio-mock ]; then
         result 0 1
     }
 fi
+# LLMIO_PY_SANITIZE=1: the extension and libllmio built with ASan+UBSan
+# (build/python-asan/), run with the sanitizer runtimes preloaded; RSS
+# bounds are not checked (ASan's quarantine holds freed memory).
+PYBUILD=$PWD/build/python
+PRELOAD=
+if [ -n "${LLMIO_PY_SANITIZE:-}" ]; then
+    PYBUILD=$PWD/build/python-asan
+    PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
+    # The interpreter's own allocations are left to Python's accounting.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    export PYTHONMALLOC=malloc
+fi
+export LLMIO_PY_BUILD="$PYBUILD"
 if ! sh python/build.sh "$PY" >build/logs/python-build.log 2>&1; then
     echo "python: extension build failed:"
     tail -30 build/logs/python-build.log
@@ -35,7 +49,8 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import pytest' 2>/dev
 fi
 
 out=build/logs/python-pytest.log
-PYTHONPATH="$PWD/build/python" timeout "${PYTEST_TIMEOUT:-600}" \
+[ -z "$PRELOAD" ] || export LD_PRELOAD="$PRELOAD"
+PYTHONPATH="$PYBUILD" timeout "${PYTEST_TIMEOUT:-600}" \
     "$VENV/bin/python" -m pytest -q -rfE -p no:cacheprovider python/tests "$@" \
     >"$out" 2>&1
 rc=$?

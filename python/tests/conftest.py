@@ -6,7 +6,18 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "build" / "python"))
+# run-tests.sh points this at the ASan build with LLMIO_PY_SANITIZE=1
+PY_BUILD = os.environ.get("LLMIO_PY_BUILD", str(ROOT / "build" / "python"))
+sys.path.insert(0, PY_BUILD)
+# Under ASan freed memory sits in quarantine: RSS bounds mean nothing.
+RSS_CHECKS = not os.environ.get("LLMIO_PY_SANITIZE")
+
+
+def rss_kb():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
 
 import llmio  # noqa: E402
 

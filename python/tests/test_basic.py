@@ -7,7 +7,7 @@ import time
 import pytest
 
 import llmio
-from conftest import MODEL, ROOT, SECRET, scenario, user
+from conftest import MODEL, PY_BUILD, ROOT, RSS_CHECKS, SECRET, rss_kb, scenario, user
 
 
 def test_sync_chat(client):
@@ -256,11 +256,6 @@ def test_drop_future_before_completion(mock):
 
 
 def test_no_leak_10k_requests(client):
-    def rss_kb():
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
     msgs = user("leak check")
     for _ in range(1000):
         client.chat(MODEL, msgs)
@@ -277,13 +272,13 @@ def test_no_leak_10k_requests(client):
     gc.collect()
     grown = rss_kb() - before
     print(f"RSS growth over 10k requests: {grown} kB")
-    assert grown < 8000
+    assert grown < 8000 or not RSS_CHECKS
 
 
 def test_import_time():
     code = ("import time; t=time.perf_counter(); import llmio; "
             "print(round((time.perf_counter()-t)*1000, 2))")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "build" / "python"))
+    env = dict(os.environ, PYTHONPATH=PY_BUILD)
     out = subprocess.run([sys.executable, "-c", code], env=env,
                          capture_output=True, text=True, check=True)
     print(f"import llmio: {out.stdout.strip()} ms")

@@ -7,7 +7,7 @@ import weakref
 import pytest
 
 import llmio
-from conftest import MODEL, SECRET, scenario, user
+from conftest import MODEL, RSS_CHECKS, SECRET, rss_kb, scenario, user
 
 
 def test_sync_batch_order_errors_and_bad_items(client):
@@ -161,13 +161,6 @@ def test_batch_progress_and_closed_client(mock):
         c.batch(["x"], model=MODEL)
 
 
-def rss_kb():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-
-
 def test_generator_is_pulled_lazily_and_memory_stays_bounded(client):
     """2,000 prompts of 64 kB from a generator (128 MB if materialised):
     items are pulled only as slots free up, so at most CONCURRENCY exist
@@ -196,7 +189,8 @@ def test_generator_is_pulled_lazily_and_memory_stays_bounded(client):
     grown = rss_kb() - before
     print(f"RSS growth over a 2000 x 64 kB generator: {grown} kB")
     assert sorted(seen) == list(range(n))
-    assert grown < 10_000  # 128 MB materialised; ~14 MB if kept in C
+    # 128 MB materialised; ~14 MB with every item's future kept in C
+    assert grown < 10_000 or not RSS_CHECKS
     # pulled ahead of what was consumed: the slots in flight, plus what
     # one loop turn reported before the consumer ran
     assert live["max_ahead"] <= 4 * conc, live

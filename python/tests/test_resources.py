@@ -6,14 +6,7 @@ import time
 import weakref
 
 import llmio
-from conftest import MODEL, SECRET, user
-
-
-def rss_kb():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+from conftest import MODEL, RSS_CHECKS, SECRET, rss_kb, user
 
 
 def test_on_attempt_cycle_is_collected(mock):
@@ -67,7 +60,7 @@ def test_async_memory_flat_over_10k_requests(mock):
     gc.collect()
     grown = rss_kb() - before
     print(f"RSS growth over 10k async requests: {grown} kB")
-    assert grown < 8000
+    assert grown < 8000 or not RSS_CHECKS
     assert c.pending == 0
     c.close()
 
