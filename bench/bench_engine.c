@@ -6,7 +6,7 @@
  *
  *   bench_engine --base-url URL --concurrency N (--duration S | --requests N)
  *                [--warmup S] [--stream] [--expect-len N] [--expect-chunks N]
- *                [--model M]
+ *                [--model M] [--cacert FILE]
  *
  * and prints the RESULT line, then stable "name value unit" lines:
  *   llmio_c<N>_us_per_req X us        client CPU (user+sys) per request
@@ -29,6 +29,7 @@
 struct opts {
     const char *base_url;
     const char *model;
+    const char *cacert; /* --cacert: CA bundle for an https base URL */
     long concurrency;
     double duration, warmup;
     long requests;
@@ -205,7 +206,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_engine --base-url URL --concurrency N "
                     "(--duration S | --requests N) [--warmup S] [--stream] "
-                    "[--expect-len N] [--expect-chunks N] [--model M]\n");
+                    "[--expect-len N] [--expect-chunks N] [--model M] "
+                    "[--cacert FILE]\n");
     exit(2);
 }
 
@@ -233,6 +235,8 @@ int main(int argc, char **argv)
             b.o.base_url = v;
         } else if (strcmp(a, "--model") == 0) {
             b.o.model = v;
+        } else if (strcmp(a, "--cacert") == 0) {
+            b.o.cacert = v;
         } else if (strcmp(a, "--concurrency") == 0) {
             b.o.concurrency = strtol(v, NULL, 10);
         } else if (strcmp(a, "--duration") == 0) {
@@ -260,7 +264,9 @@ int main(int argc, char **argv)
     if (llmio_global_init() != LLMIO_OK ||
         llmio_client_new(NULL, &b.c) != LLMIO_OK ||
         llmio_client_set_base_url(b.c, NULL, b.o.base_url) != LLMIO_OK ||
-        llmio_client_set_api_key(b.c, NULL, "sk-bench-0000") != LLMIO_OK) {
+        llmio_client_set_api_key(b.c, NULL, "sk-bench-0000") != LLMIO_OK ||
+        (b.o.cacert != NULL &&
+         llmio_client_set_ca(b.c, b.o.cacert, NULL, NULL) != LLMIO_OK)) {
         fprintf(stderr, "bench_engine: client setup failed\n");
         return 1;
     }

@@ -5,15 +5,18 @@
  *
  *   curl-multi --base-url URL --concurrency N (--duration S | --requests N)
  *              [--warmup S] [--stream] [--expect-bytes N] [--expect-chunks N]
- *              [--http2]
+ *              [--http2] [--cacert FILE]
  *
  * The loop is the one llmio's engine uses: curl_multi_socket_action driven
  * by epoll, with libcurl's socket and timer callbacks. Every transfer is
  * checked: CURLE_OK, HTTP 200 and exactly --expect-bytes body bytes (the
  * bench bodies are static, so an exact size is an exact-content check);
  * then chunks are counted as --expect-chunks per stream. No JSON is parsed:
- * this measures the transport alone. --http2 speaks cleartext HTTP/2 with
- * prior knowledge and multiplexes up to 1,024 streams per connection.
+ * this measures the transport alone. --http2 speaks HTTP/2 and multiplexes
+ * up to 1,024 streams per connection: with prior knowledge on http://, by
+ * ALPN on https://; without it every transfer is HTTP/1.1, on https://
+ * too. --cacert trusts FILE's CAs (CURLOPT_CAINFO). RESULT's conns= counts
+ * the connections the timed transfers opened (CURLINFO_NUM_CONNECTS).
  * Run it with LD_LIBRARY_PATH pointing at
  * build/curl8/lib to measure libcurl 8 (bench/libcurl8.sh).
  */
@@ -32,6 +35,7 @@ struct opts {
     long requests;
     int stream, http2;
     long expect_bytes, expect_chunks;
+    const char *cacert;
 };
 
 struct slot {
@@ -41,7 +45,7 @@ struct slot {
 };
 
 struct stats {
-    long ok, failed, chunks;
+    long ok, failed, chunks, conns;
     double *lat, *ttft;
     size_t nlat, cap;
     char first_error[128];
@@ -184,6 +188,9 @@ static void phase(CURLM *m, struct slot *slots, const struct opts *o,
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
             curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
             if (st) {
+                long nc = 0;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &nc);
+                st->conns += nc;
                 int good = msg->data.result == CURLE_OK && code == 200 &&
                            (o->expect_bytes < 0 || s->bytes == o->expect_bytes);
                 if (good) {
@@ -243,6 +250,8 @@ int main(int argc, char **argv)
             o.expect_bytes = atol(v);
         else if (!strcmp(k, "--expect-chunks"))
             o.expect_chunks = atol(v);
+        else if (!strcmp(k, "--cacert"))
+            o.cacert = v;
         else if (strcmp(k, "--expect-len") && strcmp(k, "--model")) {
             fprintf(stderr, "curl-multi: unknown argument %s\n", k);
             return 2;
@@ -287,9 +296,16 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
+        if (o.cacert)
+            curl_easy_setopt(e, CURLOPT_CAINFO, o.cacert);
         if (o.http2) {
-            curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+            curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                             strncmp(url, "https:", 6) ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                                                       : CURL_HTTP_VERSION_2TLS);
             curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        } else {
+            /* libcurl's own default on https:// is HTTP/2 by ALPN. */
+            curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
         }
     }
 
@@ -305,11 +321,12 @@ int main(int argc, char **argv)
     if (st.ttft)
         qsort(st.ttft, st.nlat, sizeof(double), cmp_d);
     printf("RESULT ok=%ld failed=%ld wall_s=%.6f cpu_s=%.6f p50_ms=%.3f p99_ms=%.3f "
-           "ttft_p50_ms=%.3f chunks=%ld rss0_kb=%ld rss_peak_kb=%ld curl=%s first_error=%s\n",
+           "ttft_p50_ms=%.3f chunks=%ld rss0_kb=%ld rss_peak_kb=%ld conns=%ld curl=%s "
+           "first_error=%s\n",
            st.ok, st.failed, wall, cpu, pct(st.lat, st.nlat, 0.5) * 1e3,
            pct(st.lat, st.nlat, 0.99) * 1e3,
            st.ttft ? pct(st.ttft, st.nlat, 0.5) * 1e3 : 0.0, st.chunks, rss0,
-           proc_kb("VmHWM"), curl_version_info(CURLVERSION_NOW)->version,
+           proc_kb("VmHWM"), st.conns, curl_version_info(CURLVERSION_NOW)->version,
            st.first_error[0] ? st.first_error : "-");
 
     for (i = 0; i < o.concurrency; i++)

@@ -25,6 +25,7 @@ enum opt_id {
     OPT_JSON,
     OPT_TIMEOUT,
     OPT_BASE_URL,
+    OPT_CACERT,
     OPT_API_KEY_ENV,
     OPT_HEADER,
     OPT_FALLBACK,
@@ -61,6 +62,7 @@ static const struct opt_spec run_opts[] = {
     {"json", 0, false, OPT_JSON},
     {"timeout", 0, true, OPT_TIMEOUT},
     {"base-url", 0, true, OPT_BASE_URL},
+    {"cacert", 0, true, OPT_CACERT},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
     {"fallback", 0, true, OPT_FALLBACK},
@@ -80,6 +82,7 @@ static const struct opt_spec batch_opts[] = {
     {"progress", 0, false, OPT_PROGRESS},
     {"no-rate-pause", 0, false, OPT_NO_RATE_PAUSE},
     {"base-url", 0, true, OPT_BASE_URL},
+    {"cacert", 0, true, OPT_CACERT},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
     {"help", 'h', false, OPT_HELP},
@@ -94,6 +97,7 @@ static const struct opt_spec embed_opts[] = {
     {"retries", 0, true, OPT_RETRIES},
     {"timeout", 0, true, OPT_TIMEOUT},
     {"base-url", 0, true, OPT_BASE_URL},
+    {"cacert", 0, true, OPT_CACERT},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
     {"help", 'h', false, OPT_HELP},
@@ -107,6 +111,7 @@ static const struct opt_spec chat_opts[] = {
     {"timeout", 0, true, OPT_TIMEOUT},
     {"retries", 0, true, OPT_RETRIES},
     {"base-url", 0, true, OPT_BASE_URL},
+    {"cacert", 0, true, OPT_CACERT},
     {"api-key-env", 0, true, OPT_API_KEY_ENV},
     {"header", 'H', true, OPT_HEADER},
     {"help", 'h', false, OPT_HELP},
@@ -234,6 +239,9 @@ static bool apply(const char *cmd, struct cli_opts *o,
         break;
     case OPT_API_KEY_ENV:
         o->api_key_env = val;
+        break;
+    case OPT_CACERT:
+        o->cacert = val;
         break;
     case OPT_HEADER:
         if (o->nheaders == CLI_MAX_HEADERS) {

@@ -45,6 +45,7 @@ struct cli_opts {
     const char *model; /* batch: the default for lines without one */
     const char *system;
     const char *base_url;
+    const char *cacert; /* --cacert: CA bundle for https servers */
     const char *api_key_env;
     const char *headers[CLI_MAX_HEADERS];
     size_t nheaders;

@@ -1,8 +1,8 @@
 /*
- * client.c - the client-level options every command shares: the base URL
- * and the API key variable, aimed at the provider of the model given with
- * -m, and --retries. The key is read from the environment and handed
- * straight to the library; it is never printed, not even when refused.
+ * client.c - the client-level options every command shares: the base URL,
+ * the CA bundle and the API key variable, aimed at the provider of the model
+ * given with -m, and --retries. The key is read from the environment and
+ * handed straight to the library; it is never printed, not even when refused.
  */
 #include "cli.h"
 
@@ -39,6 +39,14 @@ int cli_configure_client(llmio_client *c, const char *cmd,
                                    "--base-url '%s' refused: %s (http or "
                                    "https URL, and a known provider)",
                                    o->base_url, llmio_status_str(st));
+        }
+    }
+    if (o->cacert != NULL) {
+        llmio_error e;
+        st = llmio_client_set_ca(c, o->cacert, NULL, &e);
+        if (st != LLMIO_OK) {
+            /* e.message names ca_file, the path and the reason. */
+            return cli_usage_error(cmd, "--cacert refused: %s", e.message);
         }
     }
     if (o->api_key_env != NULL) {

@@ -326,6 +326,37 @@ LLMIO_API llmio_status llmio_client_set_max_response(llmio_client *c,
                                                      size_t bytes);
 
 /*
+ * llmio_client_set_ca - choose the certificate authorities that verify
+ * https servers: a PEM bundle (CA_FILE) and/or an OpenSSL hashed directory
+ * (CA_PATH, as made by c_rehash/openssl rehash), e.g. a corporate proxy's
+ * or a self-hosted server's private CA. Peer and host-name verification
+ * always stay on; llmio has no switch to turn them off.
+ *
+ * A field left NULL takes the environment, read once when the first
+ * request is made: CA_FILE from SSL_CERT_FILE, else CURL_CA_BUNDLE;
+ * CA_PATH from SSL_CERT_DIR; else libcurl's built-in default (on Debian,
+ * /etc/ssl/certs/ca-certificates.crt and /etc/ssl/certs). As with curl's
+ * --cacert, a CA file replaces the default bundle but the default
+ * directory still applies unless CA_PATH is given. Applies to requests
+ * submitted after the call; a bad file named by the environment fails
+ * those requests with LLMIO_E_TLS naming it. A server whose certificate
+ * does not verify fails the request with LLMIO_E_TLS (not retried) and
+ * libcurl's reason, e.g. "SSL certificate problem: unable to get local
+ * issuer certificate".
+ *
+ * Params:   ca_file  [copied] nullable; must name a readable file.
+ *           ca_path  [copied] nullable; must name a searchable directory.
+ *           err      [out] nullable; the failure, naming the field.
+ * Returns:  LLMIO_OK, LLMIO_E_INVALID naming "ca_file" or "ca_path" with
+ *           the path and the reason (nothing changed), LLMIO_E_NOMEM.
+ * Thread:   the thread driving the client.
+ * Since:    0.2
+ */
+LLMIO_API llmio_status llmio_client_set_ca(llmio_client *c, const char *ca_file,
+                                           const char *ca_path,
+                                           llmio_error *err);
+
+/*
  * llmio_client_set_retry - the client's retry policy. A failed attempt is
  * tried again when it is transient: a connect failure, a reset or timeout,
  * HTTP 408, 409, 429 and 5xx other than 501/505, unless the server sent

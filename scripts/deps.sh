@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev clang libclang-rt-14-dev
       valgrind libuv1-dev libevent-dev clang-format libjansson-dev libcjson-dev
-      curl python3-venv python3-dev"
+      curl python3-venv python3-dev openssl"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -133,6 +133,7 @@ void llmio__client_destroy(struct llmio_client *c)
     llmio__limiter_cleanup(&c->limiter);
     llmio__loop_cleanup(c);
     free_settings(c);
+    llmio__tls_cleanup(c);
     for (size_t i = 0; i < c->nheaders; i++) {
         llmio__free(&c->alloc, c->headers[i]);
     }

@@ -128,6 +128,15 @@ struct llmio__psettings {
                           (limiter.c), hashed once; 0: not yet */
 };
 
+/* TLS trust (tls.c): explicit CA file/directory, else the environment's. */
+struct llmio__tls {
+    char *ca_file, *ca_path; /* llmio_client_set_ca; NULL: not set */
+    bool env_loaded;
+    char *env_file, *env_path; /* SSL_CERT_FILE or CURL_CA_BUNDLE; _DIR */
+    unsigned gen;              /* bumped by each set: pooled handles made
+                                  before it are rebuilt (engine.c) */
+};
+
 enum llmio__mode {
     LLMIO__MODE_NONE = 0,  /* not driven yet */
     LLMIO__MODE_EPOLL = 1, /* built-in wait/run, or fd + step */
@@ -191,6 +200,7 @@ struct llmio_client {
     llmio_hedge_mode hedge_mode;
     int64_t hedge_delay_ms;
     struct llmio__routes *routes; /* NULL until a request is routed */
+    struct llmio__tls tls;        /* CA trust (tls.c) */
 };
 
 /* ---- clock (loop.c) ---------------------------------------------------- */
@@ -307,6 +317,15 @@ bool llmio__engine_queue_full(struct llmio_client *c);
 bool llmio__engine_has_deferred(struct llmio_client *c);
 /* The rate limits changed: requests waiting for them ask again now. */
 void llmio__engine_rate_changed(struct llmio_client *c);
+
+/* ---- tls.c ------------------------------------------------------------- */
+
+/* The CA file and directory transfers verify with (NULL: libcurl's
+ * built-in default): explicit, else the environment, read on first use.
+ * LLMIO_OK or LLMIO_E_NOMEM. */
+llmio_status llmio__tls_resolve(struct llmio_client *c, const char **ca_file,
+                                const char **ca_path);
+void llmio__tls_cleanup(struct llmio_client *c);
 
 /* ---- embed.c ----------------------------------------------------------- */
 

@@ -100,6 +100,7 @@ struct llmio__xfer {
     CURLU *uh;                /* parsed URL, kept while requests reuse it */
     struct llmio__buf uh_url; /* the URL UH holds */
     bool uh_set;              /* CURLOPT_CURLU points at UH */
+    unsigned tls_gen;         /* the client's tls.gen when EASY was made */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -619,6 +620,10 @@ static void xfer_destroy(struct llmio_client *c, struct llmio__xfer *t)
 
 static struct llmio__xfer *xfer_new(struct llmio_client *c)
 {
+    const char *ca_file, *ca_path;
+    if (llmio__tls_resolve(c, &ca_file, &ca_path) != LLMIO_OK) {
+        return NULL;
+    }
     struct llmio__xfer *t = llmio__calloc(&c->alloc, 1, sizeof *t);
     if (t == NULL) {
         return NULL;
@@ -634,7 +639,7 @@ static struct llmio__xfer *xfer_new(struct llmio_client *c)
     }
     CURL *h = t->easy;
     /* Set once per handle: every request of the pool shares them. libcurl
-     * keeps its defaults for proxies (environment) and CA bundle. */
+     * keeps its defaults for proxies (environment). */
     curl_easy_setopt(h, CURLOPT_PRIVATE, t);
     curl_easy_setopt(h, CURLOPT_SHARE, c->engine->share);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
@@ -656,18 +661,30 @@ static struct llmio__xfer *xfer_new(struct llmio_client *c)
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
 #endif
+    /* Trust (tls.c): only which CAs verify the peer; verification of the
+     * peer and host name stays libcurl's default, on. */
+    t->tls_gen = c->tls.gen;
+    if (ca_file != NULL) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+    }
+    if (ca_path != NULL) {
+        curl_easy_setopt(h, CURLOPT_CAPATH, ca_path);
+    }
     return t;
 }
 
 static struct llmio__xfer *xfer_acquire(struct llmio_client *c)
 {
     struct llmio__engine *e = c->engine;
-    struct llmio__xfer *t = e->pool;
-    if (t != NULL) {
+    struct llmio__xfer *t;
+    while ((t = e->pool) != NULL) {
         e->pool = t->pool_next;
         e->npool--;
         t->pool_next = NULL;
-        return t;
+        if (t->tls_gen == c->tls.gen) {
+            return t;
+        }
+        xfer_destroy(c, t); /* made before llmio_client_set_ca */
     }
     return xfer_new(c);
 }
@@ -1047,6 +1064,13 @@ llmio_status llmio__engine_start(struct llmio_client *c, struct llmio_future *f)
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->slist);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)f->timeouts_ms[LLMIO_TIMEOUT_CONNECT]);
+    /* https: wait for a connection being set up to learn (ALPN) whether it
+     * multiplexes, rather than open one connection per request of a burst
+     * (docs/internals/engine.md, "HTTP/2 over TLS"). http:// is HTTP/1.1
+     * here, where waiting would only delay. */
+    curl_easy_setopt(
+        h, CURLOPT_PIPEWAIT,
+        (long)(strncasecmp(llmio__buf_cstr(&f->http.url), "https:", 6) == 0));
     st = slot_free(c) && e->q_head == NULL ? rate_gate(c, t, false)
                                            : queue_push(c, t, false);
     if (st != LLMIO_OK) {
@@ -1094,7 +1118,6 @@ static llmio_status map_curl(CURLcode rc)
         return LLMIO_E_NOMEM;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_TOO_MANY_REDIRECTS:
         return LLMIO_E_PROTOCOL;
@@ -1332,6 +1355,28 @@ static int64_t hold_spread(struct llmio_client *c, struct llmio_future *f)
     return llmio__retry_policy_apply(&c->retry, &f->retry).base_delay_ms;
 }
 
+/*
+ * libcurl 7.88 fails a transfer with CURLE_HTTP2_STREAM when the server
+ * closed the stream after answering in full but before it read the whole
+ * request body (RST_STREAM NO_ERROR, which RFC 9113 8.1 allows; nginx's
+ * "return" does it). A 2xx reply complete by its own framing (every
+ * Content-Length byte, or a stream's end marker) is the server's answer.
+ * Any other stream reset stays a failure, retried like a connection reset.
+ */
+static bool h2_answered(struct llmio__xfer *t, int status)
+{
+    if (status < 200 || status > 299) {
+        return false;
+    }
+    if (t->streaming) {
+        return t->sctx.done;
+    }
+    curl_off_t want = -1, got = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+    return want >= 0 && got == want;
+}
+
 /* libcurl finished T with RC: decide the outcome, complete the future. */
 static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
 {
@@ -1344,6 +1389,9 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
     llmio_status st;
     if (status != 0) {
         fill_http(t, status);
+    }
+    if (rc == CURLE_HTTP2_STREAM && h2_answered(t, status)) {
+        rc = CURLE_OK;
     }
     if (f->stop_status != LLMIO_OK) {
         st = f->stop_status;

@@ -118,6 +118,11 @@ char *test_read_file(const char *path, size_t *len);
 /* A private temporary directory for this test, removed by the runner. */
 const char *test_tmpdir(void);
 
+/* Starts ARGV (ARGV[0] a path) as a child that dies with the test and
+ * prints its port alone on the first line of its stdout (waited for up to
+ * 10 s). Returns the pid; *PORT is 0 when no port came. */
+pid_t test_spawn_port(const char *const *argv, int *port);
+
 /* llmio-mock as a child process on 127.0.0.1 with a kernel-chosen port.
  * The child dies with the test process (PR_SET_PDEATHSIG). */
 struct test_mock {

@@ -39,13 +39,9 @@ char *test_read_file(const char *path, size_t *len)
     return buf;
 }
 
-void test_mock_start(struct test_mock *m, const char *const *extra)
+pid_t test_spawn_port(const char *const *argv, int *port)
 {
-    memset(m, 0, sizeof *m);
-    char bin[1024];
-    snprintf(bin, sizeof bin, "%s/llmio-mock", test_bindir());
-    snprintf(m->log_path, sizeof m->log_path, "%s/mock-%d.log", test_tmpdir(),
-             (int)getpid());
+    *port = 0;
     int pfd[2];
     if (pipe(pfd) != 0) {
         test_fail_(__FILE__, __LINE__, "pipe: %s", strerror(errno));
@@ -53,7 +49,7 @@ void test_mock_start(struct test_mock *m, const char *const *extra)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The mock must not outlive a crashed or killed test. */
+        /* The child must not outlive a crashed or killed test. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) {
             _exit(1);
@@ -61,18 +57,7 @@ void test_mock_start(struct test_mock *m, const char *const *extra)
         dup2(pfd[1], 1);
         close(pfd[0]);
         close(pfd[1]);
-        const char *argv[64];
-        int n = 0;
-        argv[n++] = bin;
-        argv[n++] = "--port";
-        argv[n++] = "0";
-        argv[n++] = "--log";
-        argv[n++] = m->log_path;
-        for (int i = 0; extra && extra[i] && n < 62; i++) {
-            argv[n++] = extra[i];
-        }
-        argv[n] = NULL;
-        execv(bin, (char *const *)argv);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
     close(pfd[1]);
@@ -95,12 +80,32 @@ void test_mock_start(struct test_mock *m, const char *const *extra)
         got++;
     }
     line[got] = '\0';
-    /* Keep the pipe's read end open for the mock's later stdout writes by
-     * handing it to /dev/null semantics: closing it would SIGPIPE the mock
-     * if it ever printed again, so the mock must only print the port. */
+    /* The child must only print the port: closing the read end would
+     * SIGPIPE it if it ever printed again. */
     close(pfd[0]);
-    m->pid = pid;
-    m->port = (int)strtol(line, NULL, 10);
+    *port = (int)strtol(line, NULL, 10);
+    return pid;
+}
+
+void test_mock_start(struct test_mock *m, const char *const *extra)
+{
+    memset(m, 0, sizeof *m);
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/llmio-mock", test_bindir());
+    snprintf(m->log_path, sizeof m->log_path, "%s/mock-%d.log", test_tmpdir(),
+             (int)getpid());
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--log";
+    argv[n++] = m->log_path;
+    for (int i = 0; extra && extra[i] && n < 62; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    m->pid = test_spawn_port(argv, &m->port);
     if (m->port <= 0) {
         test_mock_stop(m);
         test_fail_(__FILE__, __LINE__, "llmio-mock (%s) did not print a port",
