@@ -33,6 +33,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define DEFAULT_MAX_EVENT ((size_t)1 << 20)
 /* Room for a field name and separator on top of the value limit. */
@@ -154,9 +157,10 @@ static int fail(struct llmio__sse_parser *p, llmio_status st)
     return -1;
 }
 
-/* Handles a "data" field value. Returns LLMIO_OK or an error status. */
+/* Handles a "data" field value; ASCII says it is known to be ASCII (so
+ * valid UTF-8). Returns LLMIO_OK or an error status. */
 static llmio_status on_data(struct llmio__sse_parser *p, size_t off,
-                            size_t vlen)
+                            size_t vlen, bool ascii)
 {
     const char *v = p->in.data + off;
     size_t total;
@@ -166,7 +170,7 @@ static llmio_status on_data(struct llmio__sse_parser *p, size_t off,
     }
     llmio_status st = LLMIO_OK;
     if (p->data_mode == 0 &&
-        llmio__utf8_valid((const unsigned char *)v, vlen)) {
+        (ascii || llmio__utf8_valid((const unsigned char *)v, vlen))) {
         p->ref_off = off;
         p->ref_len = vlen;
         p->data_mode = 1;
@@ -210,9 +214,9 @@ static void on_retry(struct llmio__sse_parser *p, const char *v, size_t vlen)
     p->retry_ms = ms;
 }
 
-/* Processes one non-empty line IN[START..START+LEN). */
+/* Processes one non-empty line IN[START..START+LEN); ASCII: see on_data. */
 static llmio_status on_line(struct llmio__sse_parser *p, size_t start,
-                            size_t len)
+                            size_t len, bool ascii)
 {
     const char *line = p->in.data + start;
     if (line[0] == ':') {
@@ -233,7 +237,7 @@ static llmio_status on_line(struct llmio__sse_parser *p, size_t start,
     switch (nlen) {
     case 4:
         if (memcmp(line, "data", 4) == 0) {
-            return on_data(p, start + voff, vlen);
+            return on_data(p, start + voff, vlen, ascii);
         }
         break;
     case 5:
@@ -256,6 +260,56 @@ static llmio_status on_line(struct llmio__sse_parser *p, size_t start,
         break;
     }
     return LLMIO_OK;
+}
+
+/*
+ * The offset of the first CR or LF in S[0..N) (N if none), and in *ASCII
+ * whether the bytes before it are all ASCII: one pass for the line-end
+ * search and the data's UTF-8 check, which every event line needs (ASCII
+ * is valid UTF-8). With SSE2, 16 bytes per step, never past S + N.
+ */
+static size_t find_eol(const char *s, size_t n, bool *ascii)
+{
+    size_t i = 0;
+    unsigned hi = 0;
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    /* 32 bytes per step while no line end is in them (most of a line). */
+    for (; i + 32 <= n; i += 32) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i y =
+            _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
+        __m128i e = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr)),
+            _mm_or_si128(_mm_cmpeq_epi8(y, lf), _mm_cmpeq_epi8(y, cr)));
+        if (_mm_movemask_epi8(e) != 0) {
+            break;
+        }
+        hi |= (unsigned)_mm_movemask_epi8(_mm_or_si128(x, y));
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr)));
+        unsigned h = (unsigned)_mm_movemask_epi8(x);
+        if (m != 0) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            *ascii = (hi | (h & ((1u << k) - 1))) == 0;
+            return i + k;
+        }
+        hi |= h;
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\r') {
+            break;
+        }
+        hi |= c & 0x80u;
+    }
+    *ascii = hi == 0;
+    return i;
 }
 
 /* Fills EV from the pending event and clears it (WHATWG dispatch steps). */
@@ -339,29 +393,26 @@ int llmio__sse_next(struct llmio__sse_parser *p, struct llmio__sse_event *ev)
         if (p->scan < start) {
             p->scan = start;
         }
-        const char *from = buf + p->scan;
-        size_t rem = end - p->scan;
-        const char *nl = memchr(from, '\n', rem);
-        size_t lim = nl != NULL ? (size_t)(nl - from) : rem;
-        const char *cr = memchr(from, '\r', lim);
-        size_t eol;
-        if (cr != NULL) {
-            eol = (size_t)(cr - buf);
-            if (cr + 1 < buf + end && cr[1] == '\n') {
-                p->pos = eol + 2;
-            } else {
-                p->pos = eol + 1;
-                p->skip_lf = cr + 1 == buf + end;
-            }
-        } else if (nl != NULL) {
-            eol = (size_t)(nl - buf);
-            p->pos = eol + 1;
-        } else {
+        bool ascii;
+        size_t eol = p->scan + find_eol(buf + p->scan, end - p->scan, &ascii);
+        /* Bytes before SCAN were looked at by an earlier call. */
+        ascii = ascii && p->scan == start;
+        if (eol == end) {
             p->scan = end;
             if (end - start > p->max_event + LINE_SLACK) {
                 return fail(p, LLMIO_E_TOO_BIG);
             }
             return 0;
+        }
+        if (buf[eol] == '\r') {
+            if (eol + 1 < end && buf[eol + 1] == '\n') {
+                p->pos = eol + 2;
+            } else {
+                p->pos = eol + 1;
+                p->skip_lf = eol + 1 == end;
+            }
+        } else {
+            p->pos = eol + 1;
         }
         p->scan = p->pos;
         size_t len = eol - start;
@@ -376,7 +427,7 @@ int llmio__sse_next(struct llmio__sse_parser *p, struct llmio__sse_event *ev)
             p->has_type = false;
             continue;
         }
-        llmio_status st = on_line(p, start, len);
+        llmio_status st = on_line(p, start, len, ascii);
         if (st != LLMIO_OK) {
             return fail(p, st);
         }
