@@ -720,6 +720,28 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
     return ps.status;
 }
 
+/* The offset of the first '"' or '\\' in P[I..LEN), LEN if none; 16 bytes
+ * per step with SSE2, never past P + LEN. */
+static size_t quote_or_backslash(const char *p, size_t i, size_t len)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+        if (m != 0) {
+            return i + (size_t)__builtin_ctz(m);
+        }
+    }
+#endif
+    while (i < len && p[i] != '"' && p[i] != '\\') {
+        i++;
+    }
+    return i;
+}
+
 size_t llmio__json_string_token(struct llmio__arena *a, const char *p,
                                 size_t len, const char **out, size_t *outlen)
 {
@@ -729,31 +751,46 @@ size_t llmio__json_string_token(struct llmio__arena *a, const char *p,
         return 0;
     }
     /* The first quote not escaped ends the token; parse_string then checks
-     * everything in it, on a padded copy as llmio__json_parse makes. */
+     * everything in it. Its 16-byte loads and escape look-aheads stop at
+     * that quote or read at most 15 bytes past it, so with 16 bytes of
+     * input after the token they run on P itself, else on a copy padded
+     * with zeros as llmio__json_parse makes. */
     size_t i = 1;
-    while (i < len && p[i] != '"') {
-        i += p[i] == '\\' ? 2 : 1;
-    }
-    if (i >= len) {
-        return 0;
+    for (;;) {
+        i = quote_or_backslash(p, i, len);
+        if (i >= len) {
+            return 0;
+        }
+        if (p[i] == '"') {
+            break;
+        }
+        i += 2;
     }
     size_t tok = i + 1;
-    unsigned char *copy = llmio__arena_alloc_fast(a, tok + 16);
+    const unsigned char *src = (const unsigned char *)p;
+    if (tok + 16 > len) {
+        unsigned char *copy = llmio__arena_alloc_fast(a, tok + 16);
+        if (copy == NULL) {
+            return 0;
+        }
+        memcpy(copy, p, tok);
+        memset(copy + tok, 0, 16);
+        src = copy;
+    }
     char *strs = llmio__arena_alloc_fast(a, tok + 1);
-    if (copy == NULL || strs == NULL) {
+    if (strs == NULL) {
         return 0;
     }
-    memcpy(copy, p, tok);
-    memset(copy + tok, 0, 16);
     memcpy(strs, p, tok);
     struct parser ps;
-    memset(&ps, 0, sizeof ps);
     ps.arena = a;
-    ps.base = copy;
-    ps.end = copy + tok;
+    ps.base = src;
+    ps.end = src + tok;
     ps.strs = strs;
+    ps.status = LLMIO_OK;
+    ps.err = NULL;
     struct llmio__json n;
-    if (parse_string(&ps, copy, &n) != copy + tok) {
+    if (parse_string(&ps, src, &n) != src + tok) {
         return 0;
     }
     *out = n.u.str;

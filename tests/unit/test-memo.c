@@ -164,5 +164,21 @@ TEST(json_string_token_strict)
                   0);
         ASSERT_NULL(s);
     }
+    /* With input after the token (read in place, not copied), what follows
+     * the closing quote never completes an escape. */
+    static const char *const tail_bad[] = {
+        "\"\\ud83d\"\\ude00 and more than sixteen bytes",
+        "\"\\u12\"34 and more than sixteen bytes",
+        "\"\\\"\\u00e9 and more than sixteen bytes",
+    };
+    for (size_t i = 0; i < sizeof tail_bad / sizeof tail_bad[0]; i++) {
+        ASSERT_EQ(llmio__json_string_token(&a, tail_bad[i], strlen(tail_bad[i]),
+                                           &s, &n),
+                  0);
+    }
+    static const char good[] =
+        "\"\\u00e9\\ud83d\\ude00\\n\"\\u0041 and more than sixteen bytes";
+    ASSERT_EQ(llmio__json_string_token(&a, good, strlen(good), &s, &n), 22);
+    ASSERT_MEM_EQ(s, n, "\xc3\xa9\xf0\x9f\x98\x80\n", 7);
     llmio__arena_cleanup(&a);
 }
