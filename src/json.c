@@ -1389,6 +1389,22 @@ static void jw_string(struct llmio__jw *w, const char *s, size_t len)
      * most text) is valid UTF-8 as it is: one scan and one copy, instead
      * of a validation pass, an escape pass and three appends. */
     size_t safe = 0;
+#ifdef __SSE2__
+    /* 16 bytes per step (a stream's assembled text is kilobytes): a signed
+     * compare below 0x20 catches control bytes and those >= 0x80. */
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    for (; safe + 16 <= len; safe += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + safe));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+            _mm_cmplt_epi8(x, space));
+        if (_mm_movemask_epi8(m) != 0) {
+            break;
+        }
+    }
+#endif
     while (safe < len && u[safe] >= 0x20 && u[safe] < 0x80 && u[safe] != '"' &&
            u[safe] != '\\') {
         safe++;

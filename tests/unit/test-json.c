@@ -542,6 +542,44 @@ TEST(json_writer_misuse)
     ASSERT_EQ(write_status(nothing), LLMIO_E_INVALID);
 }
 
+TEST(json_writer_special_byte_at_every_offset)
+{
+    /* The plain-text scan goes 16 bytes at a time: a byte to escape (or a
+     * UTF-8 sequence, or an invalid byte) at any offset of a long string
+     * must still be found. */
+    static const char *const special[] = {"\x01",     "\x1f", "\"",  "\\",
+                                          "\xc3\xa9", "\x7f", "\xff"};
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+        for (size_t at = 0; at <= 40; at++) {
+            char in[64];
+            size_t sl = strlen(special[k]);
+            memset(in, 'a', sizeof in);
+            memcpy(in + at, special[k], sl);
+            size_t n = 41 + sl;
+            struct llmio__buf b;
+            llmio__buf_init(&b, NULL, 0);
+            struct llmio__jw w;
+            llmio__jw_init(&w, &b);
+            llmio__jw_str(&w, in, n);
+            if (special[k][0] == '\xff') {
+                ASSERT_EQ(llmio__jw_finish(&w), LLMIO_E_INVALID);
+                llmio__buf_cleanup(&b);
+                continue;
+            }
+            ASSERT_OK(llmio__jw_finish(&w));
+            struct llmio__arena a;
+            llmio__arena_init(&a, NULL, 0);
+            const struct llmio__json *v;
+            ASSERT_OK(llmio__json_parse(&a, b.data, b.len, NULL, &v, NULL));
+            size_t len;
+            const char *s = llmio__json_str(v, &len);
+            ASSERT_MEM_EQ(s, len, in, n);
+            llmio__arena_cleanup(&a);
+            llmio__buf_cleanup(&b);
+        }
+    }
+}
+
 TEST(json_writer_escapes_every_byte)
 {
     /* Every control character, quote and backslash, plus all other ASCII
