@@ -1836,8 +1836,25 @@ LLMIO_API llmio_status llmio_session_add_tool_result(llmio_session *s,
                                                      llmio_error *err);
 
 /*
- * llmio_session_load_json - append the messages of a Chat Completions body
- * (read as llmio_request_set_json() reads it) to the history: a saved
+ * llmio_session_add_messages - append the messages of R (built with
+ * llmio_request_add_message() and the other message setters: any role,
+ * content parts, tool calls with signatures, tool results) to the
+ * history; R's other settings are not used. A first message with role
+ * system becomes the system prompt.
+ * Params:   r    [borrowed] a request builder; its sticky error is
+ *                returned as is.
+ *           err  [out] nullable; the failure, naming the field.
+ * Returns:  LLMIO_OK, R's sticky error, LLMIO_E_INVALID (a system or
+ *           developer message after the first), LLMIO_E_STATE (a turn is
+ *           in flight), LLMIO_E_NOMEM. On failure nothing changes.
+ */
+LLMIO_API llmio_status llmio_session_add_messages(llmio_session *s,
+                                                  const llmio_request *r,
+                                                  llmio_error *err);
+
+/*
+ * llmio_session_load_json - llmio_session_add_messages() of a Chat
+ * Completions body (read as llmio_request_set_json() reads it): a saved
  * conversation, e.g. what "llmio chat" writes with /save, or turns of any
  * role (assistant replies with tool_calls, tool results) to start from. A
  * first message with role "system" becomes the system prompt; every other

@@ -265,6 +265,83 @@ LLMIO_API llmio_status llmio_session_add_tool_result(llmio_session *s,
     return hist_result(s, err);
 }
 
+/*
+ * Appends the messages of SRC to the history, all or nothing: a first
+ * system message becomes the system prompt, any later system or developer
+ * message is refused (the session keeps its prompt apart). Errors are
+ * recorded in SRC when they are about its messages.
+ */
+static llmio_status add_messages(llmio_session *s, struct llmio_request *src,
+                                 llmio_error *err)
+{
+    llmio_status st = llmio_request_error(src, err);
+    const char *system = NULL;
+    size_t first = 0;
+    if (st == LLMIO_OK && src->nmessages > 0 &&
+        src->messages[0].role == LLMIO_ROLE_SYSTEM) {
+        system = src->messages[0].content;
+        first = 1;
+        if (system == NULL) {
+            st = llmio__request_fail(src, LLMIO_E_INVALID,
+                                     "messages[0].content: a system prompt "
+                                     "is plain text");
+        }
+    }
+    for (size_t i = first; st == LLMIO_OK && i < src->nmessages; i++) {
+        llmio_role role = src->messages[i].role;
+        if (role == LLMIO_ROLE_SYSTEM || role == LLMIO_ROLE_DEVELOPER) {
+            st = llmio__request_fail(src, LLMIO_E_INVALID,
+                                     "messages[%zu].role: only the first "
+                                     "message may be the system prompt",
+                                     i);
+        }
+    }
+    if (st != LLMIO_OK) {
+        return llmio_request_error(src, err);
+    }
+    size_t before = s->hist->nmessages;
+    for (size_t i = first; i < src->nmessages; i++) {
+        llmio__request_copy_message(s->hist, &src->messages[i]);
+    }
+    if (s->hist->error == LLMIO_OK && system != NULL &&
+        replace_str(s, "system", system, false, &s->system, NULL) != LLMIO_OK) {
+        llmio__request_fail(s->hist, LLMIO_E_NOMEM, "system: out of memory");
+    }
+    if (s->hist->error != LLMIO_OK) {
+        llmio__request_truncate(s->hist, before);
+        return hist_result(s, err);
+    }
+    return set_err(err, LLMIO_OK, "%s", "");
+}
+
+LLMIO_API llmio_status llmio_session_add_messages(llmio_session *s,
+                                                  const llmio_request *r,
+                                                  llmio_error *err)
+{
+    llmio_status st = check_idle(s, err);
+    if (st != LLMIO_OK) {
+        return st;
+    }
+    if (r == NULL) {
+        return set_err(err, LLMIO_E_INVALID, "request: required");
+    }
+    /* A copy of the messages, so the checks can record their errors
+     * without touching the caller's builder. */
+    llmio_request *tmp = llmio__request_new_with(&s->alloc, NULL);
+    if (tmp == NULL) {
+        return set_err(err, LLMIO_E_NOMEM, "messages: out of memory");
+    }
+    if (r->error != LLMIO_OK) {
+        llmio__request_fail(tmp, r->error, "%s", r->error_msg);
+    }
+    for (size_t i = 0; i < r->nmessages; i++) {
+        llmio__request_copy_message(tmp, &r->messages[i]);
+    }
+    st = add_messages(s, tmp, err);
+    llmio_request_free(tmp);
+    return st;
+}
+
 LLMIO_API llmio_status llmio_session_load_json(llmio_session *s,
                                                const char *json, size_t len,
                                                llmio_error *err)
@@ -282,48 +359,10 @@ LLMIO_API llmio_status llmio_session_load_json(llmio_session *s,
     if (tmp == NULL) {
         return set_err(err, LLMIO_E_NOMEM, "json: out of memory");
     }
-    st = llmio_request_set_json(tmp, json, len);
-    const char *system = NULL;
-    size_t first = 0;
-    if (st == LLMIO_OK && tmp->nmessages > 0 &&
-        tmp->messages[0].role == LLMIO_ROLE_SYSTEM) {
-        system = tmp->messages[0].content;
-        first = 1;
-        if (system == NULL) {
-            st = llmio__request_fail(tmp, LLMIO_E_INVALID,
-                                     "messages[0].content: a system prompt "
-                                     "is plain text");
-        }
-    }
-    for (size_t i = first; st == LLMIO_OK && i < tmp->nmessages; i++) {
-        llmio_role role = tmp->messages[i].role;
-        if (role == LLMIO_ROLE_SYSTEM || role == LLMIO_ROLE_DEVELOPER) {
-            st = llmio__request_fail(tmp, LLMIO_E_INVALID,
-                                     "messages[%zu].role: only the first "
-                                     "message may be the system prompt",
-                                     i);
-        }
-    }
-    if (st != LLMIO_OK) {
-        llmio_request_error(tmp, err);
-        llmio_request_free(tmp);
-        return st;
-    }
-    size_t before = s->hist->nmessages;
-    for (size_t i = first; i < tmp->nmessages; i++) {
-        llmio__request_copy_message(s->hist, &tmp->messages[i]);
-    }
-    if (s->hist->error == LLMIO_OK && system != NULL &&
-        replace_str(s, "system", system, false, &s->system, NULL) !=
-            LLMIO_OK) {
-        llmio__request_fail(s->hist, LLMIO_E_NOMEM, "system: out of memory");
-    }
+    llmio_request_set_json(tmp, json, len);
+    st = add_messages(s, tmp, err);
     llmio_request_free(tmp);
-    if (s->hist->error != LLMIO_OK) {
-        llmio__request_truncate(s->hist, before);
-        return hist_result(s, err);
-    }
-    return set_err(err, LLMIO_OK, "%s", "");
+    return st;
 }
 
 /*

@@ -719,3 +719,45 @@ TEST(session_load_json)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* Messages of a request builder join the history, parts and signatures
+ * included; a builder's sticky error or a late system message is
+ * refused and nothing changes. */
+TEST(session_add_messages)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = ss_client(&m, NULL);
+    llmio_session *s = NULL;
+    ASSERT_OK(llmio_session_new(c, "openai/gpt-4o-mini", &s));
+    llmio_request *r = llmio_request_new(NULL);
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_SYSTEM, "sys"));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, "see"));
+    ASSERT_OK(llmio_request_add_image_url(r, "https://e.com/a.png", NULL));
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_ASSISTANT, NULL));
+    ASSERT_OK(llmio_request_add_tool_call(r, "c1", "f", "{}"));
+    ASSERT_OK(llmio_request_set_tool_call_signature(r, "sig=="));
+    ASSERT_OK(llmio_request_add_tool_result(r, "c1", "ok"));
+    llmio_error err;
+    ASSERT_OK(llmio_session_add_messages(s, r, &err));
+    ASSERT_EQ(llmio_session_messages(s), 3);
+    ASSERT_STR_EQ(llmio_session_system(s), "sys");
+    ASSERT_STR_EQ(llmio_session_text(s, 0, NULL), "see");
+    llmio_tool_call tc;
+    ASSERT(llmio_session_tool_call(s, 1, 0, &tc));
+    ASSERT_STR_EQ(tc.signature, "sig==");
+    ASSERT_NULL(llmio_session_text(s, 1, NULL));
+
+    ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_DEVELOPER, "late"));
+    ASSERT_EQ(llmio_session_add_messages(s, r, &err), LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "messages[4].role");
+    ASSERT_EQ(llmio_request_set_temperature(r, -1), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_session_add_messages(s, r, &err), LLMIO_E_INVALID);
+    ASSERT_CONTAINS(err.message, "temperature");
+    ASSERT_EQ(llmio_session_add_messages(s, NULL, &err), LLMIO_E_INVALID);
+    ASSERT_EQ(llmio_session_messages(s), 3);
+    llmio_request_free(r);
+    llmio_session_free(s);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
