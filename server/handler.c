@@ -1446,7 +1446,11 @@ static bool has_behaviour(const struct mock_scenario *s)
 /* limit=N/S: fixed windows of S seconds on the wall clock, per key. Over
  * the limit the request gets a 429 with Retry-After (whole seconds, at
  * least 1) and retry-after-ms to the window's end; every response carries
- * rate-limit headers with the real remaining count. */
+ * rate-limit headers with the real remaining count and the window's end.
+ * The limit header is per minute, as OpenAI's and Anthropic's are (and
+ * clients adopt it so): N * 60 / S rounded down, never more than the mock
+ * serves; a window slower than one request a minute has no such number,
+ * so it is left out and remaining/reset alone tell the client to wait. */
 static void apply_limit(struct mock_call *c, const char *key, size_t kl)
 {
     struct mock_scenario *s = &c->scn;
@@ -1456,8 +1460,12 @@ static void apply_limit(struct mock_call *c, const char *key, size_t kl)
     int64_t left_ms = (window + 1) * span - c->now_ms;
     long remaining = n <= s->limit_n ? s->limit_n - n : 0;
     char *rl = mock_arena_alloc(c->arena, 96);
-    snprintf(rl, 96, "%ld,%ld,%.3f", s->limit_n, remaining,
-             (double)left_ms / 1000.0);
+    long long per_minute = (long long)s->limit_n * 60 / s->limit_s;
+    char lim[24] = "";
+    if (per_minute > 0) {
+        snprintf(lim, sizeof lim, "%lld", per_minute);
+    }
+    snprintf(rl, 96, "%s,%ld,%.3f", lim, remaining, (double)left_ms / 1000.0);
     if (s->ratelimit_requests == NULL) {
         s->ratelimit_requests = rl;
     }

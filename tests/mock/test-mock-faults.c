@@ -463,8 +463,13 @@ TEST(mock_fault_rate_limit_window)
         ASSERT(test_http_post(&h, "/v1/chat/completions", hdrs, plain_body));
         ASSERT(test_http_read(&h, &r, 2000));
         ASSERT_EQ(r.status, i < 2 ? 200 : 429);
+        /* Two an hour has no whole per-minute figure: no limit header,
+         * the remaining count and the window's end say it all. */
         char *v = test_http_header(&r, "x-ratelimit-limit-requests");
-        ASSERT_STR_EQ(v, "2");
+        ASSERT_NULL(v);
+        v = test_http_header(&r, "x-ratelimit-reset-requests");
+        ASSERT_NOT_NULL(v);
+        ASSERT(atof(v) > 0.0 && atof(v) <= 3600.0); /* wall-clock window */
         free(v);
         v = test_http_header(&r, "x-ratelimit-remaining-requests");
         ASSERT_STR_EQ(v, remaining[i]);
@@ -491,6 +496,52 @@ TEST(mock_fault_rate_limit_window)
     ASSERT_EQ(r.status, 200);
     test_http_resp_free(&r);
     test_http_close(&h);
+    test_mock_stop(&m);
+}
+
+/* The limit header counts requests per minute, as OpenAI's and
+ * Anthropic's do (clients adopt it as their RPM): limit=N/S sends N * 60 /
+ * S rounded down, never more than the mock serves. */
+TEST(mock_fault_rate_limit_per_minute)
+{
+    struct test_mock m;
+    start(&m);
+    static const struct {
+        const char *scn, *path, *header, *want;
+    } cases[] = {
+        {"limit=5;key=a", "/v1/chat/completions", "x-ratelimit-limit-requests",
+         "300"},
+        {"limit=3/2;key=b", "/v1/chat/completions",
+         "x-ratelimit-limit-requests", "90"},
+        {"limit=1/7;key=c", "/v1/chat/completions",
+         "x-ratelimit-limit-requests", "8"},
+        {"limit=120/120;key=d", "/v1/messages",
+         "anthropic-ratelimit-requests-limit", "60"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char hdrs[256];
+        bool anthropic = strcmp(cases[i].path, "/v1/messages") == 0;
+        snprintf(hdrs, sizeof hdrs, "X-Mock-Scenario: %s\r\n%s", cases[i].scn,
+                 anthropic ? "x-api-key: k\r\nanthropic-version: "
+                             "2023-06-01\r\n"
+                           : AUTH);
+        struct test_http h;
+        test_http_open(&h, m.port);
+        ASSERT(test_http_post(
+            &h, cases[i].path, hdrs,
+            anthropic ? "{\"model\":\"claude-x\",\"max_tokens\":8,"
+                        "\"messages\":[{\"role\":\"user\",\"content\":"
+                        "\"hi\"}]}"
+                      : plain_body));
+        struct test_http_resp r;
+        ASSERT(test_http_read(&h, &r, 2000));
+        ASSERT_EQ(r.status, 200);
+        char *v = test_http_header(&r, cases[i].header);
+        ASSERT_STR_EQ(v, cases[i].want);
+        free(v);
+        test_http_resp_free(&r);
+        test_http_close(&h);
+    }
     test_mock_stop(&m);
 }
 
