@@ -493,6 +493,10 @@ static void classify(struct llmio__xfer *t)
     if (t->ok2xx && f->parent != NULL) {
         llmio__route_answered(f); /* hedging: the first to answer wins */
     }
+    if (f->rl.on) { /* the headers are complete: learn them now */
+        llmio__limiter_learn(&t->c->limiter, &f->rl, &t->hdrs,
+                             llmio__mono_ms());
+    }
 }
 
 static llmio_status stream_ctx_init(struct llmio__xfer *t)
@@ -1421,6 +1425,12 @@ static void finish(struct llmio_client *c, struct llmio__xfer *t, CURLcode rc)
             f->provider->parse_error(status, llmio__buf_cstr(&t->body),
                                      t->body.len, err);
             st = err->code;
+            if (llmio__http_retry_after(&t->hdrs) < 0 &&
+                err->retry_after_ms > 0) {
+                /* A body's hint (Gemini's RetryInfo) is the Retry-After
+                 * of the retry policy and the rate limiter. */
+                t->hdrs.retry_after_ms = err->retry_after_ms;
+            }
             if (err->message[0] == '\0') {
                 snprintf(err->message, sizeof err->message, "HTTP %d: %s",
                          status, llmio_status_str(st));

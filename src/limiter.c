@@ -439,6 +439,7 @@ int64_t llmio__limiter_admit(struct llmio__limiter *l,
         llmio__ratelimit_reserve(&l->rl, keys[i], now_ms, t->est_tokens);
     }
     t->granted = t->est_tokens;
+    t->learnt = false;
     return 0;
 }
 
@@ -495,6 +496,22 @@ int64_t llmio__limiter_pause_ms(const struct llmio__http_hdrs *h)
     return reset > 0 ? reset : LLMIO__RL_PAUSE_DEFAULT_MS;
 }
 
+void llmio__limiter_learn(struct llmio__limiter *l,
+                          struct llmio__rl_ticket *t,
+                          const struct llmio__http_hdrs *h, int64_t now_ms)
+{
+    if (!t->on || t->learnt) {
+        return;
+    }
+    t->learnt = true;
+    struct llmio__ratelimit_headers rh;
+    llmio__limiter_headers(h, &rh);
+    if (rh.limit_requests >= 0 || rh.remaining_requests >= 0 ||
+        rh.limit_tokens >= 0 || rh.remaining_tokens >= 0) {
+        llmio__ratelimit_observe_headers(&l->rl, t->key, now_ms, &rh);
+    }
+}
+
 int64_t llmio__limiter_pause_for(const struct llmio__http_hdrs *h,
                                  int http_status)
 {
@@ -518,12 +535,7 @@ bool llmio__limiter_on_response(struct llmio__limiter *l,
     if (!t->on) {
         return false;
     }
-    struct llmio__ratelimit_headers rh;
-    llmio__limiter_headers(h, &rh);
-    if (rh.limit_requests >= 0 || rh.remaining_requests >= 0 ||
-        rh.limit_tokens >= 0 || rh.remaining_tokens >= 0) {
-        llmio__ratelimit_observe_headers(&l->rl, t->key, now_ms, &rh);
-    }
+    llmio__limiter_learn(l, t, h, now_ms);
     int64_t pause = llmio__limiter_pause_for(h, http_status);
     if (pause > 0) {
         /* The whole key waits, not just this request: every other request
@@ -556,6 +568,7 @@ bool llmio__limiter_on_response(struct llmio__limiter *l,
         refunded = usage->total_tokens < t->granted;
     }
     t->granted = -1;
+    t->learnt = false; /* the attempt is over */
     return refunded && l->heads != NULL;
 }
 

@@ -51,6 +51,7 @@ struct llmio__rl_ticket {
     int rules[LLMIO__RL_SCOPES]; /* matching rules, -1 none */
     int64_t est_tokens;   /* tokens reserved per attempt */
     int64_t granted;      /* tokens the running attempt reserved; -1 none */
+    bool learnt;          /* the running attempt's headers were applied */
     void *owner;          /* the future */
     bool in_lane, is_head;
     struct llmio__rl_ticket *prev, *next; /* within the lane */
@@ -135,6 +136,17 @@ bool llmio__limiter_on_response(struct llmio__limiter *l,
                                 const struct llmio__http_hdrs *h,
                                 int http_status, const llmio_usage *usage,
                                 int64_t now_ms);
+
+/*
+ * llmio__limiter_learn - H, the complete headers of T's running attempt,
+ * adapt T's key's buckets (once per attempt: the engine calls it when
+ * the body starts, so a long stream teaches the limiter at its start, and
+ * llmio__limiter_on_response does not apply them twice). No-op unless
+ * T->on.
+ */
+void llmio__limiter_learn(struct llmio__limiter *l,
+                          struct llmio__rl_ticket *t,
+                          const struct llmio__http_hdrs *h, int64_t now_ms);
 
 /* H's OpenAI-style and Anthropic rate-limit headers as the buckets take
  * them (pure; see limiter.c for how Anthropic's four kinds map to two). */

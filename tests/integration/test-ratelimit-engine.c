@@ -241,6 +241,42 @@ TEST(ratelimit_engine_headers_slow_the_client)
     test_mock_stop(&m);
 }
 
+/* Headers are learnt when the body starts, not when the attempt ends: a
+ * 2 s stream whose headers say "60 a minute, none left" makes a request
+ * submitted during it wait for the refill (54 a minute sustained: 1.1 s),
+ * while the stream is still running. */
+TEST(ratelimit_engine_headers_learnt_at_stream_start)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_rate_limit(c, NULL, 0, 0));
+    struct engine_rec ra = {0}, rb = {0};
+    llmio_request *r = rl_request("openai/gpt-4o-mini",
+                                  "ratelimit=60,0,1;lorem=20;tps=10", 0);
+    ASSERT_OK(llmio_request_set_stream(r, engine_stream_cb, true));
+    llmio_future *fa = NULL;
+    ASSERT_OK(llmio_submit(c, r, engine_done_cb, &ra, &fa, NULL));
+    llmio_request_free(r);
+    int64_t t0 = test_now_ms();
+    while (ra.ndeltas == 0 && test_now_ms() - t0 < slack_ms(5000)) {
+        (void)llmio_client_run(c, 10); /* LLMIO_E_TIMEOUT: time is up */
+    }
+    ASSERT_CMP(ra.ndeltas, >, 0);
+    ASSERT_EQ(ra.ndone, 0);
+    int64_t tb = test_now_ms();
+    llmio_future *fb = submit(c, "openai/gpt-4o-mini", NULL, &rb);
+    llmio_future *both[2] = {fa, fb};
+    wait_all(both, 2, 10000);
+    ASSERT_OK(ra.status);
+    ASSERT_OK(rb.status);
+    ASSERT_CMP(rb.done_ms - tb, >=, 1000);
+    llmio_future_free(fa);
+    llmio_future_free(fb);
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
 /* 3000 tokens a minute: a burst of 300, then 45 a second. A request is
  * estimated at about 22 tokens (its body / 4 + 4) but the reply
  * (lorem=100) makes its usage 101: the correction charges the rest, so
@@ -847,6 +883,44 @@ TEST(ratelimit_pause_overload_with_hint)
         llmio_future_free(f1);
         llmio_future_free(f2);
     }
+    llmio_client_free(c);
+    test_mock_stop(&m);
+}
+
+/* Gemini puts its hint in the body (RetryInfo.retryDelay, 2 s here), with
+ * no Retry-After header: it holds the key and times the retry all the
+ * same. */
+TEST(ratelimit_pause_gemini_retry_info)
+{
+    static const char scn[] =
+        "fail-first=1;status=429;content-type=application/json;key=g1;body="
+        "{\"error\":{\"code\":429,\"message\":\"quota\",\"status\":"
+        "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis."
+        "com/google.rpc.RetryInfo\",\"retryDelay\":\"2s\"}]}}";
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_retry(c, 3, 10, 20, 60000));
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1beta", m.url);
+    ASSERT_OK(llmio_client_set_base_url(c, "gemini", url));
+    ASSERT_OK(llmio_client_set_api_key(c, "gemini", ENGINE_TEST_KEY));
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec ra = {0}, rb = {0};
+    llmio_future *fa = submit(c, "gemini/gemini-2.5-flash", scn, &ra);
+    drive_until_429(c, &pr);
+    llmio_future *fb = submit(c, "gemini/gemini-2.5-flash", NULL, &rb);
+    llmio_future *both[2] = {fa, fb};
+    wait_all(both, 2, 10000);
+    ASSERT_OK(ra.status);
+    ASSERT_OK(rb.status);
+    ASSERT_EQ(llmio_future_error(fa)->attempts, 2);
+    /* 2 s: not the 1 s a 429 without any hint holds. */
+    ASSERT_CMP(ra.done_ms - pr.first_429_ms, >=, 1950);
+    ASSERT_CMP(rb.done_ms - pr.first_429_ms, >=, 1950);
+    llmio_future_free(fa);
+    llmio_future_free(fb);
     llmio_client_free(c);
     test_mock_stop(&m);
 }
