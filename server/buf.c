@@ -138,8 +138,7 @@ void mock_buf_reset(struct mock_buf *b)
     }
 }
 
-/* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t mock_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t need;
@@ -172,6 +171,20 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
         return 0;
     }
     return need;
+}
+
+int mock_hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
 }
 
 void mock_buf_json_str(struct mock_buf *b, const char *s, size_t n)
@@ -228,7 +241,7 @@ void mock_buf_json_esc(struct mock_buf *b, const char *s, size_t n)
             }
             i++;
         } else {
-            size_t k = utf8_seq(p + i, n - i);
+            size_t k = mock_utf8_len(p + i, n - i);
             if (k == 0) {
                 mock_buf_append(b, "\xEF\xBF\xBD", 3);
                 i++;

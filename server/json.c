@@ -42,20 +42,6 @@ static void skip_ws(struct reader *r)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 static bool read_hex4(struct reader *r, unsigned *out)
 {
     if (r->n - r->i < 4) {
@@ -63,7 +49,7 @@ static bool read_hex4(struct reader *r, unsigned *out)
     }
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(r->s[r->i + (size_t)k]);
+        int h = mock_hexval(r->s[r->i + (size_t)k]);
         if (h < 0) {
             return fail(r, "bad \\u escape");
         }
@@ -96,40 +82,6 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Validates one raw UTF-8 sequence at r->i; returns its length or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t need;
-    unsigned min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need) {
-        return 0;
-    }
-    unsigned cp = c & (0x7F >> need);
-    for (size_t k = 1; k < need; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = cp << 6 | (s[k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return need;
-}
-
 /* Parses a string at r->i (the opening quote); stores the decoded copy. */
 static bool read_string(struct reader *r, const char **out, size_t *outlen)
 {
@@ -153,7 +105,7 @@ static bool read_string(struct reader *r, const char **out, size_t *outlen)
             return fail(r, "control character in string");
         }
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)r->s + j, r->n - j);
+            size_t k = mock_utf8_len((const unsigned char *)r->s + j, r->n - j);
             if (k == 0) {
                 r->i = j;
                 return fail(r, "invalid UTF-8 in string");

@@ -53,6 +53,12 @@ void mock_buf_json_str(struct mock_buf *b, const char *s, size_t n);
 void mock_buf_json_esc(struct mock_buf *b, const char *s, size_t n);
 /* Appends a NUL-terminated string as a quoted JSON string. */
 void mock_buf_json_cstr(struct mock_buf *b, const char *s);
+/* Length (1..4) of the valid UTF-8 sequence at S (N >= 1 bytes left), or
+ * 0: RFC 3629, no overlongs, surrogates or values above U+10FFFF. One
+ * rule for the JSON reader and the JSON writer. */
+size_t mock_utf8_len(const unsigned char *s, size_t n);
+/* The value of hex digit C, or -1 (JSON \u escapes, %XX in scenarios). */
+int mock_hexval(char c);
 
 /* A bump allocator reset once per request: parsed JSON trees, scenario
  * strings and other per-request data live here, so serving a request does

@@ -38,20 +38,6 @@ void mock_scenario_init(struct mock_scenario *s)
     s->limit_s = -1;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* %XX-decodes V into the arena; a '%' not followed by two hex digits is
  * kept literally. */
 static char *decode(struct mock_arena *a, const char *v, size_t n,
@@ -60,9 +46,9 @@ static char *decode(struct mock_arena *a, const char *v, size_t n,
     char *o = mock_arena_alloc(a, n + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (v[i] == '%' && i + 2 < n && hexv(v[i + 1]) >= 0 &&
-            hexv(v[i + 2]) >= 0) {
-            o[k++] = (char)(hexv(v[i + 1]) * 16 + hexv(v[i + 2]));
+        if (v[i] == '%' && i + 2 < n && mock_hexval(v[i + 1]) >= 0 &&
+            mock_hexval(v[i + 2]) >= 0) {
+            o[k++] = (char)(mock_hexval(v[i + 1]) * 16 + mock_hexval(v[i + 2]));
             i += 2;
         } else {
             o[k++] = v[i];

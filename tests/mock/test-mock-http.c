@@ -2,6 +2,7 @@
  * test-mock-http.c - llmio-mock: HTTP/1.1 connection behaviour and the
  * request log for odd requests.
  */
+#include "mock.h"
 #include "support/http.h"
 #include "test.h"
 
@@ -9,6 +10,40 @@
 
 static const char *body =
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+/* The one UTF-8 rule the mock's JSON reader and writer share, and the one
+ * hex digit reader of \\u escapes and %XX scenario values. */
+TEST(mock_utf8_len_and_hexval)
+{
+    static const struct {
+        const char *s;
+        size_t want;
+    } cases[] = {
+        {"a", 1},
+        {"\xc3\xa9", 2},
+        {"\xe2\x82\xac", 3},
+        {"\xf0\x9f\x98\x80", 4},
+        {"\xf4\x8f\xbf\xbf", 4}, /* U+10FFFF */
+        {"\xc0\x80", 0},         /* overlong */
+        {"\xe0\x80\x80", 0},     /* overlong */
+        {"\xed\xa0\x80", 0},     /* a surrogate */
+        {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+        {"\x80", 0},             /* a lone continuation */
+        {"\xe2\x82", 0},         /* cut short */
+        {"\xc3(", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ASSERT_EQ(mock_utf8_len((const unsigned char *)cases[i].s,
+                                strlen(cases[i].s)),
+                  cases[i].want);
+    }
+    ASSERT_EQ(mock_hexval('0'), 0);
+    ASSERT_EQ(mock_hexval('9'), 9);
+    ASSERT_EQ(mock_hexval('a'), 10);
+    ASSERT_EQ(mock_hexval('F'), 15);
+    ASSERT_EQ(mock_hexval('g'), -1);
+    ASSERT_EQ(mock_hexval('%'), -1);
+}
 
 TEST(mock_http_expect_continue_and_close)
 {
