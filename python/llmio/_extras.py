@@ -1,6 +1,7 @@
 """Conversation sessions, tools from Python functions, and batches.
 
-Sessions compose Client.achat/chat/astream; batches drive one C
+Sessions keep their history in a C llmio_session and run each turn
+through Client.achat/astream's waiting code; batches drive one C
 llmio_batch (Client._batch). The requests themselves (retries, timeouts,
 limits, streaming) are the C library's. inspect loads on first use only.
 """
@@ -45,43 +46,81 @@ def _split_tools(tools):
     return schemas, functions
 
 
+def _client_cls():
+    """llmio.Client, imported late (this module is loaded by it)."""
+    from . import Client
+    return Client
+
+
+class _Turns:
+    """What Client.achat/astream/stream need from a "client" to run one
+    session turn: the real client's asyncio driver and a submit() that
+    sends the C session's next turn (model and messages are the
+    session's own)."""
+
+    __slots__ = ("_client", "_session")
+
+    def __init__(self, client, session):
+        self._client = client
+        self._session = session
+
+    def _aio(self):
+        return self._client._aio()
+
+    def submit(self, _model, _messages, **options):
+        return self._session.submit(**options)
+
+
 class Session:
-    """A conversation: a history list, an optional system prompt and tools.
+    """A conversation kept by the C library (llmio_session): the history,
+    an optional system prompt and tools.
 
         s = llmio.Session(client, "openai/gpt-4o-mini",
                           system="You are helpful.", tools=[get_weather])
         r = await s.achat("Weather in Lisbon?")   # runs get_weather itself
         r = await s.achat("And tomorrow?")        # history kept
 
-    tools: schema dicts and/or Python functions (sync or async); a call to
-    a function tool is executed and its result sent back, up to
-    max_tool_rounds times, before achat()/chat() return the final
-    Response. Calls to schema-only tools are returned to the caller
-    (finish_reason 'tool_calls'). Every other keyword is a request
-    option used on each turn (temperature=..., timeout=...).
+    Each turn is one C request (system prompt + history); its reply joins
+    the history in C when the turn succeeds, so a failed or cancelled turn
+    leaves it as it was. tools: schema dicts and/or Python functions (sync
+    or async); a call to a function tool is executed and its result sent
+    back, up to max_tool_rounds times, before achat()/chat() return the
+    final Response. Calls to schema-only tools are returned to the caller
+    (finish_reason 'tool_calls'). Every other keyword is a request option
+    used on each turn (temperature=..., timeout=...).
     """
 
     def __init__(self, client, model, system=None, tools=None,
                  max_tool_rounds=8, **options):
         self.client = client
         self.model = model
-        self.messages = []
+        from . import _llmio
+        self._s = _llmio.Session(client, model)
         if system is not None:
-            self.messages.append({"role": "system", "content": system})
+            self._s.set_system(system)
         self.tools, self.functions = _split_tools(tools)
         self.max_tool_rounds = max_tool_rounds
         self.options = options
+        self._turns = _Turns(client, self._s)
+
+    @property
+    def messages(self):
+        """The history as message dicts, the system prompt first (a copy:
+        change it with add_message() and clear())."""
+        sys = self._s.system
+        head = [] if sys is None else [{"role": "system", "content": sys}]
+        return head + self._s.messages()
 
     def add_message(self, role, content, **fields):
-        """Append one message (e.g. add_message("user", "hi"))."""
+        """Append one message (e.g. add_message("user", "hi")); a system
+        message sets the system prompt."""
         m = {"role": role, "content": content}
         m.update(fields)
-        self.messages.append(m)
+        self._s.add([m])
 
     def clear(self):
         """Forget the history, keeping the system prompt."""
-        del self.messages[1 if self.messages and
-                          self.messages[0]["role"] == "system" else 0:]
+        self._s.truncate(0)
 
     def _opts(self, options):
         o = dict(self.options)
@@ -98,6 +137,12 @@ class Session:
             return None
         return r.tool_calls
 
+    def _answer(self, tc, out):
+        if not isinstance(out, str):
+            import json
+            out = json.dumps(out)
+        self._s.add_tool_result(tc.id, out)
+
     async def achat(self, content=None, **options):
         """Send CONTENT (a user message; None sends the history as is)
         and return the assistant's final Response, also kept in the
@@ -107,8 +152,7 @@ class Session:
             self.add_message("user", content)
         opts = self._opts(options)
         for _ in range(self.max_tool_rounds + 1):
-            r = await self.client.achat(self.model, self.messages, **opts)
-            self.messages.append(r.message())
+            r = await _client_cls().achat(self._turns, None, None, **opts)
             calls = self._pending_calls(r)
             if calls is None:
                 return r
@@ -116,9 +160,7 @@ class Session:
                 out = self.functions[tc.name](**tc.json())
                 if inspect.isawaitable(out):
                     out = await out
-                # a non-str result is sent as JSON by the request builder
-                self.messages.append({"role": "tool", "tool_call_id": tc.id,
-                                      "content": out})
+                self._answer(tc, out)
         return r
 
     def chat(self, content=None, **options):
@@ -127,15 +169,12 @@ class Session:
             self.add_message("user", content)
         opts = self._opts(options)
         for _ in range(self.max_tool_rounds + 1):
-            r = self.client.chat(self.model, self.messages, **opts)
-            self.messages.append(r.message())
+            r = self._s.submit(**opts).result()
             calls = self._pending_calls(r)
             if calls is None:
                 return r
             for tc in calls:
-                self.messages.append({
-                    "role": "tool", "tool_call_id": tc.id,
-                    "content": self.functions[tc.name](**tc.json())})
+                self._answer(tc, self.functions[tc.name](**tc.json()))
         return r
 
     async def astream(self, content=None, **options):
@@ -143,12 +182,10 @@ class Session:
         assistant message joins the history when the stream ends."""
         if content is not None:
             self.add_message("user", content)
-        s = self.client.astream(self.model, self.messages,
-                                **self._opts(options))
+        s = _client_cls().astream(self._turns, None, None, **self._opts(options))
         async with s:
             async for d in s:
                 yield d
-        self.messages.append(s.response.message())
 
 
 _BATCH_LINE_KEYS = ("custom_id", "method", "url", "body")

@@ -124,6 +124,12 @@ PyObject *llmiopy_future_adopt(PyLlmioClient *c, llmio_future *f)
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
                                 PyObject *stream)
 {
+    return llmiopy_future_submit_session(c, NULL, req, stream);
+}
+
+PyObject *llmiopy_future_submit_session(PyLlmioClient *c, llmio_session *s,
+                                        llmio_request *req, PyObject *stream)
+{
     if (stream == Py_None || stream == Py_False) {
         stream = NULL;
     }
@@ -157,8 +163,16 @@ PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
         return NULL;
     }
     llmio_error err;
-    llmio_status st =
-        llmio_submit(c->c, req, done_cb, self->ctx, &self->f, &err);
+    llmio_status st;
+    if (s != NULL) {
+        /* A session turn: REQ holds the options, the session the rest. */
+        st = llmio_session_set_options(s, req, &err);
+        if (st == LLMIO_OK) {
+            st = llmio_session_submit(s, done_cb, self->ctx, &self->f, &err);
+        }
+    } else {
+        st = llmio_submit(c->c, req, done_cb, self->ctx, &self->f, &err);
+    }
     llmiopy_client_leave(c);
     if (st != LLMIO_OK) {
         /* No callback will ever run: the context is ours to free. */

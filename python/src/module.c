@@ -66,10 +66,12 @@ PyMODINIT_FUNC PyInit__llmio(void)
     }
     if (PyType_Ready(&PyLlmioClient_Type) ||
         PyType_Ready(&PyLlmioFuture_Type) || PyType_Ready(&PyLlmioBatch_Type) ||
+        PyType_Ready(&PyLlmioSession_Type) ||
         llmiopy_errors_init(m) || llmiopy_response_types_init(m) ||
         llmiopy_retry_types_init(m) ||
         PyModule_AddObjectRef(m, "Client", (PyObject *)&PyLlmioClient_Type) ||
         PyModule_AddObjectRef(m, "Future", (PyObject *)&PyLlmioFuture_Type) ||
+        PyModule_AddObjectRef(m, "Session", (PyObject *)&PyLlmioSession_Type) ||
         PyModule_AddStringConstant(m, "c_version", llmio_version())) {
         Py_DECREF(m);
         return NULL;

@@ -79,6 +79,7 @@ extern PyTypeObject PyLlmioToolCall_Type;
 extern PyTypeObject PyLlmioDelta_Type;
 extern PyTypeObject PyLlmioUsage_Type;
 extern PyTypeObject PyLlmioBatch_Type;
+extern PyTypeObject PyLlmioSession_Type; /* session.c */
 
 /* batch.c: Client._batch(jobs, concurrency, ordered, on_item, on_done). */
 PyObject *llmiopy_batch_start(PyLlmioClient *c, PyObject *args);
@@ -108,6 +109,9 @@ void llmiopy_client_free_batch(PyLlmioClient *c, llmio_batch *b);
 /* future.c */
 PyObject *llmiopy_future_submit(PyLlmioClient *c, llmio_request *req,
                                 PyObject *stream);
+/* The same for the next turn of session S (REQ: the turn's options). */
+PyObject *llmiopy_future_submit_session(PyLlmioClient *c, llmio_session *s,
+                                        llmio_request *req, PyObject *stream);
 /* A completed Future owning F (a detached batch item: its user pointer
  * is not a pyfut_ctx). On failure F is freed. */
 PyObject *llmiopy_future_adopt(PyLlmioClient *c, llmio_future *f);
