@@ -1,25 +1,33 @@
 #!/usr/bin/env python3
 """gen-server.py - write the nginx config and canned bodies the benchmarks serve.
 
-Usage: gen-server.py OUTDIR PORT [H2PORT]
+Usage: gen-server.py OUTDIR PORT [H2PORT [TLSPORT]]
 
 Writes into OUTDIR:
   nginx.conf        one worker, keep-alive, access log off, listening on
-                    127.0.0.1:PORT (HTTP/1.1) and H2PORT (cleartext HTTP/2,
-                    prior knowledge) with one location per workload:
+                    127.0.0.1:PORT (HTTP/1.1), H2PORT (cleartext HTTP/2,
+                    prior knowledge) and TLSPORT (TLS, HTTP/2 or HTTP/1.1
+                    by ALPN, as the providers' APIs offer them) with one
+                    location per workload:
     /small/v1/chat/completions   canned ~641-byte chat completion (return 200)
     /big/v1/chat/completions     static ~100 KB chat completion
     /sse/v1/chat/completions     static 1,000-chunk SSE stream
     /slow/v1/chat/completions    short SSE stream sent slowly (limit_rate),
                                  for thousands of concurrent idle streams
   www/*.json, www/*.sse  the static bodies
+  tls/ca.pem, tls/server.pem, tls/server.key
+                    with TLSPORT: a throwaway CA and the certificate for
+                    127.0.0.1 it signs (scripts/tls-certs.sh), which the
+                    clients are told to trust
   expect.env        shell assignments of the expected content length and
                     chunk count of each body, which every client checks
 
-Only the standard library is used; the bodies are deterministic.
+Only the standard library (and openssl, for TLSPORT) is used; the bodies
+are deterministic.
 """
 import json
 import os
+import subprocess
 import sys
 
 ID = "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"
@@ -128,6 +136,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=65535;
         {h2listen}
+        {tlslisten}
         root {out}/www;
         # Static files refuse POST with 405; re-serve them as GET so the
         # clients can POST their chat request as the real API expects.
@@ -169,6 +178,16 @@ def main():
     out, port = os.path.abspath(sys.argv[1]), int(sys.argv[2])
     h2port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     h2listen = ("listen 127.0.0.1:%d http2 backlog=65535;" % h2port) if h2port else ""
+    tlsport = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    tlslisten = ""
+    if tlsport:
+        tls = os.path.join(out, "tls")
+        subprocess.run(["sh", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                           "..", "scripts", "tls-certs.sh"), tls],
+                       check=True)
+        tlslisten = ("listen 127.0.0.1:%d ssl http2 backlog=65535;\n"
+                     "        ssl_certificate %s/server.pem;\n"
+                     "        ssl_certificate_key %s/server.key;" % (tlsport, tls, tls))
     os.makedirs(os.path.join(out, "www"), exist_ok=True)
     os.makedirs(os.path.join(out, "tmp"), exist_ok=True)
     small, small_c = small_body()
@@ -180,7 +199,8 @@ def main():
             f.write(data)
     rate = max(1, len(slow) // SLOW_SECONDS)
     with open(os.path.join(out, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(out=out, port=port, h2listen=h2listen, small=small,
+        f.write(NGINX_CONF.format(out=out, port=port, h2listen=h2listen,
+                                  tlslisten=tlslisten, small=small,
                                   slow=slow, slow_rate=rate))
     with open(os.path.join(out, "expect.env"), "w") as f:
         f.write("SMALL_BYTES=%d SMALL_LEN=%d\n" % (len(small), len(small_c)))

@@ -82,6 +82,15 @@ BATCH_CLIENTS = {"llmio-batch"}
 # Clients that talk cleartext HTTP/2 (prior knowledge) to nginx's h2 port.
 H2_CLIENTS = {"curl8-h2"}
 
+# TLS workloads ("tls:" locations): every client is told to trust the
+# bench's throwaway CA the way its users would: the environment below for
+# all (OpenSSL/Python/httpx/llmio read SSL_CERT_FILE, node reads
+# NODE_EXTRA_CA_CERTS), plus --cacert for the C programs. HTTP/2 or 1.1 is
+# whatever each client negotiates by ALPN (curl-multi: 1.1; curl8-h2: h2).
+TLS_CA = rel("build/bench/nginx/tls/ca.pem")
+TLS_ENV = {"SSL_CERT_FILE": TLS_CA, "NODE_EXTRA_CA_CERTS": TLS_CA}
+CACERT_CLIENTS = {"llmio-c", "curl-multi", "curl8-multi", "curl8-h2"}
+
 # ---------------------------------------------------------------------------
 # Workloads: name, server location, concurrency, stream, fixed request count
 # (0 = timed), clients (None = all). Expected content comes from expect.env.
@@ -109,6 +118,12 @@ PACED = [
 
 # 10,000 concurrent slow streams: one run per client (each lasts ~30 s),
 # only llmio and the peers that can hold that many sockets.
+# HTTP/2 over TLS (nginx "ssl http2", ALPN), as the providers' APIs serve it.
+TLS_WORKLOADS = [
+    ("small-tls-c64", "tls:small", 64, False, 0, None),
+    ("small-tls-c1024", "tls:small", 1024, False, 0, None),
+]
+
 STREAMS_10K = ("streams-10k", "slow", 10000, True, 10000,
                ["llmio-c", "curl-multi", "curl8-multi", "openai-node", "aiohttp"])
 
@@ -204,6 +219,8 @@ class Bench:
                   file=sys.stderr)
 
     def url(self, loc, h2=False):
+        if loc.startswith("tls:"):
+            return "https://127.0.0.1:%d/%s/v1" % (self.a.nginx_tls_port, loc[4:])
         if loc == "mock":
             return "http://127.0.0.1:%d/v1" % self.a.mock_port
         return "http://127.0.0.1:%d/%s/v1" % (
@@ -234,8 +251,9 @@ class Bench:
     def run_client(self, name, cmd, wl, duration, warmup):
         wname, loc, conc, stream, count, _ = wl
         e = self.expect
+        tls = loc.startswith("tls:")
         key = {"small": "SMALL", "big": "BIG", "sse": "SSE", "slow": "SLOW",
-               "mock": "MOCK"}[loc]
+               "mock": "MOCK"}[loc[4:] if tls else loc]
         if count:
             warmup = 0  # a fixed-count run measures from a cold start
         argv = self.pin_client + cmd + [
@@ -249,8 +267,12 @@ class Bench:
             argv += ["--stream", "--expect-chunks", str(e[key + "_CHUNKS"])]
         if name in BYTES_CLIENTS:
             argv += ["--expect-bytes", str(e[key + "_BYTES"])]
+        if tls and name in CACERT_CLIENTS:
+            argv += ["--cacert", TLS_CA]
         env = dict(os.environ)
         env.update(CLIENT_ENV.get(name, {}))
+        if tls:
+            env.update(TLS_ENV)
         # A client that cannot finish its in-flight requests within a minute
         # of the end of its timed phase is reported as "timeout".
         limit = duration + warmup + 60 if not count else 180
@@ -468,6 +490,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nginx-port", type=int, required=True)
     ap.add_argument("--nginx-h2-port", type=int, default=0)
+    ap.add_argument("--nginx-tls-port", type=int, default=0)
     ap.add_argument("--mock-port", type=int, default=0)
     ap.add_argument("--duration", type=float, default=2)
     ap.add_argument("--warmup", type=float, default=1)
@@ -480,6 +503,8 @@ def main():
     load0 = os.getloadavg()[0]
     sel = a.workloads.split(",") if a.workloads else None
     wls = [w for w in WORKLOADS if sel is None or w[0] in sel]
+    if a.nginx_tls_port:
+        wls += [w for w in TLS_WORKLOADS if sel is None or w[0] in sel]
     if a.mock_port:
         b.probe_mock()
         wls += [w for w in PACED if sel is None or w[0] in sel]

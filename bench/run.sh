@@ -40,7 +40,10 @@ trap cleanup EXIT INT TERM
 PORT=$(free_port)
 H2PORT=$(free_port)
 while [ "$H2PORT" = "$PORT" ]; do H2PORT=$(free_port); done
-python3 bench/gen-server.py "$OUT/nginx" "$PORT" "$H2PORT"
+TLSPORT=$(free_port)
+while [ "$TLSPORT" = "$PORT" ] || [ "$TLSPORT" = "$H2PORT" ]; do TLSPORT=$(free_port); done
+# TLSPORT: HTTP/2 (or 1.1) over TLS with a throwaway CA in $OUT/nginx/tls.
+python3 bench/gen-server.py "$OUT/nginx" "$PORT" "$H2PORT" "$TLSPORT"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 $PIN0 "$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" 2>"$OUT/nginx/stderr.log" &
 NGINX_PID=$!
@@ -78,7 +81,7 @@ if [ "${1:-}" = "--quick" ]; then
     shift
     QUICK="--duration 1 --warmup 0.5 --repeats 1"
 fi
-python3 bench/harness.py --nginx-port "$PORT" --nginx-h2-port "$H2PORT" --mock-port "$MOCK_PORT" $QUICK "$@"
+python3 bench/harness.py --nginx-port "$PORT" --nginx-h2-port "$H2PORT" --nginx-tls-port "$TLSPORT" --mock-port "$MOCK_PORT" $QUICK "$@"
 
 # The chart for docs/PERFORMANCE.md (copy it there after a full run).
 if command -v gnuplot >/dev/null && [ -s "$OUT/chart.dat" ] && [ "$(wc -l < "$OUT/chart.dat")" -gt 1 ]; then

@@ -135,6 +135,36 @@ static int set_timeout(PyLlmioClient *self, llmio_timeout_kind kind,
     return 0;
 }
 
+/* ca_file / ca_path (str or os.PathLike; None: the environment's
+ * SSL_CERT_FILE / SSL_CERT_DIR, else the system store): checked by
+ * llmio_client_set_ca, whose message names the field. */
+static int set_ca(PyLlmioClient *self, PyObject *file, PyObject *dir)
+{
+    PyObject *fb = NULL, *db = NULL;
+    int rc = -1;
+    if ((file == NULL || file == Py_None) && (dir == NULL || dir == Py_None)) {
+        return 0;
+    }
+    if ((file != NULL && file != Py_None &&
+         !PyUnicode_FSConverter(file, &fb)) ||
+        (dir != NULL && dir != Py_None && !PyUnicode_FSConverter(dir, &db))) {
+        goto out;
+    }
+    llmio_error e;
+    llmio_status st =
+        llmio_client_set_ca(self->c, fb ? PyBytes_AS_STRING(fb) : NULL,
+                            db ? PyBytes_AS_STRING(db) : NULL, &e);
+    if (st != LLMIO_OK) {
+        llmiopy_raise_status(st, e.message);
+        goto out;
+    }
+    rc = 0;
+out:
+    Py_XDECREF(fb);
+    Py_XDECREF(db);
+    return rc;
+}
+
 static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"api_key",
@@ -158,16 +188,19 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
                              "stream_restart",
                              "hedge",
                              "rate_pause",
+                             "ca_file",
+                             "ca_path",
                              NULL};
     PyObject *api_key = NULL, *base_url = NULL, *popts = NULL, *headers = NULL,
              *timeout = NULL, *ct = NULL, *it = NULL, *fbt = NULL, *maxr = NULL,
              *ra = NULL, *rb = NULL, *rm = NULL, *rx = NULL, *rs = NULL,
              *hook = NULL, *mc = NULL, *mq = NULL, *rl = NULL, *sr = NULL,
-             *hg = NULL, *rp = NULL;
+             *hg = NULL, *rp = NULL, *caf = NULL, *cap = NULL;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|OOOOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
+            args, kw, "|OOOOOOOOOOOOOOOOOOOOOOO:Client", kwlist, &api_key,
             &base_url, &popts, &headers, &timeout, &ct, &it, &fbt, &maxr, &ra,
-            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr, &hg, &rp)) {
+            &rb, &rm, &rx, &rs, &hook, &mc, &mq, &rl, &sr, &hg, &rp, &caf,
+            &cap)) {
         return -1;
     }
     if (self->c) {
@@ -201,7 +234,7 @@ static int client_init(PyLlmioClient *self, PyObject *args, PyObject *kw)
         }
         llmio_client_set_rate_pause(self->c, on != 0);
     }
-    if (set_per_provider(self, api_key, "api_key") ||
+    if (set_ca(self, caf, cap) || set_per_provider(self, api_key, "api_key") ||
         set_per_provider(self, base_url, "base_url") ||
         set_timeout(self, LLMIO_TIMEOUT_TOTAL, timeout, "timeout") ||
         set_timeout(self, LLMIO_TIMEOUT_CONNECT, ct, "connect_timeout") ||
@@ -664,11 +697,14 @@ PyTypeObject PyLlmioClient_Type = {
               "retry_base_delay=None, retry_max_delay=None, "
               "max_retry_after=None, retry_seed=None, on_attempt=None, "
               "max_concurrency=None, max_queued=None, rate_limits=None, "
-              "stream_restart=None, hedge=None, rate_pause=None)\n\nOne "
+              "stream_restart=None, hedge=None, rate_pause=None, "
+              "ca_file=None, ca_path=None)\n\nOne "
               "llmio client: "
               "a connection pool and every request in flight. api_key and "
               "base_url are a str (openai) or a dict {provider: value}; unset "
               "values come from the environment (OPENAI_API_KEY, ...). "
+              "ca_file/ca_path: the CAs that verify https servers (else "
+              "SSL_CERT_FILE/SSL_CERT_DIR, else the system's). "
               "Timeouts and delays are seconds.",
     .tp_traverse = (traverseproc)client_traverse,
     .tp_clear = (inquiry)client_clear,
