@@ -118,6 +118,24 @@ struct parser {
     struct llmio__json_error *err;
 };
 
+/* Sets PS up for BASE[0..LEN) (followed by zero padding, or by enough
+ * input for the loads that may pass the end), strings decoded into STRS;
+ * no node stack yet. The depth limit is the caller's. */
+static void parser_init(struct parser *ps, struct llmio__arena *a,
+                        const unsigned char *base, size_t len, char *strs,
+                        struct llmio__json_error *err)
+{
+    ps->arena = a;
+    ps->base = base;
+    ps->end = base + len;
+    ps->strs = strs;
+    ps->stk = NULL;
+    ps->cap = 0;
+    ps->stk_heap = false;
+    ps->status = LLMIO_OK;
+    ps->err = err;
+}
+
 static void set_error(struct llmio__json_error *err, const unsigned char *base,
                       size_t off, const char *msg)
 {
@@ -694,15 +712,9 @@ llmio_status llmio__json_parse(struct llmio__arena *a, const char *p,
         memcpy(strs, p, len);
     }
     memset(copy + len, 0, 16);
-    ps.arena = a;
-    ps.base = copy;
-    ps.end = copy + len;
-    ps.strs = strs;
+    parser_init(&ps, a, copy, len, strs, err);
     ps.stk = local;
     ps.cap = LOCAL_NODES;
-    ps.stk_heap = false;
-    ps.status = LLMIO_OK;
-    ps.err = err;
     const struct llmio__json *root = run(&ps);
     if (root != NULL) {
         struct llmio__json *r = llmio__arena_alloc_fast(a, sizeof *r);
@@ -783,12 +795,7 @@ size_t llmio__json_string_token(struct llmio__arena *a, const char *p,
     }
     memcpy(strs, p, tok);
     struct parser ps;
-    ps.arena = a;
-    ps.base = src;
-    ps.end = src + tok;
-    ps.strs = strs;
-    ps.status = LLMIO_OK;
-    ps.err = NULL;
+    parser_init(&ps, a, src, tok, strs, NULL);
     struct llmio__json n;
     if (parse_string(&ps, src, &n) != src + tok) {
         return 0;

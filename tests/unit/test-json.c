@@ -542,6 +542,19 @@ TEST(json_writer_misuse)
     ASSERT_EQ(write_status(nothing), LLMIO_E_INVALID);
 }
 
+/* B (written JSON) parses back to the string IN[0..N). */
+static void reads_back(const struct llmio__buf *b, const char *in, size_t n)
+{
+    struct llmio__arena a;
+    llmio__arena_init(&a, NULL, 0);
+    const struct llmio__json *v;
+    ASSERT_OK(llmio__json_parse(&a, b->data, b->len, NULL, &v, NULL));
+    size_t len;
+    const char *s = llmio__json_str(v, &len);
+    ASSERT_MEM_EQ(s, len, in, n);
+    llmio__arena_cleanup(&a);
+}
+
 TEST(json_writer_special_byte_at_every_offset)
 {
     /* The plain-text scan goes 16 bytes at a time: a byte to escape (or a
@@ -567,14 +580,7 @@ TEST(json_writer_special_byte_at_every_offset)
                 continue;
             }
             ASSERT_OK(llmio__jw_finish(&w));
-            struct llmio__arena a;
-            llmio__arena_init(&a, NULL, 0);
-            const struct llmio__json *v;
-            ASSERT_OK(llmio__json_parse(&a, b.data, b.len, NULL, &v, NULL));
-            size_t len;
-            const char *s = llmio__json_str(v, &len);
-            ASSERT_MEM_EQ(s, len, in, n);
-            llmio__arena_cleanup(&a);
+            reads_back(&b, in, n);
             llmio__buf_cleanup(&b);
         }
     }
@@ -606,14 +612,7 @@ TEST(json_writer_escapes_every_byte)
     ASSERT_CONTAINS(b.data, "!\\\"#");
     ASSERT_CONTAINS(b.data, "[\\\\]");
     ASSERT_CONTAINS(b.data, "\\u0000");
-    struct llmio__arena a;
-    llmio__arena_init(&a, NULL, 0);
-    const struct llmio__json *v;
-    ASSERT_OK(llmio__json_parse(&a, b.data, b.len, NULL, &v, NULL));
-    size_t len;
-    const char *s = llmio__json_str(v, &len);
-    ASSERT_MEM_EQ(s, len, in, n);
-    llmio__arena_cleanup(&a);
+    reads_back(&b, in, n);
     llmio__buf_cleanup(&b);
 }
 

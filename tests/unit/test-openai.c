@@ -728,7 +728,9 @@ static void stream_case(const char *name)
     free(in);
 }
 
-TEST(openai_stream_cases)
+/* Calls FN with the name of every tests/data/providers/openai/stream-*
+ * case; returns how many there are. */
+static int each_stream_case(void (*fn)(const char *name))
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/tests/data/providers/openai", test_srcdir());
@@ -738,11 +740,17 @@ TEST(openai_stream_cases)
     int n = 0;
     while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, "stream-", 7) == 0) {
-            stream_case(e->d_name);
+            fn(e->d_name);
             n++;
         }
     }
     closedir(d);
+    return n;
+}
+
+TEST(openai_stream_cases)
+{
+    int n = each_stream_case(stream_case);
     ASSERT_CMP(n, >=, 10);
 }
 
@@ -783,26 +791,21 @@ static void chunk(struct llmio__buf *b, const char *id, const char *delta,
         obf != NULL ? obf : "");
 }
 
+/* A golden stream case through same_as_full. */
+static void fast_case(const char *name)
+{
+    char path[600];
+    size_t len;
+    snprintf(path, sizeof path, "tests/data/providers/openai/%s/input", name);
+    char *in = test_read_file(path, &len);
+    same_as_full(name, in, len);
+    free(in);
+}
+
 TEST(openai_stream_fast_path_equals_full)
 {
     /* Every golden stream. */
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/data/providers/openai", test_srcdir());
-    DIR *d = opendir(dir);
-    ASSERT_NOT_NULL(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "stream-", 7) == 0) {
-            char path[600];
-            size_t len;
-            snprintf(path, sizeof path, "tests/data/providers/openai/%s/input",
-                     e->d_name);
-            char *in = test_read_file(path, &len);
-            same_as_full(e->d_name, in, len);
-            free(in);
-        }
-    }
-    closedir(d);
+    ASSERT_CMP(each_stream_case(fast_case), >=, 10);
 
     /* Shapes that come and go: escapes and UTF-8 in the text, the
      * obfuscation padding, a changed id, null and non-text deltas, tool
