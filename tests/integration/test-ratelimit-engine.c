@@ -924,3 +924,44 @@ TEST(ratelimit_pause_gemini_retry_info)
     llmio_client_free(c);
     test_mock_stop(&m);
 }
+
+/* Freeing the client while requests are held completes each of them
+ * once, at once, with LLMIO_E_CANCELLED (none is sent). */
+TEST(ratelimit_pause_client_free_while_held)
+{
+    enum { N = 4 };
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    struct pause_rec pr = {0};
+    llmio_client_set_attempt_cb(c, pause_hook, &pr);
+    struct engine_rec ra = {0}, recs[N];
+    memset(recs, 0, sizeof recs);
+    llmio_future *fs[N];
+    llmio_future *fa = submit(c, "openai/gpt-4o-mini",
+                              "status=429;retry-after=30;key=free", &ra);
+    drive_until_429(c, &pr);
+    ASSERT_EQ(ra.ndone, 1); /* retries off: it ended with its 429 */
+    ASSERT_EQ(ra.status, LLMIO_E_RATE_LIMIT);
+    for (int i = 0; i < N; i++) {
+        llmio_request *r =
+            rl_request("openai/gpt-4o-mini", "text=held-never-sent", 0);
+        ASSERT_OK(llmio_submit(c, r, engine_done_cb, &recs[i], &fs[i], NULL));
+        llmio_request_free(r);
+    }
+    (void)llmio_client_run(c, 50); /* they stay held */
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(recs[i].ndone, 0);
+    }
+    int64_t t0 = test_now_ms();
+    llmio_client_free(c);
+    ASSERT_CMP(test_now_ms() - t0, <, slack_ms(500));
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(recs[i].ndone, 1);
+        ASSERT_EQ(recs[i].status, LLMIO_E_CANCELLED);
+        llmio_future_free(fs[i]);
+    }
+    ASSERT_EQ(engine_log_lines(&m, "held-never-sent", NULL, 0), 0);
+    llmio_future_free(fa);
+    test_mock_stop(&m);
+}
