@@ -8,52 +8,6 @@
 
 #include <stdlib.h>
 
-static void *fa_malloc(size_t n, void *user)
-{
-    struct oh_alloc *fa = user;
-    fa->calls++;
-    if (fa->fail_at != 0 && fa->calls == fa->fail_at) {
-        fa->failed = true;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p != NULL) {
-        fa->live++;
-    }
-    return p;
-}
-
-static void *fa_realloc(void *p, size_t n, void *user)
-{
-    struct oh_alloc *fa = user;
-    if (p == NULL) {
-        return fa_malloc(n, user);
-    }
-    fa->calls++;
-    if (fa->fail_at != 0 && fa->calls == fa->fail_at) {
-        fa->failed = true;
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void fa_free(void *p, void *user)
-{
-    struct oh_alloc *fa = user;
-    fa->live--;
-    free(p);
-}
-
-void oh_alloc_init(struct oh_alloc *fa, long fail_at)
-{
-    memset(fa, 0, sizeof *fa);
-    fa->a.malloc = fa_malloc;
-    fa->a.realloc = fa_realloc;
-    fa->a.free = fa_free;
-    fa->a.user = fa;
-    fa->fail_at = fail_at;
-}
-
 static void put_escaped(struct llmio__buf *b, const char *s, size_t len)
 {
     llmio__buf_appendc(b, '"');
@@ -250,6 +204,17 @@ char *oh_body(const struct llmio__provider *p, const char *body, size_t len,
     return out;
 }
 
+void oh_save_actual(const char *path, const char *actual)
+{
+    char apath[1100];
+    snprintf(apath, sizeof apath, "%s/%s.actual", test_srcdir(), path);
+    FILE *f = fopen(apath, "wb");
+    if (f != NULL) {
+        fputs(actual, f);
+        fclose(f);
+    }
+}
+
 void oh_expect_file(const char *path, const char *actual)
 {
     char full[1024];
@@ -265,12 +230,21 @@ void oh_expect_file(const char *path, const char *actual)
         fclose(f);
         return;
     }
-    size_t len;
-    char *want = test_read_file(full, &len);
-    if (strcmp(want, actual) != 0) {
-        test_fail_(__FILE__, __LINE__, "%s differs; actual:\n%s", path, actual);
+    FILE *probe = fopen(full, "rb");
+    bool exists = probe != NULL;
+    if (exists) {
+        fclose(probe);
+        size_t len;
+        char *want = test_read_file(full, &len);
+        bool same = strcmp(want, actual) == 0;
+        free(want);
+        if (same) {
+            return;
+        }
     }
-    free(want);
+    oh_save_actual(path, actual);
+    test_fail_(__FILE__, __LINE__, "%s %s (wrote %s.actual); actual:\n%s", path,
+               exists ? "differs" : "is missing", path, actual);
 }
 
 /* Feeds one piece; returns false once the run has failed. */

@@ -1,12 +1,19 @@
 /*
  * openai-harness.h - helpers for the request/response/OpenAI tests: a
- * counting allocator that fails the Nth allocation, a delta sink that
- * dumps deltas canonically while feeding the accumulator, and a response
- * dump, so data cases compare plain text.
+ * delta sink that dumps deltas canonically while feeding the accumulator,
+ * a response dump, so data cases compare plain text, and the golden-file
+ * compare every unit harness uses. Allocation torture uses test-parsers.h's
+ * failing allocator, like every other torture loop.
+ *
+ * Not merged with provider-harness.c: that one records its own view of
+ * the deltas without the accumulator (every framing, Anthropic, Gemini,
+ * Ollama); this one runs OpenAI's SSE through llmio_response. The two dump
+ * formats are what 250-odd golden files under tests/data hold.
  */
 #ifndef LLMIO_TEST_OPENAI_HARNESS_H
 #define LLMIO_TEST_OPENAI_HARNESS_H
 
+#include "test-parsers.h"
 #include "test.h"
 
 #include "arena.h"
@@ -14,17 +21,6 @@
 #include "providers/provider.h"
 #include "request.h"
 #include "response.h"
-
-/* An allocator that fails allocation number FAIL_AT (1-based; 0 never)
- * and counts live blocks so a test can assert nothing leaked. */
-struct oh_alloc {
-    llmio_allocator a;
-    long calls;
-    long fail_at;
-    long live;
-    bool failed;
-};
-void oh_alloc_init(struct oh_alloc *fa, long fail_at);
 
 /* One translation run: deltas go to DUMP (one line each) and to RESP. */
 struct oh_run {
@@ -63,8 +59,12 @@ char *oh_body(const struct llmio__provider *p, const char *body, size_t len,
               const llmio_allocator *alloc, llmio_status *st);
 
 /* Compares ACTUAL with the file PATH (relative to the repository root);
- * with LLMIO_TEST_REGEN=1 in the environment, writes ACTUAL there
- * instead. */
+ * on a difference (or no file) writes ACTUAL to PATH.actual, to diff, and
+ * fails; with LLMIO_TEST_REGEN=1 in the environment, writes ACTUAL to
+ * PATH instead. */
 void oh_expect_file(const char *path, const char *actual);
+/* Writes ACTUAL to PATH.actual (PATH relative to the repository root), so
+ * a failed golden comparison leaves something to diff. */
+void oh_save_actual(const char *path, const char *actual);
 
 #endif

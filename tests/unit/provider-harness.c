@@ -8,6 +8,8 @@
  */
 #include "provider-harness.h"
 
+#include "openai-harness.h"
+
 #include "arena.h"
 #include "buf.h"
 #include "json.h"
@@ -117,46 +119,16 @@ static char *case_path(const struct llmio__provider *p, const char *case_name,
     return path;
 }
 
-static char *read_case(const struct llmio__provider *p, const char *case_name,
+static char *case_read(const struct llmio__provider *p, const char *case_name,
                        const char *file, size_t *len)
 {
     return test_read_file(case_path(p, case_name, file), len);
 }
 
-/* Writes ACTUAL next to the expected file (as <file>.actual) so a failing
- * golden comparison leaves something to diff. */
-static void save_actual(const char *path, const char *s)
-{
-    char apath[600];
-    snprintf(apath, sizeof(apath), "%s/%s.actual", test_srcdir(), path);
-    FILE *f = fopen(apath, "wb");
-    if (f != NULL) {
-        fputs(s, f);
-        fclose(f);
-    }
-}
-
 void ph_expect_file(const struct llmio__provider *p, const char *case_name,
                     const char *file, const char *s)
 {
-    const char *path = case_path(p, case_name, file);
-    char spath[512], full[600];
-    snprintf(spath, sizeof(spath), "%s", path);
-    snprintf(full, sizeof(full), "%s/%s", test_srcdir(), spath);
-    FILE *probe = fopen(full, "rb");
-    if (probe == NULL) {
-        save_actual(spath, s);
-        test_fail_(__FILE__, __LINE__, "missing %s (wrote %s.actual)", spath,
-                   spath);
-    }
-    fclose(probe);
-    size_t len;
-    char *want = test_read_file(spath, &len);
-    if (strcmp(want, s) != 0) {
-        save_actual(spath, s);
-    }
-    ASSERT_STR_EQ(s, want);
-    free(want);
+    oh_expect_file(case_path(p, case_name, file), s);
 }
 
 /* The canonical compact form of the JSON text P (the golden files are
@@ -288,17 +260,17 @@ void ph_check_build_with(const struct llmio__provider *p,
              case_path(p, case_name, "expected-body.json"));
     FILE *probe = fopen(full, "rb");
     if (probe == NULL) {
-        save_actual(case_path(p, case_name, "expected-body.json"),
-                    out.body.data);
+        oh_save_actual(case_path(p, case_name, "expected-body.json"),
+                       out.body.data);
         test_fail_(__FILE__, __LINE__, "missing expected-body.json");
     }
     fclose(probe);
-    char *want = read_case(p, case_name, "expected-body.json", &len);
+    char *want = case_read(p, case_name, "expected-body.json", &len);
     char *want_c = canonical(want, len);
     char *got_c = canonical(out.body.data, out.body.len);
     if (strcmp(got_c, want_c) != 0) {
-        save_actual(case_path(p, case_name, "expected-body.json"),
-                    out.body.data);
+        oh_save_actual(case_path(p, case_name, "expected-body.json"),
+                       out.body.data);
     }
     ASSERT_STR_EQ(got_c, want_c);
     free(want);
@@ -332,57 +304,6 @@ void ph_check_build_error_with(const struct llmio__provider *p,
     out_cleanup(&out);
 }
 
-/* ------------------------------------------------------------------ */
-/* Failing allocator                                                    */
-/* ------------------------------------------------------------------ */
-
-struct fail_alloc {
-    long countdown; /* fail when it reaches 0; negative: never */
-    long calls;
-    bool failed;
-};
-
-static void *fa_malloc(size_t n, void *user)
-{
-    struct fail_alloc *f = user;
-    f->calls++;
-    if (f->countdown >= 0 && f->countdown-- == 0) {
-        f->failed = true;
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *fa_realloc(void *p, size_t n, void *user)
-{
-    struct fail_alloc *f = user;
-    f->calls++;
-    if (f->countdown >= 0 && f->countdown-- == 0) {
-        f->failed = true;
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void fa_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
-}
-
-static llmio_allocator fa_make(struct fail_alloc *f, long fail_at)
-{
-    memset(f, 0, sizeof(*f));
-    f->countdown = fail_at;
-    llmio_allocator a;
-    memset(&a, 0, sizeof(a));
-    a.malloc = fa_malloc;
-    a.realloc = fa_realloc;
-    a.free = fa_free;
-    a.user = f;
-    return a;
-}
-
 void ph_torture_build(const struct llmio__provider *p,
                       const struct llmio_request *req)
 {
@@ -396,15 +317,16 @@ void ph_torture_build_with(const struct llmio__provider *p,
     struct llmio_request copy = *req;
     for (long n = 0;; n++) {
         struct fail_alloc f;
-        llmio_allocator a = fa_make(&f, n);
-        copy.alloc = &a;
+        fail_alloc_init(&f, n + 1);
+        copy.alloc = &f.a;
         struct llmio__http_req out;
         struct llmio__provider_cfg cfg;
         llmio_error err;
         memset(&err, 0, sizeof(err));
-        out_init(&out, &a);
+        out_init(&out, &f.a);
         llmio_status st = build_with(p, &copy, b, &cfg, &out, &err);
         out_cleanup(&out);
+        ASSERT_EQ(f.live, 0); /* nothing kept, failed or not */
         if (!f.failed) {
             ASSERT_OK(st);
             break;
@@ -751,7 +673,7 @@ llmio_status ph_run_stream(const struct llmio__provider *p,
                            bool *done, llmio_error *err)
 {
     size_t len;
-    char *stream = read_case(p, case_name, "stream", &len);
+    char *stream = case_read(p, case_name, "stream", &len);
     llmio_status st = run_once(p, stream, len, 0, 0, log, view, done, err);
     /* Every split gives the same deltas; the whole split-at-every-offset
      * loop is quadratic, so valgrind runs sample the offsets. */
@@ -777,7 +699,7 @@ llmio_status ph_run_body(const struct llmio__provider *p, const char *case_name,
                          char **log, char **view, llmio_error *err)
 {
     size_t len;
-    char *body = read_case(p, case_name, "body.json", &len);
+    char *body = case_read(p, case_name, "body.json", &len);
     struct rec r;
     struct feeder f;
     rec_init(&r);
@@ -823,12 +745,12 @@ static llmio_status null_sink(void *ctx, const llmio_delta *d)
 void ph_torture_stream(const struct llmio__provider *p, const char *case_name)
 {
     size_t slen, blen;
-    char *stream = read_case(p, case_name, "stream", &slen);
+    char *stream = case_read(p, case_name, "stream", &slen);
     char *body = NULL;
     FILE *fb = fopen(case_path(p, case_name, "body.json"), "rb");
     if (fb != NULL) {
         fclose(fb);
-        body = read_case(p, case_name, "body.json", &blen);
+        body = case_read(p, case_name, "body.json", &blen);
     }
     for (int pass = 0; pass < (body != NULL ? 2 : 1); pass++) {
         /* The status of an undisturbed run: every step ends with it or
@@ -848,9 +770,9 @@ void ph_torture_stream(const struct llmio__provider *p, const char *case_name)
         }
         for (long n = 0;; n++) {
             struct fail_alloc fa;
-            llmio_allocator a = fa_make(&fa, n);
+            fail_alloc_init(&fa, n + 1);
             struct feeder f;
-            feeder_init(&f, p, &a, null_sink, NULL);
+            feeder_init(&f, p, &fa.a, null_sink, NULL);
             llmio_status st;
             if (pass == 0) {
                 /* One byte at a time: each event is parsed as soon as
@@ -864,6 +786,7 @@ void ph_torture_stream(const struct llmio__provider *p, const char *case_name)
                 st = p->parse_body(&f.ctx, body, blen, &f.err);
             }
             feeder_cleanup(&f);
+            ASSERT_EQ(fa.live, 0);
             if (!fa.failed) {
                 /* An in-band error case ends with its mapped status. */
                 ASSERT_EQ(st, final);

@@ -637,8 +637,8 @@ TEST(openai_build_torture)
     ASSERT_OK(llmio_request_add_tool(r, "f", "d", "{\"type\":\"object\"}"));
     ASSERT_OK(llmio_request_set_stream(r, NULL, true));
     for (long n = 1;; n++) {
-        struct oh_alloc fa;
-        oh_alloc_init(&fa, n);
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
         struct llmio__http_req out;
         struct llmio__provider_cfg cfg = {KEY, NULL, NULL, NULL, NULL};
         llmio__buf_init(&out.url, &fa.a, 0);

@@ -1,7 +1,8 @@
 /*
  * test-parsers.h - helpers shared by the parser tests (test-json.c,
  * test-sse.c, test-buf.c, test-arena.c): a failing allocator for the
- * allocation-torture loops and a lister for data-case directories.
+ * allocation-torture loops (the one every unit harness uses, through
+ * openai-harness.h too) and a lister for data-case directories.
  * Header-only (static functions) so it adds nothing to the shared support
  * library.
  */

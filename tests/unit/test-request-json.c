@@ -219,8 +219,8 @@ TEST(request_jsonl_line_forms)
 TEST(request_json_torture)
 {
     for (long n = 1;; n++) {
-        struct oh_alloc fa;
-        oh_alloc_init(&fa, n);
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
         llmio_request *r = llmio__request_new_with(&fa.a, NULL);
         llmio_status st =
             r == NULL ? LLMIO_E_NOMEM

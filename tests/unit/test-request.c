@@ -309,8 +309,8 @@ static llmio_status build_all(const llmio_allocator *a, llmio_request **out)
 TEST(request_torture)
 {
     for (long n = 1;; n++) {
-        struct oh_alloc fa;
-        oh_alloc_init(&fa, n);
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
         llmio_request *r;
         llmio_status st = build_all(&fa.a, &r);
         if (fa.failed) {

@@ -236,8 +236,8 @@ static void torture_stream(const char *name)
     char *want = oh_stream(&llmio__provider_openai, in, len, 0, 0, NULL, &st);
     ASSERT_OK(st);
     for (long n = 1;; n++) {
-        struct oh_alloc fa;
-        oh_alloc_init(&fa, n);
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
         char *got =
             oh_stream(&llmio__provider_openai, in, len, 0, 0, &fa.a, &st);
         ASSERT_EQ(fa.live, 0);
@@ -271,8 +271,8 @@ TEST(response_torture_body)
     char *in = test_read_file(
         "tests/data/providers/openai/body-n2-logprobs/input", &len);
     for (long n = 1;; n++) {
-        struct oh_alloc fa;
-        oh_alloc_init(&fa, n);
+        struct fail_alloc fa;
+        fail_alloc_init(&fa, n);
         llmio_status st;
         char *got = oh_body(&llmio__provider_openai, in, len, &fa.a, &st);
         free(got);
