@@ -216,7 +216,10 @@ typedef enum llmio_timeout_kind {
  *
  * Provider settings not set explicitly come from the environment when a
  * request first needs them: for openai, OPENAI_API_KEY, OPENAI_BASE_URL,
- * OPENAI_ORG_ID and OPENAI_PROJECT_ID.
+ * OPENAI_ORG_ID and OPENAI_PROJECT_ID. Proxies follow libcurl's variables
+ * (http_proxy, https_proxy, all_proxy, no_proxy), but whether any proxy
+ * variable is set is read here, once: a client created with none never
+ * uses a proxy.
  *
  * Params:   alloc  [copied] allocator for everything this client allocates;
  *                  NULL uses libc.

@@ -486,3 +486,37 @@ TEST(engine_url_change_reparses)
     test_mock_stop(&a);
     test_mock_stop(&b);
 }
+
+/* With no proxy variable set when the client is created, the engine tells
+ * libcurl "no proxy" once per pooled handle (engine.c xfer_new); with one
+ * set, libcurl's own environment handling stays: http_proxy is used (the
+ * mock answers absolute-form requests, so a host that does not resolve is
+ * reached through it) and no_proxy is honoured. */
+TEST(engine_proxy_environment)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    char proxy[128];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", m.port);
+    ASSERT_EQ(setenv("http_proxy", proxy, 1), 0);
+    llmio_client *c = engine_client(&m);
+    ASSERT_OK(llmio_client_set_base_url(
+        c, NULL, "http://llmio-no-such-host.invalid/v1"));
+    llmio_request *r = engine_request(NULL, 0);
+    llmio_future *f = NULL;
+    ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_OK);
+    llmio_future_free(f);
+    llmio_client_free(c);
+    /* A proxy that refuses connections, bypassed for the mock's host. */
+    ASSERT_EQ(setenv("http_proxy", "http://127.0.0.1:1", 1), 0);
+    ASSERT_EQ(setenv("no_proxy", "127.0.0.1", 1), 0);
+    c = engine_client(&m);
+    ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_OK);
+    llmio_future_free(f);
+    llmio_client_free(c);
+    ASSERT_EQ(engine_mock_stat(&m, "requests"), 2);
+    llmio_request_free(r);
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    test_mock_stop(&m);
+}
