@@ -728,12 +728,22 @@ static void xfer_release(struct llmio_client *c, struct llmio__xfer *t)
     e->npool++;
 }
 
+/* libcurl adds "Expect: 100-continue" (a round trip before the body) to
+ * bodies above a size of its own: 1 MiB since 7.69, 1 KiB before. */
+#if LIBCURL_VERSION_NUM >= 0x074500
+#define EXPECT_MIN ((size_t)1024 * 1024)
+#else
+#define EXPECT_MIN ((size_t)1024)
+#endif
+
 /* Builds the header list for F without copying: slist nodes point at the
- * NUL-separated lines of the snapshot. */
+ * NUL-separated lines of the snapshot. libcurl 7.88 scans the whole list
+ * ~8 times per request and prints every entry byte by byte, so entries
+ * are added only where they change what is sent. */
 static llmio_status build_slist(struct llmio_client *c, struct llmio__xfer *t,
                                 struct llmio_future *f)
 {
-    size_t n = f->http.nheaders + 1;
+    size_t n = f->http.nheaders + 2;
     if (n > t->slist_cap) {
         size_t bytes;
         if (llmio__mul_overflows(n, sizeof *t->slist, &bytes)) {
@@ -749,17 +759,26 @@ static llmio_status build_slist(struct llmio_client *c, struct llmio__xfer *t,
     const char *p = llmio__buf_cstr(&f->http.headers);
     const char *end = p + f->http.headers.len;
     size_t i = 0;
+    bool accept = false;
     while (i < f->http.nheaders && p < end) {
-        t->slist[i].data = (char *)p;
-        t->slist[i].next = &t->slist[i + 1];
+        accept = accept || strncasecmp(p, "Accept:", 7) == 0;
+        t->slist[i++].data = (char *)p;
         p += strlen(p) + 1;
-        i++;
     }
-    /* An empty "Expect:" stops libcurl's 100-continue round trip on
-     * large bodies. */
-    static char expect[] = "Expect:";
-    t->slist[i].data = expect;
-    t->slist[i].next = NULL;
+    /* An empty header stops libcurl's own: its Accept (any type) says
+     * nothing that no Accept at all does not (RFC 9110 12.5.1), and an
+     * empty Expect stops the 100-continue round trip. */
+    static char no_accept[] = "Accept:";
+    static char no_expect[] = "Expect:";
+    if (!accept) {
+        t->slist[i++].data = no_accept;
+    }
+    if (f->http.body.len >= EXPECT_MIN) {
+        t->slist[i++].data = no_expect;
+    }
+    for (size_t k = 0; k < i; k++) {
+        t->slist[k].next = k + 1 < i ? &t->slist[k + 1] : NULL;
+    }
     return LLMIO_OK;
 }
 

@@ -294,6 +294,8 @@ TEST(engine_request_bytes)
     ASSERT_CONTAINS(log, "\"x-overridden\":\"request\"");
     ASSERT(strstr(log, "\"x-overridden\":\"client\"") == NULL);
     ASSERT(strstr(log, "expect") == NULL);
+    /* libcurl's "Accept: any type" is suppressed (engine.c build_slist). */
+    ASSERT(strstr(log, "\"accept\"") == NULL);
     ASSERT(strstr(log, ENGINE_TEST_KEY) == NULL);
     ASSERT_CONTAINS(log, "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":"
                          "[{\"role\":\"user\",\"content\":\"hello\"}],"
@@ -518,5 +520,42 @@ TEST(engine_proxy_environment)
     llmio_request_free(r);
     unsetenv("http_proxy");
     unsetenv("no_proxy");
+    test_mock_stop(&m);
+}
+
+/* The "Expect:" entry is only in the header list of bodies large enough
+ * for libcurl to add "Expect: 100-continue" itself (engine.c EXPECT_MIN):
+ * such a body goes out without it, and a stream keeps its own Accept. */
+TEST(engine_large_body_no_expect)
+{
+    struct test_mock m;
+    test_mock_start(&m, NULL);
+    llmio_client *c = engine_client(&m);
+    size_t n = (size_t)1200 * 1024;
+    char *text = malloc(n + 1);
+    ASSERT_NOT_NULL(text);
+    memset(text, 'a', n);
+    text[n] = '\0';
+    for (int stream = 0; stream <= 1; stream++) {
+        llmio_request *r = llmio_request_new("openai/gpt-4o-mini");
+        ASSERT_OK(llmio_request_add_message(r, LLMIO_ROLE_USER, text));
+        /* A short reply: by default the mock echoes the prompt. */
+        ASSERT_OK(llmio_request_add_header(r, "X-Mock-Scenario: text=ok"));
+        if (stream) {
+            ASSERT_OK(llmio_request_set_stream(r, NULL, false));
+        }
+        llmio_future *f = NULL;
+        ASSERT_EQ(llmio_chat(c, r, &f, NULL), LLMIO_OK);
+        llmio_future_free(f);
+        llmio_request_free(r);
+    }
+    free(text);
+    size_t len;
+    char *log = test_mock_log(&m, &len);
+    ASSERT(strstr(log, "\"expect\"") == NULL);
+    ASSERT_CONTAINS(log, "\"accept\":\"text/event-stream\"");
+    ASSERT_EQ(engine_mock_stat(&m, "requests"), 2);
+    free(log);
+    llmio_client_free(c);
     test_mock_stop(&m);
 }
