@@ -255,13 +255,29 @@ static void drain(int fd)
  * of every dispatch, whichever mode it came from. */
 static void finish_round(struct llmio_client *c)
 {
-    llmio__route_on_timer(c);
-    llmio__engine_on_timer(c);
-    llmio__engine_harvest(c);
-    llmio__client_run_ready(c);
-    /* Submits from done callbacks may have queued starts. */
-    if (llmio__engine_has_deferred(c)) {
+    /* A second pass when the first left work due at once and at most one
+     * request is pending: libcurl asks for a timeout of 0 to start each
+     * request submitted from a done callback, and starting a lone one
+     * here saves a zero-timeout epoll_wait (or an external loop's timer)
+     * and a loop iteration. With more in flight the wait gathers other
+     * replies into the same round instead (measured: a second pass for
+     * every round cost ~2k instructions per request at c64). */
+    for (int pass = 0; pass < 2; pass++) {
+        llmio__route_on_timer(c);
+        llmio__engine_on_timer(c);
         llmio__engine_harvest(c);
+        llmio__client_run_ready(c);
+        /* Submits from done callbacks may have queued starts. */
+        if (llmio__engine_has_deferred(c)) {
+            llmio__engine_harvest(c);
+        }
+        if (c->npending > 1) {
+            break;
+        }
+        int64_t due = llmio__engine_next_due(c);
+        if (due < 0 || due > llmio__mono_ms()) {
+            break;
+        }
     }
 }
 
