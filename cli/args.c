@@ -440,8 +440,8 @@ bool cli_parse_embed(int argc, char **argv, struct cli_opts *opts,
 bool cli_parse_chat(int argc, char **argv, struct cli_opts *opts,
                     bool *want_help)
 {
-    if (!parse("chat", chat_opts, sizeof chat_opts / sizeof chat_opts[0],
-               argc, argv, opts, want_help)) {
+    if (!parse("chat", chat_opts, sizeof chat_opts / sizeof chat_opts[0], argc,
+               argv, opts, want_help)) {
         return false;
     }
     if (*want_help) {

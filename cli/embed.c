@@ -111,8 +111,8 @@ static void print_embeddings(FILE *out, const llmio_response *resp, bool json)
  * the submit, naming the field. *STDIN_TEXT gets what was read from
  * standard input (free() it). Returns NULL after printing an error, with
  * the exit code in *RC. */
-static llmio_request *build_request(const struct cli_opts *o,
-                                    char **stdin_text, int *rc)
+static llmio_request *build_request(const struct cli_opts *o, char **stdin_text,
+                                    int *rc)
 {
     *rc = CLI_EXIT_USAGE;
     *stdin_text = NULL;

@@ -124,9 +124,11 @@ void cli_help_batch(FILE *out)
         "JSON result per request to stdout. Lines are read as slots free up,\n"
         "so a file of any size runs in bounded memory. Blank lines are\n"
         "skipped. A line is a Chat Completions body, e.g.\n"
-        "  {\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", ...}]}\n"
+        "  {\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", "
+        "...}]}\n"
         "  {\"prompt\": \"Hello\", \"max_tokens\": 50}        (model from -m)\n"
-        "or an OpenAI Batch API line {\"custom_id\", \"method\", \"url\", \"body\"}.\n"
+        "or an OpenAI Batch API line {\"custom_id\", \"method\", \"url\", "
+        "\"body\"}.\n"
         "\n"
         "options:\n"
         "  -m, --model MODEL      model for lines without \"model\"\n"
@@ -150,8 +152,10 @@ void cli_help_batch(FILE *out)
         "Each result line: {\"index\": I, \"line\": N, [\"custom_id\": ...,]\n"
         "\"status\": \"OK\", \"response\": {...}} or, for a failure,\n"
         "\"status\": \"E_...\", \"error\": {\"message\", \"http_status\",\n"
-        "\"provider_type\", \"provider_code\", \"attempts\", \"retry_after_ms\",\n"
-        "\"request_id\"}. A bad line is its own E_INVALID result; the rest go on.\n"
+        "\"provider_type\", \"provider_code\", \"attempts\", "
+        "\"retry_after_ms\",\n"
+        "\"request_id\"}. A bad line is its own E_INVALID result; the rest go "
+        "on.\n"
         "Exit code: 0 when all succeeded, else the code below of the failed\n"
         "line with the lowest number; 130 when SIGINT cancelled the batch\n"
         "(every request started is still written, as E_CANCELLED).\n"
@@ -216,7 +220,8 @@ void cli_help_exit_codes(FILE *out)
     for (size_t k = 0; k < NROWS; k++) {
         size_t best = NROWS;
         for (size_t i = 0; i < NROWS; i++) {
-            if (!done[i] && (best == NROWS || table[i].code < table[best].code)) {
+            if (!done[i] &&
+                (best == NROWS || table[i].code < table[best].code)) {
                 best = i;
             }
         }

@@ -101,9 +101,8 @@ void cli_print_error(const llmio_error *err)
     fputs("llmio: ", stderr);
     fputs(llmio_status_name(err->code), stderr);
     fputs(": ", stderr);
-    put_one_line(stderr, err->message[0] != '\0'
-                             ? err->message
-                             : llmio_status_str(err->code));
+    put_one_line(stderr, err->message[0] != '\0' ? err->message
+                                                 : llmio_status_str(err->code));
     bool has_http = err->http_status != 0;
     bool has_type = err->provider_type[0] != '\0';
     if (has_http || has_type) {

@@ -99,4 +99,3 @@ char *cli_build_prompt(const char *const *words, size_t nwords)
     free(in);
     return out;
 }
-
