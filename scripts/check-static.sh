@@ -2,7 +2,9 @@
 # scripts/check-static.sh - the static stage of "make test"
 # (scripts/test-all.sh runs it when executable):
 #   lint          "make lint" (banned functions, curl confinement, exports)
-#   format-engine clang-format check of the async core's files; the whole
+#   format-engine clang-format check of the async core's files
+#   format-cli-server  the same for every file of cli/ and server/ (new
+#                 files there are checked by their directory); the whole
 #                 tree joins ("make format-check") once every file is
 #                 formatted
 # Last line: "N passed, N failed", which test-all.sh reads.
@@ -39,5 +41,8 @@ if command -v clang-format > /dev/null 2>&1; then
     # shellcheck disable=SC2086
     clang-format --dry-run -Werror $ENGINE_FILES > build/logs/format-engine.out 2>&1
     report format-engine $? build/logs/format-engine.out
+    clang-format --dry-run -Werror cli/*.[ch] server/*.[ch] \
+        > build/logs/format-cli-server.out 2>&1
+    report format-cli-server $? build/logs/format-cli-server.out
 fi
 echo "$pass passed, $fail failed"
