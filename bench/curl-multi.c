@@ -220,7 +220,7 @@ static void phase(CURLM *m, struct slot *slots, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-    struct opts o = {NULL, 1, 3.0, 1.0, 0, 0, 0, -1, -1};
+    struct opts o = {NULL, 1, 3.0, 1.0, 0, 0, 0, -1, -1, NULL};
     struct stats st = {0};
     struct curl_slist *hdr = NULL;
     struct slot *slots;
