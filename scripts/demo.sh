@@ -3,7 +3,8 @@
 #
 # Starts build/bin/llmio-mock (the fake provider server) on a free port of
 # 127.0.0.1 and runs the llmio CLI and the example programs against it: one
-# call, a stream, a batch of concurrent requests with timing, a JSONL batch
+# call, a stream, a two-turn chat that keeps its history, a batch of
+# concurrent requests with timing, a JSONL batch
 # through injected faults under a rate limit, a fallback to another
 # provider, typed errors, and a tool call. Every step's output is shown and
 # checked; the script exits 0 only if every step behaved. Nothing leaves 127.0.0.1.
@@ -156,6 +157,22 @@ if [ $rc -eq 0 ] && [ "$words" -eq 40 ]; then
 else
     verdict FAIL "exit $rc, $words words"
     cat "$tmp/err"
+fi
+
+step "A conversation that keeps its history (llmio chat, turns piped in)"
+printf '%s$ printf '\''My name is Ada.\\nWhat is my name?\\n/save chat.json\\n'\'' | llmio chat -m %s --system '\''Be brief.'\''%s\n' \
+    "$D" "$MODEL" "$N"
+printf 'My name is Ada.\nWhat is my name?\n/save %s\n' "$tmp/chat.json" |
+    "$BIN/llmio" chat -m "$MODEL" --system "Be brief." >"$tmp/out" 2>"$tmp/err"
+rc=$?
+sed 's/^/   /' "$tmp/out"
+sed "s/^/   ${D}stderr:${N} /" "$tmp/err"
+roles=$(grep -o '"role":"[a-z]*"' "$tmp/chat.json" 2>/dev/null | tr -d '\n')
+if [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
+    [ "$roles" = '"role":"system""role":"user""role":"assistant""role":"user""role":"assistant"' ]; then
+    verdict OK "two turns streamed; the second was sent with the whole history (system, user, assistant, user)"
+else
+    verdict FAIL "exit $rc, saved roles: $roles"
 fi
 
 step "$BATCH concurrent requests on one thread (examples/batch.c)"
