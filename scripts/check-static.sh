@@ -2,6 +2,7 @@
 # scripts/check-static.sh - the static stage of "make test"
 # (scripts/test-all.sh runs it when executable):
 #   lint          "make lint" (banned functions, curl confinement, exports)
+#   bench-build   the bench/ programs compile with -Werror
 #   format-engine clang-format check of the async core's files
 #   format-cli-server  the same for every file of cli/ and server/ (new
 #                 files there are checked by their directory); the whole
@@ -29,6 +30,11 @@ report() {
 
 make --no-print-directory lint > build/logs/lint.out 2>&1
 report lint $? build/logs/lint.out
+
+# The bench programs are not in "make all"; build them here with the same
+# -Werror flags so a change to the public API cannot break them unnoticed.
+make --no-print-directory CI=true bench-build > build/logs/bench-build.out 2>&1
+report bench-build $? build/logs/bench-build.out
 
 ENGINE_FILES="src/client.c src/client.h src/engine.c src/future.c src/loop.c
     src/http.c src/http.h include/llmio/adapters/poll.h
