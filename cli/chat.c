@@ -74,17 +74,26 @@ static int turn(struct chat *ch, const char *line)
     return rc;
 }
 
+/* Opens PATH for CMD (/save or /load); NULL after printing why. */
+static FILE *open_file(const char *cmd, const char *path, const char *mode)
+{
+    FILE *f = fopen(path, mode);
+    if (f == NULL) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: cannot open '%s': %s", cmd, path,
+                 strerror(errno));
+        cli_print_status(LLMIO_E_INVALID, msg);
+    }
+    return f;
+}
+
 /* Writes the history to PATH as one Chat Completions body (model,
  * system message, messages), which llmio batch and
  * llmio_request_set_json read back. */
 static int save(const struct chat *ch, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = open_file("/save", path, "w");
     if (f == NULL) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "/save: cannot open '%s': %s", path,
-                 strerror(errno));
-        cli_print_status(LLMIO_E_INVALID, msg);
         return llmio_status_exit_code(LLMIO_E_INVALID);
     }
     static const char *const roles[] = {"system", "developer", "user",
@@ -145,12 +154,8 @@ static int save(const struct chat *ch, const char *path)
  * Completions body) to the history. */
 static int load(struct chat *ch, const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = open_file("/load", path, "r");
     if (f == NULL) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "/load: cannot open '%s': %s", path,
-                 strerror(errno));
-        cli_print_status(LLMIO_E_INVALID, msg);
         return llmio_status_exit_code(LLMIO_E_INVALID);
     }
     char *text = NULL;
